@@ -1,0 +1,72 @@
+"""Exception families raised for people, not for debuggers.
+
+Each carries *what* was wrong and *where* (file, row, column, key), so the
+command line can print one paragraph a planner can act on.
+"""
+
+from __future__ import annotations
+
+
+class CapacityError(Exception):
+    """Base class of every error this package raises on purpose."""
+
+    exit_status = 1
+
+
+class DataError(CapacityError):
+    """A data folder is missing a file, a column, or holds an impossible value.
+
+    Parameters
+    ----------
+    message : str
+        What was expected and what was found.
+    path : str, optional
+        The file (or file and layer) the problem is in.
+    column : str, optional
+        The column concerned.
+    rows : sequence of int, optional
+        Row numbers (0-based data rows) that break the rule; at most a few are shown.
+    """
+
+    def __init__(self, message, path=None, column=None, rows=None):
+        self.path = None if path is None else str(path)
+        self.column = column
+        self.rows = None if rows is None else [int(r) for r in rows]
+        self.reason = message
+        super().__init__(self._format())
+
+    def _format(self):
+        where = []
+        if self.path:
+            where.append(self.path)
+        if self.column:
+            where.append(f"column '{self.column}'")
+        if self.rows:
+            shown = ", ".join(str(r) for r in self.rows[:5])
+            more = f" (+{len(self.rows) - 5} more)" if len(self.rows) > 5 else ""
+            where.append(f"row{'s' if len(self.rows) > 1 else ''} {shown}{more}")
+        prefix = ": ".join([", ".join(where)]) if where else ""
+        return f"{prefix}: {self.reason}" if prefix else self.reason
+
+
+class ScenarioError(CapacityError):
+    """A scenario file has an unknown key, a wrong type or an impossible value."""
+
+    def __init__(self, message, path=None, key=None):
+        self.path = None if path is None else str(path)
+        self.key = key
+        self.reason = message
+        where = ", ".join(x for x in (self.path, f"key '{key}'" if key else None) if x)
+        super().__init__(f"{where}: {message}" if where else message)
+
+
+class InfeasibleError(CapacityError):
+    """The plan cannot be met: a pre-check or the solver proved it infeasible."""
+
+    exit_status = 2
+
+
+class SolverError(CapacityError):
+    """The solver failed, or stopped without a usable solution."""
+
+    exit_status = 2
