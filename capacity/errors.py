@@ -25,13 +25,17 @@ class DataError(CapacityError):
     column : str, optional
         The column concerned.
     rows : sequence of int, optional
-        Row numbers (0-based data rows) that break the rule; at most a few are shown.
+        Where in the file the rule is broken (line numbers for CSV files,
+        1-based feature numbers for vector layers); at most five are shown.
+    row_label : str
+        What ``rows`` counts: ``"line"`` or ``"feature"`` (default ``"row"``).
     """
 
-    def __init__(self, message, path=None, column=None, rows=None):
+    def __init__(self, message, path=None, column=None, rows=None, row_label="row"):
         self.path = None if path is None else str(path)
         self.column = column
         self.rows = None if rows is None else [int(r) for r in rows]
+        self.row_label = row_label
         self.reason = message
         super().__init__(self._format())
 
@@ -44,8 +48,9 @@ class DataError(CapacityError):
         if self.rows:
             shown = ", ".join(str(r) for r in self.rows[:5])
             more = f" (+{len(self.rows) - 5} more)" if len(self.rows) > 5 else ""
-            where.append(f"row{'s' if len(self.rows) > 1 else ''} {shown}{more}")
-        prefix = ": ".join([", ".join(where)]) if where else ""
+            plural = "s" if len(self.rows) > 1 else ""
+            where.append(f"{self.row_label}{plural} {shown}{more}")
+        prefix = ", ".join(where)
         return f"{prefix}: {self.reason}" if prefix else self.reason
 
 

@@ -1,0 +1,224 @@
+"""What each file of a data folder must contain.
+
+A :class:`TableSpec` is data, not code: the validator walks it. Adding a
+column to the contract is one line here and one in ``data/README.md``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Column kinds understood by the validator.
+STR, INT, FLOAT, BOOL = "str", "int", "float", "bool"
+
+
+@dataclass(frozen=True)
+class Column:
+    """One required column.
+
+    Attributes
+    ----------
+    name : str
+        Column name.
+    kind : str
+        ``str``, ``int``, ``float`` or ``bool``.
+    nonnegative : bool
+        Values must be ≥ 0 (and finite, for numbers).
+    optional_values : bool
+        Empty cells are allowed (numbers only).
+    choices : tuple of str, optional
+        Allowed values (strings only).
+    """
+
+    name: str
+    kind: str
+    nonnegative: bool = False
+    optional_values: bool = False
+    choices: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """A file of the data folder and the rules its rows obey.
+
+    Attributes
+    ----------
+    file : str
+        File name inside the data folder.
+    columns : tuple of Column
+        Required columns (extra columns are kept).
+    key : tuple of str
+        Columns whose combination must be unique.
+    zone_column : str, optional
+        Column whose values must be known zone ids.
+    layer : str, optional
+        Layer name for vector files.
+    geometry : str, optional
+        ``"polygon"`` or ``"point"`` for vector layers.
+    projected : bool
+        The layer must be in a projected CRS in metres (distances are measured on it).
+    zone_scope : bool
+        ``zone_column`` may also hold ``"city"``.
+    """
+
+    file: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]
+    zone_column: str | None = None
+    layer: str | None = None
+    geometry: str | None = None
+    projected: bool = False
+    zone_scope: bool = False
+
+
+PROVENANCE = ("stated", "stated-2nd", "derived", "uncertain", "estimate", "synthetic", "assumption")
+SCHOOL_LEVELS = ("kindergarten", "primary", "middle", "high", "special")
+_prov = Column("provenance", STR, choices=PROVENANCE)
+
+ZONES = TableSpec(
+    file="zones.gpkg",
+    layer="zones",
+    geometry="polygon",
+    columns=(
+        Column("zone_id", STR),
+        Column("name_local", STR),
+        Column("name_en", STR),
+        Column("kind", STR, choices=("county", "exclave")),
+    ),
+    key=("zone_id",),
+)
+
+POPULATION = TableSpec(
+    file="population.csv",
+    columns=(
+        Column("zone_id", STR),
+        Column("year", INT, nonnegative=True),
+        Column("measure", STR, choices=("year_end", "census")),
+        Column("persons", FLOAT, nonnegative=True),
+        Column("urban_share", FLOAT, nonnegative=True, optional_values=True),
+        _prov,
+        Column("source_id", STR),
+    ),
+    key=("zone_id", "year", "measure"),
+    zone_column="zone_id",
+)
+
+AGE_STRUCTURE = TableSpec(
+    file="age_structure.csv",
+    columns=(
+        Column("scope", STR),
+        Column("year", INT, nonnegative=True),
+        Column("age_from", INT, nonnegative=True),
+        Column("age_to", INT, nonnegative=True),
+        Column("sex", STR, choices=("all", "male", "female")),
+        Column("persons", FLOAT, nonnegative=True),
+        _prov,
+        Column("source_id", STR),
+    ),
+    key=("scope", "year", "age_from", "age_to", "sex"),
+    zone_column="scope",
+    zone_scope=True,
+)
+
+BIRTHS = TableSpec(
+    file="births.csv",
+    columns=(
+        Column("scope", STR),
+        Column("year", INT, nonnegative=True),
+        Column("births", FLOAT, nonnegative=True),
+        _prov,
+        Column("source_id", STR),
+    ),
+    key=("scope", "year"),
+    zone_column="scope",
+    zone_scope=True,
+)
+
+ENROLMENT = TableSpec(
+    file="enrolment.csv",
+    columns=(
+        Column("scope", STR),
+        Column("year", INT, nonnegative=True),
+        Column("level", STR),
+        Column("schools", FLOAT, nonnegative=True, optional_values=True),
+        Column("pupils", FLOAT, nonnegative=True, optional_values=True),
+        _prov,
+        Column("source_id", STR),
+    ),
+    key=("scope", "year", "level"),
+    zone_column="scope",
+    zone_scope=True,
+)
+
+DEMAND_UNITS = TableSpec(
+    file="demand_units.gpkg",
+    layer="demand_units",
+    geometry="point",
+    projected=True,
+    columns=(
+        Column("unit_id", STR),
+        Column("zone_id", STR),
+        Column("urban", BOOL),
+        Column("population", FLOAT, nonnegative=True),
+        Column("cell_m", FLOAT, nonnegative=True),
+        _prov,
+    ),
+    key=("unit_id",),
+    zone_column="zone_id",
+)
+
+SCHOOLS = TableSpec(
+    file="schools.gpkg",
+    layer="schools",
+    geometry="point",
+    projected=True,
+    columns=(
+        Column("school_id", STR),
+        Column("level", STR, choices=SCHOOL_LEVELS),
+        Column("zone_id", STR),
+        Column("name", STR),
+        Column("seats", FLOAT, nonnegative=True),
+        Column("classes", FLOAT, nonnegative=True),
+        Column("land_m2", FLOAT, nonnegative=True),
+        _prov,
+    ),
+    key=("school_id",),
+    zone_column="zone_id",
+)
+
+CANDIDATE_SITES = TableSpec(
+    file="candidate_sites.gpkg",
+    layer="candidate_sites",
+    geometry="point",
+    projected=True,
+    columns=(
+        Column("site_id", STR),
+        Column("level", STR, choices=SCHOOL_LEVELS[:4]),
+        Column("zone_id", STR),
+        Column("land_m2", FLOAT, nonnegative=True),
+        Column("available_from", INT, nonnegative=True),
+        Column("cost_factor", FLOAT, nonnegative=True),
+        _prov,
+    ),
+    key=("site_id",),
+    zone_column="zone_id",
+)
+
+TABLES = (POPULATION, AGE_STRUCTURE, BIRTHS, ENROLMENT)
+LAYERS = (DEMAND_UNITS, SCHOOLS, CANDIDATE_SITES)
+
+# standards.toml: key -> (kind, rule); rule 'positive' means > 0.
+LEVEL_STANDARD_KEYS = {
+    "ages": ("age_range", None),
+    "class_size": ("number", "positive"),
+    "modules": ("int_list", "positive"),
+    "expansion_modules": ("int_list", "positive_or_empty"),
+    "land_m2_per_pupil": ("number", "positive"),
+    "floor_m2_per_pupil": ("number", "positive"),
+    "walk_standard_m": ("number", "positive"),
+    "max_distance_urban_m": ("number", "positive"),
+    "max_distance_rural_m": ("number", "positive"),
+    "cost_cny_per_m2": ("number", "positive"),
+    "enrolment_target": ("number", "share"),
+}
+OPTIONAL_LEVEL_STANDARD_KEYS = {"class_size_by_age"}

@@ -1,0 +1,138 @@
+"""Reading and checking ``standards.toml``: per-level planning standards."""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+
+import numpy as np
+
+from capacity import LEVELS
+from capacity.data.model import LevelStandard, Standards
+from capacity.data.schema import LEVEL_STANDARD_KEYS, OPTIONAL_LEVEL_STANDARD_KEYS
+from capacity.errors import DataError
+
+FILE = "standards.toml"
+
+
+def _err(message, key):
+    return DataError(f"key '{key}': {message}", path=FILE)
+
+
+def _number(value, key, rule):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value):
+        raise _err(f"{value!r} is not a finite number", key)
+    if rule == "positive" and value <= 0:
+        raise _err(f"{value!r} must be greater than 0", key)
+    if rule == "share" and not 0 < value <= 1.5:
+        raise _err(f"{value!r} must be a share between 0 and 1.5 (e.g. 0.99 for 99 %)", key)
+    return float(value)
+
+
+def _int_list(value, key, rule):
+    if not isinstance(value, list) or any(isinstance(v, bool) or not isinstance(v, int) for v in value):
+        raise _err(f"{value!r} must be a list of whole numbers of classes, e.g. [12, 18, 24]", key)
+    if rule == "positive" and not value:
+        raise _err("must list at least one size", key)
+    if any(v <= 0 for v in value):
+        raise _err(f"{value!r}: every size must be at least 1 class", key)
+    return tuple(sorted(set(value)))
+
+
+def _age_range(value, key):
+    ok = (isinstance(value, list) and len(value) == 2
+          and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+          and 0 <= value[0] <= value[1] <= 100)
+    if not ok:
+        raise _err(f"{value!r} must be [first_age, last_age] with 0 ≤ first ≤ last ≤ 100", key)
+    return (int(value[0]), int(value[1]))
+
+
+def parse_level(level: str, table: dict) -> LevelStandard:
+    """Turn one ``[levels.<level>]`` table into a :class:`LevelStandard`.
+
+    Raises
+    ------
+    DataError
+        A key is missing, unknown, of the wrong type or impossible (e.g. a
+        class size of 0).
+    """
+    if not isinstance(table, dict):
+        raise _err("must be a table of standards", f"levels.{level}")
+    known = set(LEVEL_STANDARD_KEYS) | OPTIONAL_LEVEL_STANDARD_KEYS
+    unknown = sorted(set(table) - known)
+    if unknown:
+        raise _err(f"unknown key(s) {unknown}; expected {sorted(known)}", f"levels.{level}")
+    values = {}
+    for key, (kind, rule) in LEVEL_STANDARD_KEYS.items():
+        full = f"levels.{level}.{key}"
+        if key not in table:
+            raise _err("missing; every level needs it (see data/README.md)", full)
+        raw = table[key]
+        if kind == "number":
+            values[key] = _number(raw, full, rule)
+        elif kind == "int_list":
+            values[key] = _int_list(raw, full, rule)
+        else:
+            values[key] = _age_range(raw, full)
+    by_age = table.get("class_size_by_age", {})
+    if not isinstance(by_age, dict):
+        raise _err("must be a table of age = class size", f"levels.{level}.class_size_by_age")
+    parsed_by_age = {}
+    for age, size in by_age.items():
+        full = f"levels.{level}.class_size_by_age.{age}"
+        if not str(age).isdigit():
+            raise _err("ages must be whole numbers", full)
+        parsed_by_age[int(age)] = _number(size, full, "positive")
+    return LevelStandard(level=level, class_size_by_age=MappingProxyType(parsed_by_age), **values)
+
+
+def parse_standards(doc: dict) -> Standards:
+    """Parse the whole ``standards.toml`` document and check it is coherent.
+
+    Coherence: every planned level is present, and the age bands of the
+    levels do not overlap.
+    """
+    levels_doc = doc.get("levels")
+    if not isinstance(levels_doc, dict):
+        raise _err("missing table [levels.<level>]", "levels")
+    missing = [lv for lv in LEVELS if lv not in levels_doc]
+    if missing:
+        raise _err(f"no standards for level(s) {missing}", "levels")
+    unknown = sorted(set(levels_doc) - set(LEVELS))
+    if unknown:
+        raise _err(f"unknown level(s) {unknown}; expected {list(LEVELS)}", "levels")
+    levels = {lv: parse_level(lv, levels_doc[lv]) for lv in LEVELS}
+    bands = sorted((s.ages, lv) for lv, s in levels.items())
+    for (a, la), (b, lb) in zip(bands, bands[1:]):
+        if b[0] <= a[1]:
+            raise _err(f"the age bands of {la} {list(a)} and {lb} {list(b)} overlap; "
+                       "a child belongs to one level", f"levels.{lb}.ages")
+    sources = doc.get("sources", {})
+    return Standards(levels=MappingProxyType(levels),
+                     sources=MappingProxyType({str(k): str(v) for k, v in sources.items()}))
+
+
+def check_modules_fit_land(standards: Standards, sites) -> None:
+    """Raise when a level's new-school module needs more land than any candidate site has.
+
+    Parameters
+    ----------
+    standards : Standards
+        Parsed standards.
+    sites : DataFrame
+        Candidate sites with ``level`` and ``land_m2`` [m²].
+    """
+    for level, std in standards.levels.items():
+        land = sites.loc[sites["level"] == level, "land_m2"]
+        if land.empty:
+            continue
+        largest = float(land.max())
+        for classes in std.modules:
+            need = std.module_land_m2(classes)
+            if need > largest:
+                raise _err(
+                    f"a {classes}-class {level} school needs {need:,.0f} m² of land "
+                    f"({std.module_seats(classes):,.0f} seats × {std.land_m2_per_pupil:g} m²/pupil) "
+                    f"but the largest {level} candidate site has {largest:,.0f} m²; "
+                    "lower the module or the land standard, or add larger sites",
+                    f"levels.{level}.modules")

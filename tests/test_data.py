@@ -1,0 +1,184 @@
+"""Loading and validation of data folders (capacity.data)."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from capacity.data import load_city, summarise
+from capacity.errors import DataError
+from capacity.testing import TINY_STANDARDS, tiny_frames, write_tiny_city
+
+KUNMING = Path(__file__).resolve().parents[1] / "data" / "kunming"
+
+
+@pytest.fixture
+def tiny(tmp_path):
+    return write_tiny_city(tmp_path / "tiny")
+
+
+def broken(tmp_path, edit=None, standards=None):
+    frames = tiny_frames()
+    if edit is not None:
+        edit(frames)
+    return write_tiny_city(tmp_path / "broken", frames, standards)
+
+
+def test_tiny_city_loads_with_metric_layers(tiny):
+    city = load_city(tiny)
+    assert len(city.zones) == 2
+    assert city.zones.crs.to_epsg() == 4543
+    assert city.base_population().to_dict() == {"100001": 30000, "100002": 10000}
+    assert city.standards["primary"].module_seats(12) == 540
+    assert city.standards["kindergarten"].class_size_by_age[5] == 35
+    assert city.demand_units["urban"].dtype == bool
+    summary = summarise(city)
+    assert summary["zones"] == 2 and summary["population"] == 40000
+    seats = summary["schools"].set_index("level")["seats"]
+    assert seats["kindergarten"] == 270 and seats["special"] == 60
+
+
+def test_inputs_are_not_modified(tiny):
+    before = {p.name: p.read_bytes() for p in tiny.iterdir()}
+    load_city(tiny)
+    assert {p.name: p.read_bytes() for p in tiny.iterdir()} == before
+
+
+def test_missing_file(tmp_path, tiny):
+    (tiny / "births.csv").unlink()
+    with pytest.raises(DataError, match=r"births\.csv: file not found"):
+        load_city(tiny)
+
+
+def test_missing_folder(tmp_path):
+    with pytest.raises(DataError, match="no such directory"):
+        load_city(tmp_path / "nowhere")
+
+
+def test_missing_column(tmp_path):
+    def edit(f):
+        f["population.csv"] = f["population.csv"].drop(columns="persons")
+    folder = broken(tmp_path, edit)
+    with pytest.raises(DataError, match=r"population\.csv: missing column\(s\) persons") as err:
+        load_city(folder)
+    assert err.value.path == "population.csv"
+
+
+def test_wrong_type_names_line(tmp_path):
+    def edit(f):
+        f["births.csv"]["births"] = f["births.csv"]["births"].astype(object)
+        f["births.csv"].loc[1, "births"] = "many"
+    with pytest.raises(DataError, match=r"births\.csv, column 'births', line 3: 'many' is not a number"):
+        load_city(broken(tmp_path, edit))
+
+
+@pytest.mark.parametrize("value,match", [(-5, "negative value"), (np.inf, "non-finite")])
+def test_negative_or_non_finite_counts(tmp_path, value, match):
+    def edit(f):
+        f["population.csv"]["persons"] = f["population.csv"]["persons"].astype(float)
+        f["population.csv"].loc[1, "persons"] = value
+    with pytest.raises(DataError, match=match) as err:
+        load_city(broken(tmp_path, edit))
+    assert err.value.column == "persons" and err.value.rows == [3]
+
+
+def test_negative_seats_in_layer_names_feature(tmp_path):
+    def edit(f):
+        f["schools.gpkg"].loc[2, "seats"] = -1
+    with pytest.raises(DataError, match=r"schools\.gpkg, column 'seats', feature 3: negative"):
+        load_city(broken(tmp_path, edit))
+
+
+def test_duplicate_ids(tmp_path):
+    def edit(f):
+        f["candidate_sites.gpkg"].loc[1, "site_id"] = "ks1"
+    with pytest.raises(DataError, match=r"features 1, 2: duplicate site_id \['ks1'\]"):
+        load_city(broken(tmp_path, edit))
+
+
+def test_unknown_zone_id(tmp_path):
+    def edit(f):
+        f["demand_units.gpkg"].loc[4, "zone_id"] = "999999"
+    with pytest.raises(DataError, match=r"unknown zone id\(s\) \['999999'\]") as err:
+        load_city(broken(tmp_path, edit))
+    assert err.value.rows == [5] and err.value.path == "demand_units.gpkg"
+
+
+def test_empty_geometry(tmp_path):
+    from shapely.geometry import Point
+
+    def edit(f):
+        f["schools.gpkg"].loc[0, "geometry"] = Point()
+    with pytest.raises(DataError, match="empty geometry"):
+        load_city(broken(tmp_path, edit))
+
+
+def test_invalid_geometry(tmp_path):
+    from shapely.geometry import Polygon
+
+    def edit(f):
+        x, y = f["zones.gpkg"].geometry.iloc[1].bounds[:2]
+        bowtie = Polygon([(x, y), (x + 100, y + 100), (x + 100, y), (x, y + 100)])
+        f["zones.gpkg"].loc[1, "geometry"] = bowtie
+    with pytest.raises(DataError, match=r"zones\.gpkg, column 'geometry', feature 2: invalid geometry"):
+        load_city(broken(tmp_path, edit))
+
+
+def test_geographic_crs_where_metres_needed(tmp_path):
+    def edit(f):
+        f["candidate_sites.gpkg"] = f["candidate_sites.gpkg"].to_crs("EPSG:4326")
+    with pytest.raises(DataError, match="geographic .*projected CRS in metres"):
+        load_city(broken(tmp_path, edit))
+
+
+def test_missing_crs(tmp_path):
+    def edit(f):
+        f["schools.gpkg"] = f["schools.gpkg"].set_crs(None, allow_override=True)
+    with pytest.raises(DataError, match="has no CRS"):
+        load_city(broken(tmp_path, edit))
+
+
+def test_zones_in_geographic_crs_are_reprojected(tmp_path):
+    def edit(f):
+        f["zones.gpkg"] = f["zones.gpkg"].to_crs("EPSG:4326")
+    city = load_city(broken(tmp_path, edit))
+    assert city.zones.crs.to_epsg() == 4543
+    assert city.zones.area.iloc[0] == pytest.approx(16e6, rel=1e-3)
+
+
+def test_class_size_zero(tmp_path):
+    text = TINY_STANDARDS.replace("class_size = 45", "class_size = 0")
+    with pytest.raises(DataError, match=r"levels\.primary\.class_size': 0 must be greater than 0"):
+        load_city(broken(tmp_path, standards=text))
+
+
+def test_module_larger_than_any_site(tmp_path):
+    text = TINY_STANDARDS.replace("modules = [6, 12]\nexpansion_modules = [6]\nland_m2_per_pupil = 25",
+                                  "modules = [6, 24]\nexpansion_modules = [6]\nland_m2_per_pupil = 25")
+    with pytest.raises(DataError, match="24-class high school needs 30,000 m² .* largest high candidate site has 16,000 m²"):
+        load_city(broken(tmp_path, standards=text))
+
+
+def test_overlapping_age_bands(tmp_path):
+    text = TINY_STANDARDS.replace("ages = [12, 14]", "ages = [11, 14]")
+    with pytest.raises(DataError, match="overlap"):
+        load_city(broken(tmp_path, standards=text))
+
+
+def test_missing_base_year_population(tmp_path):
+    def edit(f):
+        f["population.csv"] = f["population.csv"].iloc[:1]
+    with pytest.raises(DataError, match=r"no year_end population for base year 2023 for zone\(s\) \['100002'\]"):
+        load_city(broken(tmp_path, edit))
+
+
+@pytest.mark.skipif(not (KUNMING / "candidate_sites.gpkg").exists(), reason="Kunming data folder not built yet")
+def test_kunming_loads_with_2023_county_totals():
+    city = load_city(KUNMING)
+    assert len(city.zones) == 15
+    pop = city.base_population()
+    counties = city.zones.loc[city.zones["kind"] == "county", "zone_id"]
+    assert len(counties) == 14
+    assert pop[counties].sum() == pytest.approx(8_680_000)
+    assert pop["530114"] == pytest.approx(709_700)  # Chenggong, 70.97万 (2023 year-end)
+    assert "mohan" in pop.index
