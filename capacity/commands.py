@@ -1,0 +1,103 @@
+"""What each ``capacity`` command does; :mod:`capacity.cli` parses, this acts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from capacity.errors import ScenarioError
+
+
+def _echo(args, text=""):
+    if not getattr(args, "quiet", False):
+        print(text)
+
+
+def load_inputs(scenario_path):
+    """Scenario, then its data folder, checked against each other.
+
+    Returns
+    -------
+    (Scenario, CityData)
+        The city carries the scenario's standards overrides.
+    """
+    from capacity.data import load_city
+    from capacity.scenario import apply_standards, check_against_city, load_scenario
+
+    scenario = load_scenario(scenario_path)
+    city = load_city(scenario.data)
+    check_against_city(scenario, city)
+    return scenario, apply_standards(scenario, city)
+
+
+def cmd_validate(args) -> int:
+    from capacity.data import load_city, summarise
+    from capacity.data.summary import format_summary
+
+    path = Path(args.path)
+    if path.suffix == ".toml" or path.is_file():
+        scenario, city = load_inputs(path)
+        _echo(args, f"scenario {scenario.name}: {scenario.path}")
+        _echo(args, f"  data: {scenario.data}")
+        if len(scenario.chain) > 1:
+            _echo(args, "  extends: " + " → ".join(p.name for p in scenario.chain[1:]))
+    else:
+        city = load_city(path)
+    _echo(args, format_summary(summarise(city)))
+    print("ok")
+    return 0
+
+
+def _out_dir(args, scenario) -> Path:
+    return Path(args.out) if args.out else Path("outputs") / scenario.name
+
+
+def cmd_project(args) -> int:
+    from capacity.io.atomic import output_folder
+    from capacity.pipeline import project
+
+    scenario, city = load_inputs(args.scenario)
+    out = _out_dir(args, scenario)
+    with output_folder(out, force=args.force) as tmp:
+        result = project(scenario, city, tmp, quiet=args.quiet)
+    _echo(args, result.describe())
+    print(f"wrote {out}")
+    return 0
+
+
+def cmd_run(args) -> int:
+    from capacity.io.atomic import output_folder
+    from capacity.pipeline import run
+
+    scenario, city = load_inputs(args.scenario)
+    out = _out_dir(args, scenario)
+    with output_folder(out, force=args.force) as tmp:
+        result = run(scenario, city, tmp, quiet=args.quiet)
+    _echo(args, result.describe())
+    print(f"wrote {out}")
+    return 0
+
+
+def cmd_compare(args) -> int:
+    from capacity.compare import compare_runs
+    from capacity.io.atomic import output_folder
+
+    if len(args.runs) < 2:
+        raise ScenarioError("compare needs at least two run folders")
+    out = Path(args.out) if args.out else Path("outputs") / ("compare-" + "-".join(p.name for p in args.runs))
+    with output_folder(out, force=args.force) as tmp:
+        text = compare_runs(args.runs, tmp)
+    print(text)
+    print(f"wrote {out}")
+    return 0
+
+
+def cmd_export(args) -> int:
+    from capacity.io.atomic import output_folder
+    from capacity.report.gis import export_run
+
+    out = Path(args.out) if args.out else Path(args.run) / f"gis-{args.format}"
+    with output_folder(out, force=args.force) as tmp:
+        files = export_run(Path(args.run), tmp, args.format)
+    _echo(args, "\n".join(str(out / f.name) for f in files))
+    print(f"wrote {out}")
+    return 0

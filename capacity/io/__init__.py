@@ -1,0 +1,1 @@
+"""File formats and output writing (the edges of the pipeline)."""

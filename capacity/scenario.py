@@ -1,0 +1,473 @@
+"""Scenarios: a TOML file that names a data folder and overrides assumptions.
+
+A scenario is read once, validated whole, and handed on as a frozen
+:class:`Scenario`. ``extends = "baseline.toml"`` inherits another scenario
+(tables merge key by key; other values replace). Every problem is a
+:class:`~capacity.errors.ScenarioError` naming the file and the dotted key,
+with a "did you mean" for typos.
+
+Sections
+--------
+``[projection]``  population projection (:class:`capacity.demography.ProjectionParams`)
+``[demand]``      seats needed (:class:`capacity.demand.DemandParams`)
+``[standards.<level>]``  overrides of the data folder's ``standards.toml``
+``[plan]``        build years, plan totals, zone rules, budgets (:class:`PlanParams`)
+``[objective]``   weights and mode (:class:`ObjectiveParams`)
+``[solver]``      solver, limits (:class:`SolverParams`)
+``[outputs]``     output formats (:class:`OutputParams`)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Literal, Mapping
+
+from capacity import LEVELS
+from capacity.config import build, did_you_mean, merge
+from capacity.errors import DataError, ScenarioError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+ACTIONS = ("new", "expand", "any")
+TOTALS_MODES = ("exact", "at_most", "at_least")
+
+
+def _empty():
+    return MappingProxyType({})
+
+
+@dataclass(frozen=True)
+class ZoneRule:
+    """A minimum and/or maximum number of schools for one zone and level.
+
+    Attributes
+    ----------
+    zone : str
+        A ``zone_id`` of the data folder.
+    level : str
+        School level.
+    action : str
+        ``new`` (new schools), ``expand`` (expansions of existing schools) or ``any``.
+    min : int
+        At least this many over the build years.
+    max : int or None
+        At most this many (None: no cap).
+    year : int or None
+        Count only schools opening in this build year (None: all build years).
+    """
+
+    zone: str
+    level: str
+    action: str = "any"
+    min: int = 0
+    max: int | None = None
+    year: int | None = None
+
+    def __post_init__(self):
+        if self.level not in LEVELS:
+            raise ValueError(f"level: {self.level!r} is not a level; expected one of {list(LEVELS)}"
+                             + did_you_mean(self.level, LEVELS))
+        if self.action not in ACTIONS:
+            raise ValueError(f"action: {self.action!r} is not one of {list(ACTIONS)}")
+        if self.min < 0:
+            raise ValueError(f"min: {self.min} must be ≥ 0")
+        if self.max is not None and self.max < self.min:
+            raise ValueError(f"max: {self.max} is below min {self.min}")
+
+
+@dataclass(frozen=True)
+class PlanParams:
+    """What the plan must build, when, and within what money.
+
+    Attributes
+    ----------
+    build_years : tuple of int
+        Years in which new schools may open [year].
+    evaluation_years : tuple of int
+        Years in which every pupil's seat is checked [year]; the first is the
+        plan's target year.
+    totals : mapping of level to int
+        Number of new (or expanded) schools per level; levels left out are free.
+    totals_mode : str
+        ``exact``, ``at_most`` or ``at_least`` for every total.
+    zone_rules : tuple of ZoneRule
+        Per-zone (and optionally per-year) minimums and maximums.
+    budget_cny : mapping of year (text) to float
+        Construction budget per build year [CNY]; empty for no budget.
+    budget_factor : float
+        Multiplies every budget (e.g. 0.8 for a budget 20 % tighter).
+    construction_lag_years : int
+        Years between a build year and the first year its seats count.
+    allow_expansion : bool
+        Existing schools may be expanded by the levels' expansion modules.
+    single_sourcing : bool
+        Each demand unit goes to one school per level and year (defensible catchments).
+    compulsory_within_zone : bool
+        Primary and middle pupils are assigned only within their own zone.
+    """
+
+    build_years: tuple[int, ...] = (2023, 2024, 2025)
+    evaluation_years: tuple[int, ...] = (2025, 2030)
+    totals: Mapping[str, int] = field(default_factory=_empty)
+    totals_mode: str = "exact"
+    zone_rules: tuple[ZoneRule, ...] = ()
+    budget_cny: Mapping[str, float] = field(default_factory=_empty)
+    budget_factor: float = 1.0
+    construction_lag_years: int = 0
+    allow_expansion: bool = True
+    single_sourcing: bool = False
+    compulsory_within_zone: bool = True
+
+    def __post_init__(self):
+        if not self.build_years:
+            raise ValueError("build_years: at least one build year is needed")
+        if list(self.build_years) != sorted(set(self.build_years)):
+            raise ValueError(f"build_years: {list(self.build_years)} must be increasing years")
+        if not self.evaluation_years or list(self.evaluation_years) != sorted(set(self.evaluation_years)):
+            raise ValueError(f"evaluation_years: {list(self.evaluation_years)} must be increasing years")
+        if self.evaluation_years[0] < self.build_years[0]:
+            raise ValueError("evaluation_years: the first evaluation year is before the first build year")
+        for level, n in self.totals.items():
+            if level not in LEVELS:
+                raise ValueError(f"totals: {level!r} is not a level; expected one of {list(LEVELS)}"
+                                 + did_you_mean(level, LEVELS))
+            if n < 0:
+                raise ValueError(f"totals: {level} = {n} must be ≥ 0")
+        if self.totals_mode not in TOTALS_MODES:
+            raise ValueError(f"totals_mode: {self.totals_mode!r} is not one of {list(TOTALS_MODES)}"
+                             + did_you_mean(self.totals_mode, TOTALS_MODES))
+        for year, amount in self.budget_cny.items():
+            if not str(year).isdigit():
+                raise ValueError(f"budget_cny: {year!r} is not a year")
+            if int(year) not in self.build_years:
+                raise ValueError(f"budget_cny: {year} is not a build year {list(self.build_years)}")
+            if amount < 0:
+                raise ValueError(f"budget_cny: the budget of {year} is negative ({amount:,.0f} CNY)")
+        if self.budget_factor <= 0:
+            raise ValueError(f"budget_factor: {self.budget_factor} must be > 0")
+        if self.construction_lag_years < 0:
+            raise ValueError("construction_lag_years: must be ≥ 0")
+        for rule in self.zone_rules:
+            if rule.year is not None and rule.year not in self.build_years:
+                raise ValueError(f"zone_rules: year {rule.year} is not a build year")
+
+    def budget_for(self, year: int) -> float | None:
+        """Budget of ``year`` after ``budget_factor`` [CNY], or None when unlimited."""
+        amount = self.budget_cny.get(str(year))
+        return None if amount is None else amount * self.budget_factor
+
+
+@dataclass(frozen=True)
+class ObjectiveParams:
+    """How the objective trades unserved pupils, distance and cost.
+
+    Attributes
+    ----------
+    mode : str
+        ``weighted`` (one solve with the weights below) or ``lexicographic``
+        (unserved first, then distance, then cost; each stage keeps the
+        previous optimum within ``lexicographic_tolerance``).
+    unserved_weight : float
+        Penalty per unserved pupil in the first evaluation year [per pupil].
+    year_decay : float
+        Each later evaluation year's unserved penalty is multiplied by this (< 1:
+        earlier years weigh more).
+    distance_weight : float
+        Weight per pupil-kilometre [per pupil·km].
+    cost_weight : float
+        Weight per million CNY of construction [per 10⁶ CNY].
+    lexicographic_tolerance : float
+        Relative slack on earlier stages in lexicographic mode.
+    """
+
+    mode: str = "weighted"
+    unserved_weight: float = 1000.0
+    year_decay: float = 0.5
+    distance_weight: float = 1.0
+    cost_weight: float = 1.0
+    lexicographic_tolerance: float = 0.001
+
+    def __post_init__(self):
+        if self.mode not in ("weighted", "lexicographic"):
+            raise ValueError(f"mode: {self.mode!r} is not 'weighted' or 'lexicographic'"
+                             + did_you_mean(self.mode, ("weighted", "lexicographic")))
+        for name in ("unserved_weight", "distance_weight", "cost_weight", "lexicographic_tolerance"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name}: must be ≥ 0")
+        if not 0 < self.year_decay <= 1:
+            raise ValueError("year_decay: must be in (0, 1]")
+
+
+SOLVERS = ("highs", "cbc")
+
+
+@dataclass(frozen=True)
+class SolverParams:
+    """Solver choice and limits.
+
+    Attributes
+    ----------
+    name : str
+        ``highs`` or ``cbc``.
+    time_limit_s : float
+        Wall-clock limit of one solve [s].
+    mip_gap : float
+        Relative optimality gap at which to stop [share].
+    threads : int
+        Threads the solver may use (0: the solver's default).
+    """
+
+    name: str = "highs"
+    time_limit_s: float = 600.0
+    mip_gap: float = 0.01
+    threads: int = 0
+
+    def __post_init__(self):
+        if self.name not in SOLVERS:
+            raise ValueError(f"name: {self.name!r} is not one of {list(SOLVERS)}"
+                             + did_you_mean(self.name, SOLVERS))
+        if self.time_limit_s <= 0:
+            raise ValueError("time_limit_s: must be > 0")
+        if not 0 <= self.mip_gap < 1:
+            raise ValueError("mip_gap: must be in [0, 1)")
+        if self.threads < 0:
+            raise ValueError("threads: must be ≥ 0")
+
+
+FORMATS = ("gpkg", "geojson", "shp")
+
+
+@dataclass(frozen=True)
+class OutputParams:
+    """What a run writes besides its CSV and JSON tables.
+
+    Attributes
+    ----------
+    formats : tuple of str
+        GIS formats: ``gpkg``, ``geojson``, ``shp``.
+    report : bool
+        Write the HTML report and maps.
+    """
+
+    formats: tuple[str, ...] = ("gpkg",)
+    report: bool = True
+
+    def __post_init__(self):
+        for f in self.formats:
+            if f not in FORMATS:
+                raise ValueError(f"formats: {f!r} is not one of {list(FORMATS)}" + did_you_mean(f, FORMATS))
+
+
+def _section_types() -> dict:
+    """Scenario sections and the dataclass each maps onto (imported lazily)."""
+    from capacity.demand import DemandParams
+    from capacity.demography import ProjectionParams
+
+    return {"projection": ProjectionParams, "demand": DemandParams, "plan": PlanParams,
+            "objective": ObjectiveParams, "solver": SolverParams, "outputs": OutputParams}
+
+
+TOP_KEYS = ("name", "description", "data", "extends", "standards")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A validated scenario.
+
+    Attributes
+    ----------
+    name : str
+        Short name (defaults to the file stem).
+    path : Path
+        The scenario file.
+    data : Path
+        The data folder (resolved relative to the scenario file).
+    description : str
+        One or two sentences for the report.
+    projection, demand, plan, objective, solver, outputs
+        Typed parameters of each stage.
+    standards : mapping
+        ``{level: {key: value}}`` overrides of the data folder's standards.
+    chain : tuple of Path
+        The files read, the scenario's own first, then what it extends.
+    """
+
+    name: str
+    path: Path
+    data: Path
+    description: str
+    projection: Any
+    demand: Any
+    plan: PlanParams
+    objective: ObjectiveParams
+    solver: SolverParams
+    outputs: OutputParams
+    standards: Mapping[str, Mapping[str, Any]]
+    chain: tuple[Path, ...]
+
+    def to_dict(self) -> dict:
+        """Plain, JSON-ready form (for summary.json and the report)."""
+        def plain(x):
+            if dataclasses.is_dataclass(x):
+                return {f.name: plain(getattr(x, f.name)) for f in dataclasses.fields(x)}
+            if isinstance(x, Mapping):
+                return {str(k): plain(v) for k, v in x.items()}
+            if isinstance(x, (list, tuple)):
+                return [plain(v) for v in x]
+            if isinstance(x, Path):
+                return str(x)
+            return x
+        return {"name": self.name, "path": str(self.path), "data": str(self.data),
+                "description": self.description,
+                **{k: plain(getattr(self, k)) for k in
+                   ("projection", "demand", "plan", "objective", "solver", "outputs", "standards")},
+                "chain": [str(p) for p in self.chain]}
+
+
+def _read(path: Path) -> dict:
+    if not path.is_file():
+        raise ScenarioError("scenario file not found", path)
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"not valid TOML: {exc}", path) from None
+
+
+def _resolve(path: Path, seen: tuple[Path, ...] = ()) -> tuple[dict, tuple[Path, ...]]:
+    """Read a scenario and everything it extends; return the merged document."""
+    path = path.resolve()
+    if path in seen:
+        raise ScenarioError("extends itself (a cycle of 'extends')", path, "extends")
+    doc = _read(path)
+    parent = doc.get("extends")
+    if parent is None:
+        return doc, (path,)
+    if not isinstance(parent, str):
+        raise ScenarioError(f"expected a file name, got {parent!r}", path, "extends")
+    parent_path = (path.parent / parent)
+    if not parent_path.is_file():
+        raise ScenarioError(f"extends '{parent}', which does not exist next to it", path, "extends")
+    base, chain = _resolve(parent_path, seen + (path,))
+    base = {k: v for k, v in base.items() if k not in ("name", "description")}
+    return merge(base, {k: v for k, v in doc.items() if k != "extends"}), (path,) + chain
+
+
+def _check_standards(overrides, path) -> dict:
+    from capacity.data.model import LevelStandard
+
+    if not isinstance(overrides, Mapping):
+        raise ScenarioError("expected tables [standards.<level>]", path, "standards")
+    allowed = [f.name for f in dataclasses.fields(LevelStandard) if f.name != "level"]
+    for level, table in overrides.items():
+        if level not in LEVELS:
+            raise ScenarioError(f"{level!r} is not a level; expected one of {list(LEVELS)}"
+                                + did_you_mean(level, LEVELS), path, f"standards.{level}")
+        if not isinstance(table, Mapping):
+            raise ScenarioError("expected a table of standards", path, f"standards.{level}")
+        for key in table:
+            if key not in allowed:
+                raise ScenarioError(f"unknown standard{did_you_mean(key, allowed)}",
+                                    path, f"standards.{level}.{key}")
+    return {lv: dict(t) for lv, t in overrides.items()}
+
+
+def load_scenario(path) -> Scenario:
+    """Read, merge (``extends``) and validate a scenario file.
+
+    Parameters
+    ----------
+    path : str or Path
+        The scenario TOML file.
+
+    Raises
+    ------
+    ScenarioError
+        Naming the file and key of the first problem found.
+    """
+    path = Path(path)
+    doc, chain = _resolve(path)
+    sections = _section_types()
+    known = list(TOP_KEYS) + list(sections)
+    for key in doc:
+        if key not in known:
+            raise ScenarioError(f"unknown key{did_you_mean(key, known)}; expected one of "
+                                f"{', '.join(known)}", path, key)
+    if "data" not in doc:
+        raise ScenarioError("missing; name the data folder, e.g. data = \"../data/kunming\"", path, "data")
+    if not isinstance(doc["data"], str):
+        raise ScenarioError(f"expected a folder path, got {doc['data']!r}", path, "data")
+    # 'data' is relative to the file that set it
+    data_owner = next(p for p in chain if "data" in _read(p))
+    data = (data_owner.parent / doc["data"]).resolve()
+    if not data.is_dir():
+        raise ScenarioError(f"data folder {data} does not exist", data_owner, "data")
+    parsed = {}
+    for name, cls in sections.items():
+        table = doc.get(name, {})
+        if not isinstance(table, Mapping):
+            raise ScenarioError("expected a table", path, name)
+        parsed[name] = build(cls, table, path, name)
+    return Scenario(
+        name=str(doc.get("name", path.stem)), path=path.resolve(), data=data,
+        description=str(doc.get("description", "")),
+        standards=MappingProxyType(_check_standards(doc.get("standards", {}), path)),
+        chain=chain, **parsed)
+
+
+def check_against_city(scenario: Scenario, city) -> None:
+    """Check a scenario's references (zones, years) against a loaded data folder.
+
+    Raises
+    ------
+    ScenarioError
+        A zone rule names a zone the data folder lacks, or the build years
+        start before the data's base year.
+    """
+    zone_ids = list(city.zones["zone_id"])
+    for i, rule in enumerate(scenario.plan.zone_rules):
+        if rule.zone not in zone_ids:
+            raise ScenarioError(f"zone {rule.zone!r} is not in {city.path}"
+                                + did_you_mean(rule.zone, zone_ids), scenario.path,
+                                f"plan.zone_rules[{i}].zone")
+    if scenario.plan.build_years[0] < city.base_year:
+        raise ScenarioError(f"the first build year {scenario.plan.build_years[0]} is before the "
+                            f"data's base year {city.base_year}", scenario.path, "plan.build_years")
+
+
+def apply_standards(scenario: Scenario, city):
+    """The city with the scenario's standards overrides applied (a new object).
+
+    Raises
+    ------
+    ScenarioError
+        An override gives an impossible standard (e.g. a class size of 0).
+    """
+    if not scenario.standards:
+        return city
+    from capacity.data.standards import check_modules_fit_land, parse_level
+
+    levels = dict(city.standards.levels)
+    for level, table in scenario.standards.items():
+        current = {f.name: getattr(levels[level], f.name)
+                   for f in dataclasses.fields(levels[level]) if f.name != "level"}
+        current = {k: (list(v) if isinstance(v, tuple) else
+                       {str(a): s for a, s in v.items()} if isinstance(v, Mapping) else v)
+                   for k, v in current.items()}
+        try:
+            levels[level] = parse_level(level, {**current, **table})
+        except DataError as exc:
+            raise ScenarioError(exc.reason, scenario.path, f"standards.{level}") from None
+    standards = dataclasses.replace(city.standards, levels=MappingProxyType(levels))
+    try:
+        check_modules_fit_land(standards, city.candidate_sites)
+    except DataError as exc:
+        raise ScenarioError(exc.reason, scenario.path, "standards") from None
+    return dataclasses.replace(city, standards=standards)
