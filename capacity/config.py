@@ -9,6 +9,7 @@ with a "did you mean" for typos. Dataclasses state their own value rules in
 
 from __future__ import annotations
 
+import collections.abc
 import dataclasses
 import difflib
 import types
@@ -69,7 +70,7 @@ def coerce(value: Any, tp, key: str, path) -> Any:
         if len(value) != len(args):
             raise ScenarioError(f"expected a list of {len(args)} values, got {value!r}", path, key)
         return tuple(coerce(v, a, f"{key}[{i}]", path) for i, (v, a) in enumerate(zip(value, args)))
-    if origin in (dict, Mapping, typing.Mapping) or tp in (dict,):
+    if origin in (dict, collections.abc.Mapping) or tp is dict:
         args = typing.get_args(tp) or (str, Any)
         if not isinstance(value, Mapping):
             raise ScenarioError(f"expected a table, got {value!r}", path, key)
