@@ -97,6 +97,9 @@ class PlanParams:
         Number of new (or expanded) schools per level; levels left out are free.
     totals_mode : str
         ``exact``, ``at_most`` or ``at_least`` for every total.
+    totals_action : mapping of level to str
+        What a level's total counts: ``new`` (default), ``expand`` or ``any``
+        (e.g. ``high = "any"`` for "new or expanded high schools").
     zone_rules : tuple of ZoneRule
         Per-zone (and optionally per-year) minimums and maximums.
     budget_cny : mapping of year (text) to float
@@ -117,6 +120,7 @@ class PlanParams:
     evaluation_years: tuple[int, ...] = (2025, 2030)
     totals: Mapping[str, int] = field(default_factory=_empty)
     totals_mode: str = "exact"
+    totals_action: Mapping[str, str] = field(default_factory=_empty)
     zone_rules: tuple[ZoneRule, ...] = ()
     budget_cny: Mapping[str, float] = field(default_factory=_empty)
     budget_factor: float = 1.0
@@ -140,6 +144,11 @@ class PlanParams:
                                  + did_you_mean(level, LEVELS))
             if n < 0:
                 raise ValueError(f"totals: {level} = {n} must be ≥ 0")
+        for level, action in self.totals_action.items():
+            if level not in LEVELS:
+                raise ValueError(f"totals_action: {level!r} is not a level" + did_you_mean(level, LEVELS))
+            if action not in ACTIONS:
+                raise ValueError(f"totals_action: {level} = {action!r} is not one of {list(ACTIONS)}")
         if self.totals_mode not in TOTALS_MODES:
             raise ValueError(f"totals_mode: {self.totals_mode!r} is not one of {list(TOTALS_MODES)}"
                              + did_you_mean(self.totals_mode, TOTALS_MODES))

@@ -1,0 +1,228 @@
+"""The geo adapter: a city and its unit demand → the array-level :class:`Problem`.
+
+This is the only part of :mod:`capacity.optimize` that knows about geography.
+It checks that the layers are in a projected CRS in metres, builds the
+size-module options that fit each parcel's land, and finds the sparse
+unit → facility arcs within each level's service distance with a k-d tree
+(never a dense unit × facility matrix).
+
+Distances are straight-line (Euclidean) in the city's metric CRS [m]; the
+urban or rural maximum of a level applies by the demand unit's ``urban`` flag.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.spatial import cKDTree
+
+from capacity import LEVELS
+from capacity.data.model import CityData, LevelStandard
+from capacity.errors import DataError
+from capacity.optimize.problem import (Arcs, CountRule, Facilities, LevelProblem, Options,
+                                       Problem, Units, Weights, plan_total)
+
+COMPULSORY = ("primary", "middle")
+
+
+@dataclass(frozen=True)
+class LevelIndex:
+    """Labels of one level's positions, to turn a solution back into tables.
+
+    Attributes
+    ----------
+    unit_ids, unit_zone : ndarray
+        Demand unit ids and zones, by unit position.
+    facility_ids, facility_zone : ndarray
+        School or site ids and zones, by facility position.
+    facility_existing : ndarray of bool
+    facility_xy : ndarray, shape (F, 2)
+        Coordinates in the metric CRS [m].
+    option_classes : ndarray of int
+        Classes of each option (a new school's size or an expansion's).
+    """
+
+    unit_ids: np.ndarray
+    unit_zone: np.ndarray
+    facility_ids: np.ndarray
+    facility_zone: np.ndarray
+    facility_existing: np.ndarray
+    facility_xy: np.ndarray
+    option_classes: np.ndarray
+
+
+def _xy(layer) -> np.ndarray:
+    return np.column_stack([layer.geometry.x.to_numpy(), layer.geometry.y.to_numpy()])
+
+
+def _check_metric(layer, name):
+    if layer.crs is None or not layer.crs.is_projected:
+        raise DataError(f"{name} must be in a projected CRS in metres to measure distances",
+                        path=name)
+
+
+def unit_demand_matrix(unit_demand: pd.DataFrame, level: str, years) -> pd.DataFrame:
+    """Pupils per unit (rows) and evaluation year (columns) for one level [pupils]."""
+    sel = unit_demand[(unit_demand["level"] == level) & unit_demand["year"].isin(years)]
+    wide = sel.pivot_table(index="unit_id", columns="year", values="pupils", aggfunc="sum")
+    wide = wide.reindex(columns=list(years)).fillna(0.0)
+    return wide[wide.sum(axis=1) > 0]
+
+
+def build_options(std: LevelStandard, sites: pd.DataFrame, schools: pd.DataFrame,
+                  site_offset: int, allow_expansion: bool):
+    """Option rows (facility position, classes, seats, cost, earliest year) of one level.
+
+    A new school of ``c`` classes is an option on a candidate site only when
+    the site's land meets ``c × class_size × land_m2_per_pupil``; an expansion
+    by ``c`` classes only when the school's land meets the standard for its
+    seats after the expansion. Costs: seats × floor m²/pupil × CNY/m² × the
+    site's cost factor (1 for an existing school).
+
+    Returns
+    -------
+    dict of ndarray
+        ``facility, classes, seats, cost_cny, earliest_year``.
+    """
+    parts = []
+    modules = np.asarray(std.modules, dtype=np.int64)
+    if len(sites) and modules.size:
+        land = sites["land_m2"].to_numpy()
+        fit = land[:, None] >= modules[None, :] * std.class_size * std.land_m2_per_pupil
+        si, mi = np.nonzero(fit)
+        seats = modules[mi] * std.class_size
+        parts.append(dict(
+            facility=si + site_offset, classes=modules[mi], seats=seats,
+            cost_cny=seats * std.floor_m2_per_pupil * std.cost_cny_per_m2
+            * sites["cost_factor"].to_numpy()[si],
+            earliest_year=sites["available_from"].to_numpy()[si]))
+    ext = np.asarray(std.expansion_modules, dtype=np.int64)
+    if allow_expansion and len(schools) and ext.size:
+        land = schools["land_m2"].to_numpy()
+        after = schools["seats"].to_numpy()[:, None] + ext[None, :] * std.class_size
+        fit = land[:, None] >= after * std.land_m2_per_pupil
+        si, mi = np.nonzero(fit)
+        seats = ext[mi] * std.class_size
+        parts.append(dict(
+            facility=si, classes=ext[mi], seats=seats,
+            cost_cny=seats * std.floor_m2_per_pupil * std.cost_cny_per_m2,
+            earliest_year=np.full(si.size, np.iinfo(np.int64).min)))
+    if not parts:
+        return {k: np.zeros(0) for k in ("facility", "classes", "seats", "cost_cny", "earliest_year")}
+    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+
+
+def build_arcs(unit_xy, unit_urban, facility_xy, std: LevelStandard):
+    """Unit → facility pairs within the level's urban or rural maximum distance.
+
+    Returns
+    -------
+    (unit, facility, distance_m) : tuple of ndarray
+    """
+    if len(unit_xy) == 0 or len(facility_xy) == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+    tree = cKDTree(facility_xy)
+    out_u, out_f = [], []
+    for urban, radius in ((True, std.max_distance_urban_m), (False, std.max_distance_rural_m)):
+        idx = np.flatnonzero(unit_urban == urban)
+        if idx.size == 0:
+            continue
+        pairs = cKDTree(unit_xy[idx]).sparse_distance_matrix(tree, radius, output_type="ndarray")
+        out_u.append(idx[pairs["i"]])
+        out_f.append(pairs["j"].astype(np.int64))
+    u = np.concatenate(out_u)
+    f = np.concatenate(out_f)
+    d = np.hypot(*(unit_xy[u] - facility_xy[f]).T)
+    order = np.lexsort((f, u))
+    return u[order], f[order], d[order]
+
+
+def build_level(city: CityData, unit_demand: pd.DataFrame, level: str, years, plan):
+    """One :class:`LevelProblem` and its :class:`LevelIndex`."""
+    std = city.standards[level]
+    wide = unit_demand_matrix(unit_demand, level, years)
+    units = city.demand_units.set_index("unit_id").loc[wide.index]
+    schools = city.schools[city.schools["level"] == level].reset_index(drop=True)
+    sites = city.candidate_sites[city.candidate_sites["level"] == level].reset_index(drop=True)
+    n_sch = len(schools)
+    fac_xy = np.vstack([_xy(schools), _xy(sites)]) if len(sites) or n_sch else np.zeros((0, 2))
+    fac_zone = np.concatenate([schools["zone_id"].to_numpy(), sites["zone_id"].to_numpy()]).astype(str)
+    fac_land = np.concatenate([schools["land_m2"].to_numpy(), sites["land_m2"].to_numpy()])
+    opts = build_options(std, sites, schools, n_sch, plan.allow_expansion)
+    unit_xy = np.column_stack([units.geometry.x.to_numpy(), units.geometry.y.to_numpy()])
+    u, f, d = build_arcs(unit_xy, units["urban"].to_numpy(bool), fac_xy, std)
+    lp = LevelProblem(
+        name=level,
+        units=Units(demand=wide.to_numpy(float), zone=units["zone_id"].to_numpy(str),
+                    ids=wide.index.to_numpy()),
+        facilities=Facilities(
+            seats=np.concatenate([schools["seats"].to_numpy(float), np.zeros(len(sites))]),
+            existing=np.r_[np.ones(n_sch, bool), np.zeros(len(sites), bool)],
+            zone=fac_zone, land_m2=fac_land,
+            ids=np.concatenate([schools["school_id"].to_numpy(), sites["site_id"].to_numpy()])),
+        options=Options(facility=opts["facility"].astype(np.int64), seats=opts["seats"].astype(float),
+                        cost_cny=opts["cost_cny"].astype(float),
+                        earliest_year=opts["earliest_year"].astype(np.int64),
+                        label=np.array([f"{int(c)} classes" for c in opts["classes"]])),
+        arcs=Arcs(unit=u, facility=f, distance=d),
+        single_sourcing=plan.single_sourcing,
+        within_zone=plan.compulsory_within_zone and level in COMPULSORY,
+        lag_years=plan.construction_lag_years,
+        land_m2_per_pupil=None,  # land is checked here, before building (see build_options)
+    )
+    index = LevelIndex(unit_ids=wide.index.to_numpy(), unit_zone=units["zone_id"].to_numpy(str),
+                       facility_ids=lp.facilities.ids, facility_zone=fac_zone,
+                       facility_existing=lp.facilities.existing, facility_xy=fac_xy,
+                       option_classes=opts["classes"].astype(np.int64))
+    return lp, index
+
+
+def count_rules(plan) -> list[CountRule]:
+    """Plan totals and zone rules of a scenario as core :class:`CountRule` objects."""
+    rules = [plan_total(level, n, plan.totals_mode, plan.totals_action.get(level, "new"))
+             for level, n in plan.totals.items()]
+    for r in plan.zone_rules:
+        rules.append(CountRule(level=r.level, kind=r.action, minimum=r.min or None,
+                               maximum=r.max, zone=r.zone, year=r.year))
+    return rules
+
+
+def weights(objective) -> Weights:
+    """Scenario objective weights in the core's units (per pupil, per pupil·m, per CNY)."""
+    return Weights(unserved=objective.unserved_weight, distance=objective.distance_weight / 1000.0,
+                   cost=objective.cost_weight / 1.0e6, year_discount=objective.year_decay,
+                   lexicographic_rel_tol=objective.lexicographic_tolerance)
+
+
+def build_problem(city: CityData, unit_demand: pd.DataFrame, plan, objective, levels=LEVELS):
+    """The whole planning problem of a scenario.
+
+    Parameters
+    ----------
+    city : CityData
+        Loaded data folder (layers in its metric CRS).
+    unit_demand : DataFrame
+        ``unit_id, level, year, pupils`` [pupils needing a seat].
+    plan : capacity.scenario.PlanParams
+    objective : capacity.scenario.ObjectiveParams
+    levels : sequence of str
+        Levels to plan (default all four).
+
+    Returns
+    -------
+    (Problem, dict of LevelIndex)
+    """
+    for layer, name in ((city.demand_units, "demand_units.gpkg"), (city.schools, "schools.gpkg"),
+                        (city.candidate_sites, "candidate_sites.gpkg")):
+        _check_metric(layer, name)
+    years = list(plan.evaluation_years)
+    built = {lv: build_level(city, unit_demand, lv, years, plan) for lv in levels}
+    budget = np.array([plan.budget_for(y) if plan.budget_for(y) is not None else np.inf
+                       for y in plan.build_years], dtype=float)
+    problem = Problem(levels=tuple(b[0] for b in built.values()), years=np.array(years),
+                      build_years=np.array(plan.build_years), budget_cny=budget,
+                      count_rules=tuple(r for r in count_rules(plan) if r.level in built),
+                      objective=objective.mode, weights=weights(objective))
+    return problem, {lv: b[1] for lv, b in built.items()}
