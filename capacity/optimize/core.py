@@ -1,0 +1,112 @@
+"""The optimiser's entry point: check, build, solve (weighted or lexicographic), extract."""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Callable, Optional
+
+import numpy as np
+import pulp
+
+from ..errors import InfeasibleError, SolverError
+from .model import OBJECTIVE_PARTS, Model, build_model, set_objective, weighted_objective
+from .precheck import check_feasibility
+from .prepare import prepare
+from .problem import Problem
+from .result import Solution, SolveReport, StageReport, extract
+from .solvers import SolverOptions, run
+
+__all__ = ["solve"]
+
+
+def _values(model: Model) -> np.ndarray:
+    return np.fromiter((v.varValue or 0.0 for v in model.columns), dtype=float, count=len(model.columns))
+
+
+def _stage(model: Model, part: str, opts: SolverOptions) -> StageReport:
+    r = run(model.prob, opts)
+    if r.status == "infeasible":
+        raise InfeasibleError(f"the solver ({r.solver}) proved the plan infeasible ({r.detail}); "
+                              "check count rules, budgets and land against each other")
+    if r.status not in ("optimal", "feasible"):
+        raise SolverError(f"{r.solver} stopped without a solution: {r.status} ({r.detail})"
+                          + (f" within the time limit of {opts.time_limit} s" if opts.time_limit else ""))
+    return StageReport(part, r.status, r.objective, r.best_bound, r.gap, r.transfer_seconds, r.solve_seconds)
+
+
+def solve(problem: Problem, options: SolverOptions = SolverOptions(),
+          extra_constraints: Optional[Callable[[Model], None]] = None) -> Solution:
+    """Plan schools for ``problem``: where, what size, in which year.
+
+    Parameters
+    ----------
+    problem : Problem
+        Array-level problem (see :mod:`capacity.optimize.problem`).
+    options : SolverOptions
+        Solver name, time limit [s], relative gap, threads, log, strong linking.
+    extra_constraints : callable, optional
+        Hook ``f(model)`` to add rows to ``model.prob`` after the built-in
+        ones (see :class:`capacity.optimize.model.Model`).
+
+    Returns
+    -------
+    Solution
+        Opened options, assignments, unserved pupils and a :class:`SolveReport`.
+
+    Raises
+    ------
+    InfeasibleError
+        A pre-check failed (the message names the cause) or the solver proved
+        infeasibility.
+    SolverError
+        The solver failed or stopped without any solution.
+
+    Notes
+    -----
+    ``problem.objective == "weighted"`` minimises
+    ``α·unserved + β·distance + γ·cost`` once. ``"lexicographic"`` minimises
+    unserved, then bounds it by ``v·(1 + rel) + abs`` and minimises distance,
+    then bounds that and minimises cost (tolerances in ``problem.weights``).
+    Parts that are identically zero are skipped. Formulation: see
+    :mod:`capacity.optimize.model`.
+    """
+    t0 = time.perf_counter()
+    prepared = prepare(problem)
+    check_feasibility(problem, prepared)
+    model = build_model(problem, prepared, strong_linking=options.strong_linking,
+                        extra_constraints=extra_constraints)
+    build_s = time.perf_counter() - t0
+    stages = []
+    if problem.objective == "weighted":
+        set_objective(model, weighted_objective(model))
+        stages.append(_stage(model, "weighted", options))
+    else:
+        w = problem.weights
+        parts = [k for k in OBJECTIVE_PARTS if np.any(model.parts[k])]
+        for n, part in enumerate(parts):
+            t1 = time.perf_counter()
+            coef = model.parts[part]
+            set_objective(model, coef)
+            build_s += time.perf_counter() - t1
+            st = _stage(model, part, options)
+            stages.append(st)
+            if n < len(parts) - 1:
+                t1 = time.perf_counter()
+                # keep this stage's optimum (use the bound-side value when not proven optimal)
+                limit = st.objective * (1 + w.lexicographic_rel_tol) + w.lexicographic_abs_tol
+                model.prob.addConstraint(pulp.LpConstraint(model.expression(coef), pulp.LpConstraintLE,
+                                                           f"lex_{part}", limit))
+                model.n_rows += 1
+                build_s += time.perf_counter() - t1
+    values = _values(model)
+    last = stages[-1]
+    parts = {k: float(model.parts[k] @ values) for k in OBJECTIVE_PARTS}
+    status = "optimal" if all(s.status == "optimal" for s in stages) else "feasible"
+    report = SolveReport(
+        status=status, objective=last.objective, objective_parts=parts,
+        best_bound=last.best_bound, gap=max(s.gap for s in stages) if stages else math.nan,
+        build_seconds=build_s + sum(s.transfer_seconds for s in stages),
+        solve_seconds=sum(s.solve_seconds for s in stages), solver=options.solver,
+        n_variables=len(model.columns), n_constraints=model.n_rows, stages=tuple(stages))
+    return extract(model, values, report)

@@ -1,0 +1,417 @@
+"""Array-level inputs of the optimiser: frozen dataclasses of numpy arrays.
+
+Nothing here knows about geography. A geo adapter (or a benchmark parser)
+turns its tables into these arrays; :func:`capacity.optimize.solve` turns them
+into a MILP. Positions in the arrays are the identifiers the model uses;
+optional ``ids`` arrays only label the output tables.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+import numpy as np
+
+from ..errors import CapacityError
+
+KINDS = ("new", "expand")
+"""Kinds of option: a new school on a candidate site, or an expansion of an existing school."""
+
+COUNT_KINDS = ("new", "expand", "any")
+
+
+class ProblemError(CapacityError, ValueError):
+    """The arrays handed to the optimiser are inconsistent (wrong shape, index out of range, ...)."""
+
+
+def _arr(x, dtype=None):
+    a = np.asarray(x, dtype=dtype)
+    a.setflags(write=False)
+    return a
+
+
+def _ids(ids, n, what):
+    if ids is None:
+        return _arr(np.arange(n))
+    a = np.asarray(ids)
+    if a.shape != (n,):
+        raise ProblemError(f"{what} ids have shape {a.shape}, expected ({n},)")
+    a = a.copy()
+    a.setflags(write=False)
+    return a
+
+
+@dataclass(frozen=True)
+class Units:
+    """Demand units of one level.
+
+    Attributes
+    ----------
+    demand : ndarray of float, shape (U, T)
+        Pupils needing a seat per unit and evaluation year [pupils].
+    zone : ndarray of str, shape (U,)
+        Zone of each unit (used by ``within_zone`` and in messages).
+    ids : ndarray, shape (U,), optional
+        Labels for output tables; positions when omitted.
+    distance_weight : ndarray of float, shape (U, T), optional
+        Weight of a unit's assignment distance in the objective [pupils];
+        the demand itself when omitted (pupil-distance). The capacitated
+        p-median sets it to 1 (sum of distances, demand only against capacity).
+    """
+
+    demand: np.ndarray
+    zone: np.ndarray
+    ids: Optional[np.ndarray] = None
+    distance_weight: Optional[np.ndarray] = None
+
+    def __post_init__(self):
+        d = np.asarray(self.demand, dtype=float)
+        if d.ndim == 1:
+            d = d[:, None]
+        if d.ndim != 2 or np.any(~np.isfinite(d)) or np.any(d < 0):
+            raise ProblemError("units.demand must be a finite, non-negative (U, T) array")
+        object.__setattr__(self, "demand", _arr(d))
+        z = np.asarray(self.zone).astype(str)
+        if z.shape != (d.shape[0],):
+            raise ProblemError(f"units.zone has shape {z.shape}, expected ({d.shape[0]},)")
+        object.__setattr__(self, "zone", _arr(z))
+        object.__setattr__(self, "ids", _ids(self.ids, d.shape[0], "unit"))
+        if self.distance_weight is not None:
+            w = np.broadcast_to(np.asarray(self.distance_weight, dtype=float).reshape(
+                (d.shape[0], -1)), d.shape)
+            object.__setattr__(self, "distance_weight", _arr(np.array(w)))
+
+    @property
+    def n(self) -> int:
+        return self.demand.shape[0]
+
+
+@dataclass(frozen=True)
+class Facilities:
+    """Existing schools and candidate sites of one level, in one index.
+
+    Attributes
+    ----------
+    seats : ndarray of float, shape (F,)
+        Existing seats [pupils]; 0 for a candidate site, ``inf`` for an
+        uncapacitated existing facility.
+    existing : ndarray of bool, shape (F,)
+        True for a school that exists already (its options are expansions),
+        False for a candidate site (its options are new schools).
+    zone : ndarray of str, shape (F,)
+        Zone of each facility.
+    land_m2 : ndarray of float, shape (F,), optional
+        Land of the parcel [m²]; ``nan`` means unknown (no land check).
+    ids : ndarray, shape (F,), optional
+        Labels for output tables.
+    """
+
+    seats: np.ndarray
+    existing: np.ndarray
+    zone: np.ndarray
+    land_m2: Optional[np.ndarray] = None
+    ids: Optional[np.ndarray] = None
+
+    def __post_init__(self):
+        s = np.asarray(self.seats, dtype=float)
+        n = s.shape[0]
+        if s.ndim != 1 or np.any(s < 0) or np.any(np.isnan(s)):
+            raise ProblemError("facilities.seats must be a non-negative 1-D array")
+        object.__setattr__(self, "seats", _arr(s))
+        for name, dtype in (("existing", bool), ("zone", str)):
+            a = np.asarray(getattr(self, name)).astype(dtype)
+            if a.shape != (n,):
+                raise ProblemError(f"facilities.{name} has shape {a.shape}, expected ({n},)")
+            object.__setattr__(self, name, _arr(a))
+        land = np.full(n, np.nan) if self.land_m2 is None else np.asarray(self.land_m2, float)
+        if land.shape != (n,):
+            raise ProblemError(f"facilities.land_m2 has shape {land.shape}, expected ({n},)")
+        object.__setattr__(self, "land_m2", _arr(land))
+        object.__setattr__(self, "ids", _ids(self.ids, n, "facility"))
+
+    @property
+    def n(self) -> int:
+        return self.seats.shape[0]
+
+
+@dataclass(frozen=True)
+class Options:
+    """What may be built: one row per (facility, size module).
+
+    A row on a candidate site is a new school, a row on an existing school an
+    expansion. At most one option per facility is chosen, in one build year.
+
+    Attributes
+    ----------
+    facility : ndarray of int, shape (O,)
+        Facility position of each option.
+    seats : ndarray of float, shape (O,)
+        Seats the option adds [pupils]; ``inf`` for an uncapacitated site.
+    cost_cny : ndarray of float, shape (O,)
+        Cost of building it [CNY].
+    earliest_year : ndarray of int, shape (O,), optional
+        First build year allowed (e.g. when the land becomes available).
+    label : ndarray of str, shape (O,), optional
+        Module name for output tables (e.g. ``"24 classes"``).
+    """
+
+    facility: np.ndarray
+    seats: np.ndarray
+    cost_cny: np.ndarray
+    earliest_year: Optional[np.ndarray] = None
+    label: Optional[np.ndarray] = None
+
+    def __post_init__(self):
+        f = np.asarray(self.facility, dtype=np.int64)
+        n = f.shape[0]
+        object.__setattr__(self, "facility", _arr(f))
+        s = np.asarray(self.seats, dtype=float)
+        c = np.asarray(self.cost_cny, dtype=float)
+        if s.shape != (n,) or c.shape != (n,):
+            raise ProblemError("options.seats and options.cost_cny must match options.facility")
+        if np.any(s < 0) or np.any(np.isnan(s)) or np.any(~np.isfinite(c)) or np.any(c < 0):
+            raise ProblemError("options.seats must be >= 0 and options.cost_cny finite and >= 0")
+        object.__setattr__(self, "seats", _arr(s))
+        object.__setattr__(self, "cost_cny", _arr(c))
+        e = np.full(n, np.iinfo(np.int64).min) if self.earliest_year is None else self.earliest_year
+        object.__setattr__(self, "earliest_year", _arr(np.asarray(e, dtype=np.int64)))
+        lab = np.array([f"{x:g} seats" for x in s]) if self.label is None else self.label
+        object.__setattr__(self, "label", _arr(np.asarray(lab).astype(str)))
+
+    @property
+    def n(self) -> int:
+        return self.facility.shape[0]
+
+
+@dataclass(frozen=True)
+class Arcs:
+    """Sparse unit → facility arcs within the service distance.
+
+    Attributes
+    ----------
+    unit, facility : ndarray of int, shape (A,)
+        Positions of the demand unit and of the facility.
+    distance : ndarray of float, shape (A,)
+        Travel distance or cost per pupil [m, or the cost unit of the instance].
+    """
+
+    unit: np.ndarray
+    facility: np.ndarray
+    distance: np.ndarray
+
+    def __post_init__(self):
+        u = np.asarray(self.unit, dtype=np.int64)
+        f = np.asarray(self.facility, dtype=np.int64)
+        d = np.asarray(self.distance, dtype=float)
+        if not (u.shape == f.shape == d.shape) or u.ndim != 1:
+            raise ProblemError("arcs.unit, arcs.facility and arcs.distance must be 1-D of one length")
+        if np.any(~np.isfinite(d)) or np.any(d < 0):
+            raise ProblemError("arcs.distance must be finite and non-negative")
+        for name, a in (("unit", u), ("facility", f), ("distance", d)):
+            object.__setattr__(self, name, _arr(a))
+
+    @property
+    def n(self) -> int:
+        return self.unit.shape[0]
+
+
+@dataclass(frozen=True)
+class LevelProblem:
+    """One school level: its demand, facilities, options and arcs.
+
+    Attributes
+    ----------
+    name : str
+        Level name (``kindergarten``, ``primary``, ... or an instance name).
+    units, facilities, options, arcs
+        See :class:`Units`, :class:`Facilities`, :class:`Options`, :class:`Arcs`.
+    single_sourcing : bool
+        Each unit is served by exactly one school per year (binary assignment).
+    within_zone : bool
+        Assign units only to facilities of their own zone (compulsory levels).
+    lag_years : int
+        Years between the build year and the first year the seats count [years].
+    land_m2_per_pupil : float, optional
+        Land standard [m²/pupil]; an option needs ``seats × land_m2_per_pupil``
+        of the facility's ``land_m2``. ``None``: no land rule.
+    allow_unserved : bool
+        When False there is no shortfall variable: all demand must be seated
+        (the classic benchmarks); otherwise shortfall is penalised.
+    """
+
+    name: str
+    units: Units
+    facilities: Facilities
+    options: Options
+    arcs: Arcs
+    single_sourcing: bool = False
+    within_zone: bool = False
+    lag_years: int = 0
+    land_m2_per_pupil: Optional[float] = None
+    allow_unserved: bool = True
+
+    def __post_init__(self):
+        if self.arcs.n and (self.arcs.unit.max() >= self.units.n or self.arcs.unit.min() < 0):
+            raise ProblemError(f"level {self.name}: arcs.unit out of range 0..{self.units.n - 1}")
+        if self.arcs.n and (self.arcs.facility.max() >= self.facilities.n or self.arcs.facility.min() < 0):
+            raise ProblemError(f"level {self.name}: arcs.facility out of range 0..{self.facilities.n - 1}")
+        if self.options.n and (self.options.facility.max() >= self.facilities.n or self.options.facility.min() < 0):
+            raise ProblemError(f"level {self.name}: options.facility out of range 0..{self.facilities.n - 1}")
+
+    def option_kind(self) -> np.ndarray:
+        """``"new"`` or ``"expand"`` per option."""
+        return np.where(self.facilities.existing[self.options.facility], "expand", "new")
+
+
+@dataclass(frozen=True)
+class CountRule:
+    """Bounds on the number of schools opened (a plan total or a zone/year rule).
+
+    Attributes
+    ----------
+    level : str
+        Level the rule counts.
+    kind : {"new", "expand", "any"}
+        Which options count.
+    minimum, maximum : int, optional
+        Inclusive bounds [schools]; ``None`` for no bound.
+    zone : str, optional
+        Count only options in this zone.
+    year : int, optional
+        Count only options built in this build year.
+    """
+
+    level: str
+    kind: str = "new"
+    minimum: Optional[int] = None
+    maximum: Optional[int] = None
+    zone: Optional[str] = None
+    year: Optional[int] = None
+
+    def __post_init__(self):
+        if self.kind not in COUNT_KINDS:
+            raise ProblemError(f"count rule kind {self.kind!r} is not one of {COUNT_KINDS}")
+        if self.minimum is None and self.maximum is None:
+            raise ProblemError("a count rule needs a minimum or a maximum")
+        if self.minimum is not None and self.maximum is not None and self.minimum > self.maximum:
+            raise ProblemError(f"count rule for {self.describe()} has minimum {self.minimum} > maximum {self.maximum}")
+
+    def describe(self) -> str:
+        kind = {"new": "new ", "expand": "expanded ", "any": "new or expanded "}[self.kind]
+        where = f" in zone {self.zone}" if self.zone is not None else ""
+        when = f" in build year {self.year}" if self.year is not None else ""
+        return f"{kind}{self.level} schools{where}{when}"
+
+
+PLAN_MODES = {
+    "exact": lambda n: (n, n),
+    "at_most": lambda n: (None, n),
+    "at_least": lambda n: (n, None),
+}
+
+
+def plan_total(level: str, count: int, mode: str = "exact", kind: str = "new") -> CountRule:
+    """Plan total of a level as a :class:`CountRule`.
+
+    Parameters
+    ----------
+    level : str
+    count : int
+        Schools the plan promises [schools].
+    mode : {"exact", "at_most", "at_least"}
+    kind : {"new", "expand", "any"}
+    """
+    if mode not in PLAN_MODES:
+        raise ProblemError(f"plan total mode {mode!r} is not one of {tuple(PLAN_MODES)}")
+    lo, hi = PLAN_MODES[mode](int(count))
+    return CountRule(level=level, kind=kind, minimum=lo, maximum=hi)
+
+
+@dataclass(frozen=True)
+class Weights:
+    """Objective weights and the lexicographic tolerance.
+
+    Attributes
+    ----------
+    unserved : float
+        Weight per unserved pupil in the first evaluation year [objective / pupil].
+    distance : float
+        Weight per pupil-distance [objective / (pupil·m)].
+    cost : float
+        Weight per CNY of construction [objective / CNY].
+    year_discount : float
+        Unserved pupils of evaluation year k (0 = first) weigh
+        ``year_discount ** k``: earlier shortfalls weigh more.
+    lexicographic_rel_tol, lexicographic_abs_tol : float
+        In lexicographic mode, a finished stage's value ``v`` is kept as
+        ``≤ v·(1 + rel) + abs`` while later stages are optimised.
+    """
+
+    unserved: float = 1.0e6
+    distance: float = 1.0e-3
+    cost: float = 1.0e-6
+    year_discount: float = 0.9
+    lexicographic_rel_tol: float = 1.0e-6
+    lexicographic_abs_tol: float = 1.0e-6
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A whole planning problem: levels sharing build years and budgets.
+
+    Attributes
+    ----------
+    levels : tuple of LevelProblem
+    years : ndarray of int, shape (T,)
+        Evaluation years; column k of every ``units.demand`` is year ``years[k]``.
+    build_years : ndarray of int, shape (B,)
+        Years in which a school may be built (opened).
+    budget_cny : ndarray of float, shape (B,), optional
+        Construction budget per build year [CNY]; ``inf`` for none.
+    count_rules : tuple of CountRule
+        Plan totals and per-zone / per-year minimums and maximums.
+    objective : {"weighted", "lexicographic"}
+        Weighted sum of the three parts, or unserved → distance → cost in turn.
+    weights : Weights
+    """
+
+    levels: tuple
+    years: np.ndarray
+    build_years: np.ndarray
+    budget_cny: Optional[np.ndarray] = None
+    count_rules: tuple = ()
+    objective: str = "weighted"
+    weights: Weights = field(default_factory=Weights)
+
+    def __post_init__(self):
+        levels = tuple(self.levels)
+        object.__setattr__(self, "levels", levels)
+        names = [lv.name for lv in levels]
+        if len(set(names)) != len(names):
+            raise ProblemError(f"level names must be unique, got {names}")
+        years = np.asarray(self.years, dtype=np.int64).reshape(-1)
+        object.__setattr__(self, "years", _arr(years))
+        build = np.asarray(self.build_years, dtype=np.int64).reshape(-1)
+        object.__setattr__(self, "build_years", _arr(build))
+        for lv in levels:
+            if lv.units.demand.shape[1] != years.size:
+                raise ProblemError(
+                    f"level {lv.name}: demand has {lv.units.demand.shape[1]} year columns "
+                    f"but there are {years.size} evaluation years")
+        budget = np.full(build.size, np.inf) if self.budget_cny is None else np.asarray(self.budget_cny, float)
+        if budget.shape != build.shape:
+            raise ProblemError(f"budget_cny has shape {budget.shape}, expected {build.shape}")
+        object.__setattr__(self, "budget_cny", _arr(budget))
+        object.__setattr__(self, "count_rules", tuple(self.count_rules))
+        for rule in self.count_rules:
+            if rule.level not in names:
+                raise ProblemError(f"count rule names level {rule.level!r}, not one of {names}")
+        if self.objective not in ("weighted", "lexicographic"):
+            raise ProblemError(f"objective {self.objective!r} is not 'weighted' or 'lexicographic'")
+
+    def level(self, name: str) -> LevelProblem:
+        for lv in self.levels:
+            if lv.name == name:
+                return lv
+        raise KeyError(name)

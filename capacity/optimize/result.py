@@ -1,0 +1,132 @@
+"""Results of a solve: frozen dataclasses of tidy DataFrames."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+import numpy as np
+import pandas as pd
+
+from .model import Model
+
+EPS = 1e-6
+
+
+@dataclass(frozen=True)
+class StageReport:
+    """One solver call (one stage of a lexicographic solve, or the weighted solve)."""
+
+    objective_part: str
+    status: str
+    objective: float
+    best_bound: float
+    gap: float
+    transfer_seconds: float
+    solve_seconds: float
+
+
+@dataclass(frozen=True)
+class SolveReport:
+    """How the solve went.
+
+    Attributes
+    ----------
+    status : str
+        ``optimal`` or ``feasible`` (a solution, optimality not proven; e.g.
+        the time limit). Infeasible or solution-less runs raise instead.
+    objective : float
+        Objective of the last stage (the weighted sum, or in lexicographic
+        mode the last part optimised) [objective units].
+    objective_parts : mapping of str to float
+        ``unserved`` [pupils, year-discounted], ``distance`` [pupil·m, or the
+        instance's cost unit], ``cost`` [CNY] of the solution.
+    best_bound : float
+        Solver's best lower bound of the last stage [objective units].
+    gap : float
+        Relative gap of the last stage; the largest gap over stages in ``stages``.
+    build_seconds : float
+        Python time: building the PuLP model plus handing it to the solver [s].
+    solve_seconds : float
+        Time inside the solver, summed over stages [s].
+    solver : str
+    n_variables, n_constraints : int
+    stages : tuple of StageReport
+    """
+
+    status: str
+    objective: float
+    objective_parts: Mapping[str, float]
+    best_bound: float
+    gap: float
+    build_seconds: float
+    solve_seconds: float
+    solver: str
+    n_variables: int
+    n_constraints: int
+    stages: tuple = ()
+
+    def as_dict(self) -> dict:
+        d = {k: getattr(self, k) for k in ("status", "objective", "best_bound", "gap", "build_seconds",
+                                           "solve_seconds", "solver", "n_variables", "n_constraints")}
+        d["objective_parts"] = dict(self.objective_parts)
+        return d
+
+
+@dataclass(frozen=True)
+class Solution:
+    """A plan and how pupils are served.
+
+    Attributes
+    ----------
+    opened : DataFrame
+        One row per option built: ``level, facility, option, kind, label,
+        seats, cost_cny, zone, open_year, ready_year``.
+    assignments : DataFrame
+        ``level, unit, facility, year, pupils, distance`` (pupils > 0 only).
+    unserved : DataFrame
+        ``level, unit, year, pupils`` (pupils > 0 only).
+    report : SolveReport
+    """
+
+    opened: pd.DataFrame
+    assignments: pd.DataFrame
+    unserved: pd.DataFrame
+    report: SolveReport
+
+
+def extract(model: Model, values: np.ndarray, report: SolveReport) -> Solution:
+    """Read the variable values into the tidy tables of a :class:`Solution`."""
+    years, build = model.problem.years, model.problem.build_years
+    opened, assigned, unserved = [], [], []
+    for name, lc in model.levels.items():
+        p = lc.prepared
+        lv = p.level
+        y = values[lc.open_cols()] > 0.5
+        o = p.open_option[y]
+        f = lv.options.facility[o]
+        by = build[p.open_year[y]]
+        opened.append(pd.DataFrame({
+            "level": name, "facility": lv.facilities.ids[f], "option": o,
+            "kind": np.where(lv.facilities.existing[f], "expand", "new"),
+            "label": lv.options.label[o], "seats": lv.options.seats[o],
+            "cost_cny": lv.options.cost_cny[o], "zone": lv.facilities.zone[f],
+            "open_year": by, "ready_year": by + int(lv.lag_years)}))
+        w = values[lc.assign_cols()]
+        a, t = p.assign_arc, p.assign_year
+        pupils = lv.units.demand[p.arc_unit[a], t] * w
+        k = pupils > EPS
+        assigned.append(pd.DataFrame({
+            "level": name, "unit": lv.units.ids[p.arc_unit[a][k]], "facility": lv.facilities.ids[p.arc_facility[a][k]],
+            "year": years[t[k]], "pupils": pupils[k], "distance": p.arc_distance[a][k]}))
+        s = values[lc.short_cols()] * lv.units.demand[p.short_unit, p.short_year]
+        k = s > EPS
+        unserved.append(pd.DataFrame({"level": name, "unit": lv.units.ids[p.short_unit[k]],
+                                      "year": years[p.short_year[k]], "pupils": s[k]}))
+    opened_df = pd.concat(opened, ignore_index=True)
+    opened_df.attrs["units"] = {"seats": "pupils", "cost_cny": "CNY"}
+    assign_df = pd.concat(assigned, ignore_index=True)
+    assign_df.attrs["units"] = {"pupils": "pupils", "distance": "m (or instance cost unit)"}
+    un_df = pd.concat(unserved, ignore_index=True)
+    un_df.attrs["units"] = {"pupils": "pupils"}
+    return Solution(opened_df, assign_df, un_df, report)

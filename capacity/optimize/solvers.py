@@ -1,0 +1,236 @@
+"""Solver registry: ``{name: factory}`` turning a PuLP problem into a :class:`RunResult`.
+
+Every run reports the status, the objective, the solver's best bound and the
+relative gap, and splits the time into *transfer* (PuLP handing the model to
+the solver) and *solve* (the solver itself).
+
+* ``highs`` — HiGHS in-process through PuLP's ``HiGHS`` interface (highspy).
+  The best bound is HiGHS's own ``mip_dual_bound`` and the gap its ``mip_gap``
+  (``getInfo()`` of the ``highspy.Highs`` object PuLP leaves on
+  ``prob.solverModel``); the status is HiGHS's model status, not PuLP's
+  (PuLP reports a time-limit stop as "Optimal").
+* ``cbc`` — the CBC binary bundled with PuLP (``PULP_CBC_CMD``), log to a
+  temporary file. The bound is parsed from CBC's final report (``Lower bound:``
+  when it stopped early; equal to the objective when it proved optimality),
+  its wall-clock time from ``Total time (CPU seconds): … (Wallclock seconds): …``;
+  the rest of PuLP's call (writing MPS, reading the solution) is transfer.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import tempfile
+import time
+import warnings
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+import pulp
+
+from ..errors import SolverError
+
+
+@dataclass(frozen=True)
+class SolverOptions:
+    """How to run the solver.
+
+    Attributes
+    ----------
+    solver : str
+        Key of :data:`SOLVERS` (``"highs"`` or ``"cbc"``).
+    time_limit : float, optional
+        Wall-clock limit per solve [s].
+    gap_rel : float
+        Relative MIP gap at which to stop [fraction].
+    threads : int, optional
+        Solver threads (solver default when None).
+    msg : bool
+        Print the solver log.
+    strong_linking : bool
+        Add disaggregated linking rows for capacitated new sites (tighter LP bound).
+    """
+
+    solver: str = "highs"
+    time_limit: Optional[float] = None
+    gap_rel: float = 1.0e-4
+    threads: Optional[int] = None
+    msg: bool = False
+    strong_linking: bool = True
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What one solver call returned.
+
+    ``status`` is one of ``optimal``, ``feasible`` (stopped with an
+    incumbent, e.g. on the time limit), ``infeasible``, ``unbounded``,
+    ``no_solution``. ``objective`` and ``best_bound`` are in objective units;
+    ``gap`` is ``|objective - best_bound| / max(|objective|, 1e-10)``.
+    """
+
+    status: str
+    objective: float
+    best_bound: float
+    gap: float
+    transfer_seconds: float
+    solve_seconds: float
+    solver: str
+    detail: str = ""
+
+
+def relative_gap(objective: float, bound: float) -> float:
+    """Relative gap ``|objective − bound| / max(|objective|, 1e-10)`` (HiGHS' definition)."""
+    if not (math.isfinite(objective) and math.isfinite(bound)):
+        return math.inf
+    return abs(objective - bound) / max(abs(objective), 1e-10)
+
+
+# ---------------------------------------------------------------------------
+# HiGHS
+# ---------------------------------------------------------------------------
+
+_HIGHS_STATUS = {
+    "Optimal": "optimal",
+    "Infeasible": "infeasible",
+    "Primal infeasible or unbounded": "infeasible",
+    "Unbounded": "unbounded",
+}
+
+
+class _TimedHiGHS(pulp.HiGHS):
+    """PuLP's HiGHS with the transfer and the run timed apart."""
+
+    def actualSolve(self, lp):
+        t0 = time.perf_counter()
+        self.createAndConfigureSolver(lp)
+        self.buildSolverModel(lp)
+        t1 = time.perf_counter()
+        self.callSolver(lp)
+        t2 = time.perf_counter()
+        status, sol_status = self.findSolutionValues(lp)
+        for var in lp.variables():
+            var.modified = False
+        lp.assignStatus(status, sol_status)
+        self.transfer_seconds = (t1 - t0) + (time.perf_counter() - t2)
+        self.solve_seconds = t2 - t1
+        return status
+
+
+def run_highs(prob: pulp.LpProblem, opts: SolverOptions) -> RunResult:
+    """Solve with HiGHS (highspy through PuLP); see the module docstring."""
+    kwargs = dict(msg=opts.msg, gapRel=opts.gap_rel, timeLimit=opts.time_limit)
+    if opts.threads is not None:
+        kwargs["threads"] = opts.threads
+    solver = _TimedHiGHS(**kwargs)
+    prob.solve(solver)
+    h = prob.solverModel
+    info = h.getInfo()
+    text = h.modelStatusToString(h.getModelStatus())
+    is_mip = any(v.cat == pulp.LpInteger for v in prob.variables())
+    has_sol = info.primal_solution_status == 2  # kSolutionStatusFeasible
+    status = _HIGHS_STATUS.get(text, "feasible" if has_sol else "no_solution")
+    if status == "optimal" or (status == "feasible" and has_sol):
+        obj = float(info.objective_function_value)
+    else:
+        obj = math.nan
+    bound = float(info.mip_dual_bound) if is_mip else obj
+    if is_mip and status == "optimal" and not math.isfinite(bound):
+        bound = obj
+    gap = relative_gap(obj, bound) if math.isfinite(obj) else math.inf
+    return RunResult(status, obj, bound, gap, solver.transfer_seconds, solver.solve_seconds, "highs", text)
+
+
+# ---------------------------------------------------------------------------
+# CBC
+# ---------------------------------------------------------------------------
+
+_CBC_RESULT = re.compile(r"^Result - (.*)$", re.M)
+_CBC_OBJ = re.compile(r"^Objective value:\s+(\S+)", re.M)
+_CBC_LB = re.compile(r"^Lower bound:\s+(\S+)", re.M)
+_CBC_TIME = re.compile(r"Wallclock seconds\):\s+(\S+)")
+_CBC_BEST_POSSIBLE = re.compile(r"best possible (\S+)\)")
+
+
+def parse_cbc_log(text: str) -> dict:
+    """Result line, objective, lower bound and wall time from a CBC log.
+
+    Returns a dict with ``result`` (str), ``objective``, ``bound`` and
+    ``seconds`` (float, ``nan`` when absent). When CBC stops early it prints
+    ``Lower bound:``; otherwise the last ``best possible`` of the search is used.
+    """
+    def _f(rx):
+        m = rx.findall(text)
+        try:
+            return float(m[-1]) if m else math.nan
+        except ValueError:
+            return math.nan
+
+    res = _CBC_RESULT.findall(text)
+    bound = _f(_CBC_LB)
+    if math.isnan(bound):
+        bound = _f(_CBC_BEST_POSSIBLE)
+    return {"result": res[-1].strip() if res else "", "objective": _f(_CBC_OBJ),
+            "bound": bound, "seconds": _f(_CBC_TIME)}
+
+
+def run_cbc(prob: pulp.LpProblem, opts: SolverOptions) -> RunResult:
+    """Solve with PuLP's bundled CBC; see the module docstring."""
+    fd, log_path = tempfile.mkstemp(prefix="capacity_cbc_", suffix=".log")
+    os.close(fd)
+    try:
+        kwargs = dict(msg=False, gapRel=opts.gap_rel, timeLimit=opts.time_limit, logPath=log_path)
+        if opts.threads is not None:
+            kwargs["threads"] = opts.threads
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            solver = pulp.PULP_CBC_CMD(**kwargs)
+            t0 = time.perf_counter()
+            prob.solve(solver)
+            total = time.perf_counter() - t0
+        with open(log_path, encoding="utf-8", errors="replace") as fh:
+            text = fh.read()
+    finally:
+        os.unlink(log_path)
+    if opts.msg:
+        print(text)
+    parsed = parse_cbc_log(text)
+    sol = prob.sol_status
+    if sol == pulp.LpSolutionOptimal:
+        status = "optimal"
+    elif sol == pulp.LpSolutionIntegerFeasible:
+        status = "feasible"
+    elif sol == pulp.LpSolutionInfeasible or prob.status == pulp.LpStatusInfeasible:
+        status = "infeasible"
+    elif sol == pulp.LpSolutionUnbounded:
+        status = "unbounded"
+    else:
+        status = "no_solution"
+    obj = pulp.value(prob.objective) if status in ("optimal", "feasible") else math.nan
+    obj = math.nan if obj is None else float(obj)
+    bound = parsed["bound"]
+    if status == "optimal" and (math.isnan(bound) or "Optimal" in parsed["result"]):
+        bound = obj if math.isnan(bound) or "Optimal" in parsed["result"] else bound
+    solve_s = parsed["seconds"] if math.isfinite(parsed["seconds"]) else total
+    gap = relative_gap(obj, bound) if math.isfinite(obj) else math.inf
+    return RunResult(status, obj, bound, gap, max(total - solve_s, 0.0), solve_s, "cbc", parsed["result"])
+
+
+SOLVERS: dict[str, Callable[[pulp.LpProblem, SolverOptions], RunResult]] = {
+    "highs": run_highs,
+    "cbc": run_cbc,
+}
+"""Solver registry ``{name: run(prob, options) -> RunResult}``; add an entry to add a solver."""
+
+
+def run(prob: pulp.LpProblem, opts: SolverOptions) -> RunResult:
+    """Solve ``prob`` with the solver named in ``opts`` (a key of :data:`SOLVERS`)."""
+    try:
+        fn = SOLVERS[opts.solver]
+    except KeyError:
+        raise SolverError(f"unknown solver {opts.solver!r}; known: {sorted(SOLVERS)}") from None
+    try:
+        return fn(prob, opts)
+    except pulp.PulpSolverError as exc:
+        raise SolverError(f"{opts.solver} failed: {exc}") from exc
