@@ -92,6 +92,11 @@ def main(argv=None) -> int:
     except CapacityError as exc:
         _say_error(exc)
         return exc.exit_status
+    except BrokenPipeError:  # output piped into e.g. `head`
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print("capacity: interrupted; no output was written", file=sys.stderr)
         return 130

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import pandas as pd
+import unicodedata
 
 from capacity import LEVELS
 from capacity.data.model import CityData
@@ -45,16 +45,31 @@ def summarise(city: CityData) -> dict:
     }
 
 
+def _width(text: str) -> int:
+    """Terminal columns of ``text`` (CJK characters take two)."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _fit(text: str, width: int) -> str:
+    """``text`` cut and padded to ``width`` terminal columns."""
+    out = ""
+    for ch in text:
+        if _width(out + ch) > width:
+            break
+        out += ch
+    return out + " " * (width - _width(out))
+
+
 def format_summary(summary: dict) -> str:
     """Plain-text rendering of :func:`summarise` for the terminal."""
     lines = [f"{summary['name']}: {summary['zones']} zones, "
              f"{summary['population']:,.0f} residents ({summary['base_year']}), "
              f"{summary['demand_units']:,} demand units"]
     lines.append("")
-    lines.append(f"  {'zone_id':<8} {'zone':<24} {'persons':>12}")
+    lines.append(f"  {'zone_id':<8} {_fit('zone', 36)} {'persons':>12}")
     for row in summary["population_by_zone"].itertuples():
-        label = f"{row.name_local} {row.name_en}"[:24]
-        lines.append(f"  {row.zone_id:<8} {label:<24} {row.persons:>12,.0f}")
+        label = _fit(f"{row.name_local} {row.name_en}", 36)
+        lines.append(f"  {row.zone_id:<8} {label} {row.persons:>12,.0f}")
     lines.append("")
     lines.append(f"  {'level':<13} {'schools':>8} {'seats':>10} {'candidate sites':>16}")
     sites = summary["candidate_sites"]
