@@ -223,7 +223,7 @@ def build_zones(tolerance_m: float = 100.0) -> tuple[gpd.GeoDataFrame, str]:
         {
             "zone_id": "mohan",
             "name_local": "磨憨",
-            "name_en": "Mohan (Mohan town, Mengla County; under Kunming trusteeship)",
+            "name_en": "Mohan Town",
             "kind": "exclave",
             "geometry_note": MOHAN_NOTE,
             "geometry": mohan_polygon(mengla, to_metric, to_geo),
@@ -265,6 +265,10 @@ def main(argv=None):
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.exists():
         out.unlink()
+    import pyogrio
+
+    # fixed GeoPackage timestamp so reruns give the same bytes
+    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": "2023-12-31T00:00:00.000Z"})
     gdf.to_file(
         out,
         layer="zones",
