@@ -1,0 +1,155 @@
+"""Parameters of a projection, as one frozen dataclass.
+
+A scenario's ``[projection]`` table maps onto :class:`ProjectionParams`
+by field name (see :mod:`capacity.config`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Literal, Mapping
+
+VARIANTS = ("low", "medium", "high")
+
+
+def _empty():
+    return MappingProxyType({})
+
+
+@dataclass(frozen=True)
+class ProjectionParams:
+    """Assumptions of a cohort-component projection.
+
+    Attributes
+    ----------
+    base_year : int
+        Year whose end-of-year population starts the projection [year];
+        2023 by default, 2020 to start from the 7th census.
+    horizon : int
+        Last projected year [year].
+    base_measure : str
+        ``year_end`` or ``census``: which population figure of the base year
+        to start from (zones without it fall back to the other measure,
+        then to a later year scaled by the known zones' growth).
+    variant : str
+        ``low``, ``medium`` or ``high``: the trajectory reported as *the*
+        population (all three are always computed for the bands).
+    e0_male, e0_female : float
+        Life expectancy at birth in the base year [years]. Assumption:
+        Yunnan's 2020 e0 was about 74 years and China's about 78; Kunming,
+        the provincial capital, is put at 76 (men) and 81.5 (women).
+    e0_gain : float
+        Yearly gain in life expectancy [years / year].
+    srb : float
+        Sex ratio at birth [boys per 100 girls]. Assumption; China's 2020
+        census reported 111.3.
+    fertility_mean_age, fertility_spread : float
+        Hadwiger C [years] and H [dimensionless] of the fertility pattern.
+    tfr : float or None
+        City TFR after the last year with reported births [births / woman];
+        None keeps the last calibrated value.
+    tfr_zone_factor : mapping of str to float
+        Relative fertility of a zone (1 = city level) [ratio].
+    tfr_variant_delta : float
+        TFR difference of the low / high variants from medium [births /
+        woman]; the UN World Population Prospects use 0.5, halved here for
+        an already very low TFR (assumption).
+    migration_rate : mapping of str to float
+        Net migration rate of a zone after the calibration years [net
+        migrants / population / year]; other zones use their calibrated
+        reference rate.
+    migration_window : int
+        Years of pre-base growth used for a zone's reference migration
+        rate [years].
+    migration_decay_years : float
+        e-folding time over which a zone's net migration rate moves from
+        its reference rate to the city-wide rate after the calibrated
+        years [years]; 0 keeps it constant.
+    migration_variant_delta : float
+        Net migration rate difference of the low / high variants [1/year].
+    variant_ramp_years : int
+        Years over which the variants reach their full difference [years].
+    migrant_male_share : float
+        Men among net migrants [share].
+    calibrate : bool
+        Fit fertility and migration to the reported births and zone totals.
+    draws : int
+        Stochastic trajectories (0 for none).
+    seed : int
+        Seed of the stochastic draws.
+    tfr_sigma, tfr_rho : float
+        Yearly innovation s.d. [log TFR] and AR(1) persistence of the TFR
+        deviations of the draws.
+    migration_sigma, migration_rho : float
+        Yearly innovation s.d. [1/year] and AR(1) persistence of the city-wide
+        net migration rate deviation; each zone adds its own deviation with
+        half that s.d.
+    quantiles : tuple of float
+        Quantiles of the draws to report [share].
+    chunk_draws : int
+        Draws projected at once (memory bound).
+    """
+
+    base_year: int = 2023
+    horizon: int = 2040
+    base_measure: Literal["year_end", "census"] = "year_end"
+    variant: Literal["low", "medium", "high"] = "medium"
+    e0_male: float = 76.0
+    e0_female: float = 81.5
+    e0_gain: float = 0.15
+    srb: float = 110.0
+    fertility_mean_age: float = 30.0
+    fertility_spread: float = 3.8
+    tfr: float | None = None
+    tfr_zone_factor: Mapping[str, float] = field(default_factory=_empty)
+    tfr_variant_delta: float = 0.25
+    migration_rate: Mapping[str, float] = field(default_factory=_empty)
+    migration_window: int = 3
+    migration_decay_years: float = 5.0
+    migration_variant_delta: float = 0.005
+    variant_ramp_years: int = 5
+    migrant_male_share: float = 0.5
+    calibrate: bool = True
+    draws: int = 0
+    seed: int = 0
+    tfr_sigma: float = 0.05
+    tfr_rho: float = 0.9
+    migration_sigma: float = 0.003
+    migration_rho: float = 0.7
+    quantiles: tuple[float, ...] = (0.05, 0.5, 0.95)
+    chunk_draws: int = 250
+
+    def __post_init__(self):
+        if self.horizon <= self.base_year:
+            raise ValueError(f"horizon: must be after base_year {self.base_year}, got {self.horizon}")
+        if self.variant not in VARIANTS:
+            raise ValueError(f"variant: expected one of {VARIANTS}, got {self.variant!r}")
+        if self.base_measure not in ("year_end", "census"):
+            raise ValueError(f"base_measure: expected 'year_end' or 'census', got {self.base_measure!r}")
+        for name in ("e0_male", "e0_female"):
+            if not 20 < getattr(self, name) < 100:
+                raise ValueError(f"{name}: life expectancy must be between 20 and 100 years")
+        if self.srb <= 0:
+            raise ValueError("srb: must be positive (boys per 100 girls)")
+        if self.tfr is not None and self.tfr < 0:
+            raise ValueError("tfr: must be ≥ 0")
+        if any(v < 0 for v in self.tfr_zone_factor.values()):
+            raise ValueError("tfr_zone_factor: factors must be ≥ 0")
+        if self.draws < 0 or self.chunk_draws < 1:
+            raise ValueError("draws: must be ≥ 0 (and chunk_draws ≥ 1)")
+        if not 0 <= self.migrant_male_share <= 1:
+            raise ValueError("migrant_male_share: must be between 0 and 1")
+        if any(not 0 < q < 1 for q in self.quantiles):
+            raise ValueError("quantiles: each must be strictly between 0 and 1")
+        if self.migration_decay_years < 0:
+            raise ValueError("migration_decay_years: must be ≥ 0")
+        if self.migration_window < 0 or self.variant_ramp_years < 0:
+            raise ValueError("migration_window: must be ≥ 0 (and variant_ramp_years ≥ 0)")
+        object.__setattr__(self, "tfr_zone_factor", MappingProxyType(dict(self.tfr_zone_factor)))
+        object.__setattr__(self, "migration_rate", MappingProxyType(dict(self.migration_rate)))
+
+    @property
+    def years(self) -> list[int]:
+        """Projected years, base_year + 1 .. horizon."""
+        return list(range(self.base_year + 1, self.horizon + 1))
