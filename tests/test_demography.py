@@ -197,3 +197,23 @@ def test_kunming_calibration_fit():
     ends = r.population.query("year == 2023").groupby("zone_id").persons.sum()
     obs = r.base.set_index("zone_id").total
     np.testing.assert_allclose(ends.loc[obs.index], obs, rtol=1e-9)
+
+
+def test_write_projection(tmp_path):
+    import json
+
+    from capacity.data.load import load_city
+    from capacity.demand import run_demand
+    from capacity.demography.outputs import write_projection
+    from capacity.testing import write_tiny_city
+
+    city = load_city(write_tiny_city(tmp_path / "tiny"))
+    proj = run_projection(city, ProjectionParams(horizon=2027, draws=6))
+    files = write_projection(proj, run_demand(city, proj), tmp_path / "out")
+    for name in ("population.csv", "components.csv", "school_age.csv", "demand.csv",
+                 "calibration.json", "school_age.png"):
+        assert (tmp_path / "out" / name).is_file()
+    d = pd.read_csv(files["demand"])
+    assert list(d.columns[:7]) == ["zone_id", "year", "level", "pupils", "seats_existing",
+                                   "seats_needed", "deficit"]
+    assert json.loads((tmp_path / "out" / "calibration.json").read_text())["births_within_3pct"]
