@@ -176,7 +176,11 @@ def distribute(total, intervals, seed, known):
     D = np.diff(np.eye(A), n=2, axis=0)
     H = 2 * D.T @ D + 1e-9 * np.eye(A)
     K = np.block([[H, C.T], [C, np.zeros((len(b), len(b)))]])
-    r = np.linalg.lstsq(K, np.concatenate([np.zeros(A), b]), rcond=None)[0][:A]
+    rhs_full = np.concatenate([np.zeros(A), b])
+    try:
+        r = np.linalg.solve(K, rhs_full)[:A]
+    except np.linalg.LinAlgError:  # redundant constraints
+        r = np.linalg.lstsq(K, rhs_full, rcond=None)[0][:A]
     y = np.maximum(s * r, 0.0)
     for ages, g in groups:
         free = ages[~fixed[ages]]
