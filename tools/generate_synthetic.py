@@ -496,6 +496,11 @@ def make_schools(zones, base, enrol, standards, units, lake, rng) -> gpd.GeoData
         csize = float(standards[level]["class_size"])
         seats = np.array(cls) * csize
         land = seats * float(standards[level]["land_m2_per_pupil"]) * rng.lognormal(0.0, 0.2, n)
+        if level == "primary":
+            # T15: the central primary school (the first) is expanded, so its parcel
+            # holds its seats plus the largest expansion module at the land standard.
+            grown = seats[0] + max(standards[level]["expansion_modules"]) * csize
+            land[0] = max(land[0], 1.05 * grown * float(standards[level]["land_m2_per_pupil"]))
         emit("mohan", level, cls, seats, "assumption", "assumption", land, xs, ys)
 
     df = pd.DataFrame.from_records(records)
