@@ -77,6 +77,43 @@ from .problem import Problem
 OBJECTIVE_PARTS = ("unserved", "distance", "cost")
 
 
+def _probe_fast_expression() -> bool:
+    """True when PuLP's LpAffineExpression can be filled without its constructor.
+
+    ``LpAffineExpression.__init__`` spends most of its time on name handling
+    and type dispatch; creating the dict subclass with ``__new__`` and filling
+    it directly halves the row-building time (measured on PuLP 3.3: 100k rows
+    of 3 terms, 4.3 s vs 9.0 s with ``LpAffineExpression(zip(...))``, 9.3 s
+    with ``lpSum``, 7.5 s with ``lpDot`` on a loaded 2-core machine). The
+    probe checks the result behaves like a constructed one and falls back to
+    the public constructor otherwise (e.g. a future PuLP).
+    """
+    try:
+        x = pulp.LpVariable("probe", 0, 1, _skip_v4_deprecation=True)
+        e = pulp.LpAffineExpression.__new__(pulp.LpAffineExpression)
+        dict.update(e, ((x, 2.0),))
+        e.constant = 0.0
+        e._LpAffineExpression__name = None
+        c = pulp.LpConstraint(e, pulp.LpConstraintLE, "probe", 1.0)
+        return c.name == "probe" and e.name is None and c.getUb() == 1.0 and dict(c.items()) == {x: 2.0}
+    except Exception:  # pragma: no cover - depends on PuLP internals
+        return False
+
+
+_FAST_EXPRESSION = _probe_fast_expression()
+
+
+def _expression(pairs) -> pulp.LpAffineExpression:
+    """An LpAffineExpression of ``(variable, coefficient)`` pairs (fast path when available)."""
+    if _FAST_EXPRESSION:
+        e = pulp.LpAffineExpression.__new__(pulp.LpAffineExpression)
+        dict.update(e, pairs)
+        e.constant = 0.0
+        e._LpAffineExpression__name = None
+        return e
+    return pulp.LpAffineExpression(pairs)
+
+
 @dataclass
 class LevelColumns:
     """Where one level's variables sit in the model's column list."""
@@ -178,7 +215,7 @@ class Model:
         coefs = np.asarray(coef, dtype=float)[order].tolist()
         rhs_l = rhs.tolist()
         add = self.prob.addConstraint
-        Expr, Con = pulp.LpAffineExpression, pulp.LpConstraint
+        Expr, Con = _expression, pulp.LpConstraint
         base = self.n_rows
         for r in range(n_rows):
             s, e = bounds[r], bounds[r + 1]
@@ -203,7 +240,7 @@ class Model:
     def expression(self, coef: np.ndarray) -> pulp.LpAffineExpression:
         """Linear expression ``Σ coef[c] · column c`` over the non-zero entries."""
         nz = np.flatnonzero(coef)
-        return pulp.LpAffineExpression(zip(self.col_array[nz].tolist(), coef[nz].tolist()))
+        return _expression(zip(self.col_array[nz].tolist(), coef[nz].tolist()))
 
 
 # ---------------------------------------------------------------------------
