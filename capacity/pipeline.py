@@ -66,7 +66,7 @@ def project(scenario, city, out: Path, quiet: bool = False, progress: Progress |
     progress("computing seats needed per zone, level and year")
     demand = run_demand(city, projection, scenario.demand, spatial=True)
     write_projection(projection, demand, out)
-    progress(f"wrote projection tables to {out.name}")
+    progress("wrote population, components, school_age, demand and calibration tables")
     return ProjectionRun(projection, demand)
 
 

@@ -1,0 +1,102 @@
+"""The command line (capacity.cli): exit statuses, messages, outputs written whole."""
+
+import json
+import shutil
+
+import pandas as pd
+import pytest
+
+from capacity.cli import main
+from capacity.testing import write_tiny_city
+
+SCENARIO = """\
+name = "tiny"
+data = "tiny"
+
+[plan]
+build_years = [2023, 2024, 2025]
+evaluation_years = [2025, 2030]
+
+[plan.totals]
+kindergarten = 1
+primary = 1
+
+[outputs]
+report = false
+"""
+
+
+@pytest.fixture
+def folder(tmp_path, monkeypatch):
+    write_tiny_city(tmp_path / "tiny")
+    (tmp_path / "tiny.toml").write_text(SCENARIO, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_validate_data_folder_prints_summary(folder, capsys):
+    assert main(["validate", "tiny"]) == 0
+    out = capsys.readouterr().out
+    assert "Tiny: 2 zones, 40,000 residents (2023)" in out and out.strip().endswith("ok")
+
+
+def test_validate_bad_data_exits_1_naming_file(folder, capsys):
+    (folder / "tiny" / "births.csv").unlink()
+    assert main(["validate", "tiny"]) == 1
+    assert "births.csv: file not found" in capsys.readouterr().err
+
+
+def test_misspelt_key_exits_1_with_suggestion(folder, capsys):
+    (folder / "typo.toml").write_text(SCENARIO.replace("evaluation_years", "evaluaton_years"), encoding="utf-8")
+    assert main(["validate", "typo.toml"]) == 1
+    err = capsys.readouterr().err
+    assert "key 'plan.evaluaton_years'" in err and "did you mean 'evaluation_years'" in err
+
+
+def test_infeasible_plan_exits_2_with_cause(folder, capsys):
+    (folder / "big.toml").write_text(SCENARIO.replace("primary = 1", "primary = 5"), encoding="utf-8")
+    assert main(["run", "big.toml", "--out", "big", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "primary" in err and "5" in err
+    assert not (folder / "big").exists()
+    assert not any(p.name.startswith(".big") for p in folder.iterdir())
+
+
+def test_run_writes_tables_and_refuses_to_overwrite(folder, capsys):
+    assert main(["run", "tiny.toml", "--out", "out", "--quiet"]) == 0
+    for name in ("plan.csv", "assignment.csv", "zone_balance.csv", "summary.json", "scenario.json",
+                 "population.csv", "components.csv", "school_age.csv", "demand.csv", "calibration.json"):
+        assert (folder / "out" / name).is_file(), name
+    plan = pd.read_csv(folder / "out" / "plan.csv")
+    assert set(plan.columns) >= {"site_id", "level", "zone", "action", "size_classes", "seats",
+                                 "open_year", "cost_cny"}
+    assert (plan["level"] == "kindergarten").sum() == 1
+    summary = json.loads((folder / "out" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["status"] == "optimal" and summary["schools_by_level"]["primary"]["new"] == 1
+    # a second run into the same folder is refused without --force, and nothing changes
+    before = (folder / "out" / "plan.csv").read_bytes()
+    assert main(["run", "tiny.toml", "--out", "out", "--quiet"]) == 1
+    assert "already exists" in capsys.readouterr().err
+    assert (folder / "out" / "plan.csv").read_bytes() == before
+    assert main(["run", "tiny.toml", "--out", "out", "--quiet", "--force"]) == 0
+
+
+def test_project_writes_projection_only(folder):
+    assert main(["project", "tiny.toml", "--out", "proj", "--quiet"]) == 0
+    names = {p.name for p in (folder / "proj").iterdir()}
+    assert {"population.csv", "components.csv", "school_age.csv", "demand.csv", "calibration.json"} <= names
+    assert "plan.csv" not in names
+
+
+def test_inputs_untouched_by_a_run(folder):
+    before = {p.name: p.read_bytes() for p in (folder / "tiny").iterdir()}
+    main(["run", "tiny.toml", "--out", "out", "--quiet"])
+    assert {p.name: p.read_bytes() for p in (folder / "tiny").iterdir()} == before
+
+
+def test_help_has_examples(capsys):
+    for command in ("validate", "project", "run", "compare", "export"):
+        with pytest.raises(SystemExit) as exit_:
+            main([command, "--help"])
+        assert exit_.value.code == 0
+        assert "examples:" in capsys.readouterr().out
