@@ -1,0 +1,84 @@
+"""Writing the phasing schedule as CSV and Excel (openpyxl).
+
+``schedule.csv`` is UTF-8 with a byte-order mark, so Excel on Windows shows
+the Chinese zone names (plain UTF-8 opens as mojibake there); every other
+reader (pandas, QGIS, LibreOffice) ignores the mark. ``schedule.xlsx`` has a
+``summary`` sheet (totals per level and year) and one sheet per level.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from capacity import LEVELS
+from capacity.report.schedule import schedule_totals
+
+HEADERS = {
+    "year": "Year 年份", "zone_id": "Zone ID 区划代码", "name_local": "Zone 区县",
+    "name_en": "Zone (English)", "level": "Level 学段", "new": "New schools 新建",
+    "expand": "Expanded schools 扩建", "schools": "Schools 学校数", "seats": "Seats 学位",
+    "cost_cny": "Cost (CNY) 投资(元)", "ready_year": "Seats ready 投用年份",
+}
+NUMBER_FORMATS = {"seats": "#,##0", "cost_cny": "#,##0"}
+
+
+def write_schedule_csv(schedule: pd.DataFrame, path) -> Path:
+    path = Path(path)
+    schedule.to_csv(path, index=False, encoding="utf-8-sig")
+    return path
+
+
+def _sheet(wb, title: str, frame: pd.DataFrame, note: str):
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
+    ws = wb.create_sheet(title)
+    ws.append([note])
+    ws["A1"].font = Font(italic=True)
+    ws.append([HEADERS.get(c, c) for c in frame.columns])
+    for cell in ws[2]:
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    for row in frame.itertuples(index=False):
+        ws.append([v.item() if hasattr(v, "item") else v for v in row])
+    for j, col in enumerate(frame.columns, start=1):
+        letter = get_column_letter(j)
+        fmt = NUMBER_FORMATS.get(col)
+        if fmt:
+            for cell in ws[letter][2:]:
+                cell.number_format = fmt
+        width = max([len(str(HEADERS.get(col, col))) * 0.9]
+                    + [len(str(v)) * (2 if any(ord(c) > 0x2E80 for c in str(v)) else 1) for v in frame[col]])
+        ws.column_dimensions[letter].width = min(max(10, width + 2), 40)
+    ws.freeze_panes = "A3"
+    return ws
+
+
+def write_schedule_xlsx(schedule: pd.DataFrame, path, title: str = "") -> Path:
+    """Write ``schedule.xlsx``: a ``summary`` sheet then one sheet per level.
+
+    Parameters
+    ----------
+    schedule : DataFrame
+        From :func:`capacity.report.schedule.schedule_table`.
+    path : str or Path
+    title : str
+        A line shown above each sheet's table (e.g. the scenario name).
+    """
+    from openpyxl import Workbook
+
+    path = Path(path)
+    wb = Workbook()
+    wb.remove(wb.active)
+    _sheet(wb, "summary", schedule_totals(schedule),
+           f"{title} — schools, seats [pupils] and cost [CNY] per level and build year".strip(" —"))
+    levels = [lv for lv in LEVELS if lv in set(schedule["level"])] or list(LEVELS)
+    levels += [lv for lv in sorted(set(schedule["level"])) if lv not in levels]
+    for level in levels:
+        part = schedule[schedule["level"] == level].drop(columns="level")
+        _sheet(wb, level, part,
+               f"{title} — {level}: schools, seats [pupils] and cost [CNY] per build year and zone".strip(" —"))
+    wb.save(path)
+    return path

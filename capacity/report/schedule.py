@@ -1,0 +1,82 @@
+"""The phasing schedule: schools, seats and cost per build year, zone and level (pure).
+
+One row per ``year × zone × level`` with at least one new or expanded school:
+
+=============  ======================================================
+column         meaning
+=============  ======================================================
+year           build (opening) year [year]
+zone_id        the zone's id
+name_local     the zone's name in the local language (e.g. 五华区)
+name_en        the zone's name in English
+level          school level
+new            new schools opening [schools]
+expand         existing schools expanded [schools]
+schools        new + expand [schools]
+seats          seats added [pupils]
+cost_cny       construction cost [CNY]
+ready_year     first year the seats count (latest of the group) [year]
+=============  ======================================================
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from capacity import LEVELS
+
+COLUMNS = ["year", "zone_id", "name_local", "name_en", "level", "new", "expand", "schools",
+           "seats", "cost_cny", "ready_year"]
+UNITS = {"seats": "pupils", "cost_cny": "CNY", "year": "year", "ready_year": "year"}
+
+
+def _level_order(s: pd.Series) -> pd.Series:
+    order = {lv: i for i, lv in enumerate(LEVELS)}
+    return s.map(lambda v: order.get(v, len(order)))
+
+
+def schedule_table(plan: pd.DataFrame, zones: pd.DataFrame) -> pd.DataFrame:
+    """Phasing schedule of a plan.
+
+    Parameters
+    ----------
+    plan : DataFrame
+        ``plan.csv`` (``level, zone, action, seats, open_year, ready_year, cost_cny``).
+    zones : DataFrame
+        ``zone_id, name_local, name_en``.
+
+    Returns
+    -------
+    DataFrame
+        Columns :data:`COLUMNS`, sorted by year, zone, level.
+    """
+    if plan.empty:
+        return pd.DataFrame(columns=COLUMNS)
+    p = plan.assign(new=(plan["action"] == "new").astype(int),
+                    expand=(plan["action"] == "expand").astype(int))
+    g = (p.groupby(["open_year", "zone", "level"], as_index=False)
+         .agg(new=("new", "sum"), expand=("expand", "sum"), seats=("seats", "sum"),
+              cost_cny=("cost_cny", "sum"), ready_year=("ready_year", "max"))
+         .rename(columns={"open_year": "year", "zone": "zone_id"}))
+    g["schools"] = g["new"] + g["expand"]
+    names = zones.set_index("zone_id")[["name_local", "name_en"]]
+    g = g.join(names, on="zone_id")
+    zone_order = {z: i for i, z in enumerate(zones["zone_id"])}
+    g = g.sort_values(["year", "zone_id", "level"],
+                      key=lambda s: (_level_order(s) if s.name == "level" else
+                                     s.map(zone_order) if s.name == "zone_id" else s))
+    out = g[COLUMNS].reset_index(drop=True)
+    out.attrs["units"] = UNITS
+    return out
+
+
+def schedule_totals(schedule: pd.DataFrame) -> pd.DataFrame:
+    """Totals per ``level × year`` and a grand total row (``level`` = ``all``)."""
+    cols = ["new", "expand", "schools", "seats", "cost_cny"]
+    if schedule.empty:
+        return pd.DataFrame(columns=["level", "year"] + cols)
+    g = schedule.groupby(["level", "year"], as_index=False)[cols].sum()
+    g = g.sort_values(["level", "year"], key=lambda s: _level_order(s) if s.name == "level" else s)
+    per_year = schedule.groupby("year", as_index=False)[cols].sum().assign(level="all")
+    total = pd.DataFrame([{"level": "all", "year": "total", **schedule[cols].sum().to_dict()}])
+    return pd.concat([g, per_year, total], ignore_index=True)[["level", "year"] + cols]
