@@ -1,0 +1,188 @@
+"""Seat-balance maps per level (matplotlib, Agg, PNG at 200 dpi).
+
+For each level one figure of panels: rows are the target year (first
+evaluation year) and the horizon (last evaluation year); columns are
+*before* (existing seats only: the zone's seats less the new seats ready by
+that year) and *after* the plan. Zones are shaded by seat balance (seats −
+pupils needing a seat [pupils]; red: deficit, blue: surplus) on one colour
+scale for the whole figure, with their local names. Existing schools of the
+level are grey dots; the plan's sites (after panels) are coloured by opening
+year, triangles for new schools and squares for expansions. Exclave zones
+(``kind == "exclave"``, e.g. Mohan) are drawn in an inset, so the main map
+keeps the scale of the contiguous city. Every panel has a scale bar and a
+north arrow (the metric CRS has grid north up).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from capacity.report import fonts
+
+YEAR_COLOURS = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d")
+
+
+def balance_frame(zone_balance, plan, level, year) -> pd.DataFrame:
+    """``zone, demand, seats_after, seats_before, after, before`` for one level and year [pupils]."""
+    b = zone_balance[(zone_balance["level"] == level) & (zone_balance["year"] == year)].copy()
+    b["zone"] = b["zone"].astype(str)
+    p = plan[(plan["level"] == level) & (plan["ready_year"] <= year)]
+    new = p.groupby(p["zone"].astype(str))["seats"].sum()
+    b["seats_after"] = b["seats"]
+    b["seats_before"] = b["seats"] - b["zone"].map(new).fillna(0.0)
+    b["after"] = b["seats_after"] - b["demand"]
+    b["before"] = b["seats_before"] - b["demand"]
+    return b[["zone", "demand", "seats_after", "seats_before", "after", "before"]].reset_index(drop=True)
+
+
+def nice_length(span_m: float) -> float:
+    """A round scale-bar length near a quarter of ``span_m`` [m] (1, 2 or 5 × 10^k)."""
+    target = max(span_m / 4.0, 1.0)
+    k = 10 ** np.floor(np.log10(target))
+    return float(max(m * k for m in (1, 2, 5) if m * k <= target))
+
+
+def add_scale_bar(ax, crs_note=""):
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    length = nice_length(x1 - x0)
+    bx, by = x0 + 0.05 * (x1 - x0), y0 + 0.05 * (y1 - y0)
+    h = 0.012 * (y1 - y0)
+    ax.add_patch(__import__("matplotlib.patches", fromlist=["Rectangle"]).Rectangle(
+        (bx, by), length, h, facecolor="black", edgecolor="black", zorder=6))
+    label = f"{length / 1000:g} km" if length >= 1000 else f"{length:g} m"
+    ax.text(bx + length / 2, by + 2 * h, label, ha="center", va="bottom", fontsize=7, zorder=6)
+
+
+def add_north_arrow(ax):
+    ax.annotate("N", xy=(0.94, 0.95), xytext=(0.94, 0.82), xycoords="axes fraction",
+                ha="center", va="center", fontsize=9,
+                arrowprops=dict(arrowstyle="-|>", facecolor="black", lw=1.2), zorder=7)
+
+
+def _panel(ax, zones, values, norm, cmap, schools, sites, colours, labels=True):
+    z = zones.assign(value=zones["zone_id"].astype(str).map(values))
+    z.plot(ax=ax, column="value", cmap=cmap, norm=norm, edgecolor="#444444", linewidth=0.6,
+           missing_kwds={"color": "#eeeeee"})
+    if len(schools):
+        ax.scatter(schools.geometry.x, schools.geometry.y, s=22, c="#777777", marker="o",
+                   edgecolors="white", linewidths=0.3, zorder=5)
+    if sites is not None and len(sites):
+        for action, marker in (("new", "^"), ("expand", "s")):
+            s = sites[sites["action"] == action]
+            ax.scatter(s["x"], s["y"], s=34, c=s["open_year"].map(colours), marker=marker,
+                       edgecolors="black", linewidths=0.5, zorder=6)
+    if labels:
+        for row in z.itertuples():
+            pt = row.geometry.representative_point()
+            ax.text(pt.x, pt.y, row.name_local, ha="center", va="center", fontsize=7, zorder=4,
+                    bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.6))
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+    ax.set_aspect("equal")
+
+
+def _extent(ax, frame, pad=0.06):
+    x0, y0, x1, y1 = frame.total_bounds
+    dx, dy = (x1 - x0) * pad + 1, (y1 - y0) * pad + 1
+    ax.set_xlim(x0 - dx, x1 + dx)
+    ax.set_ylim(y0 - dy, y1 + dy)
+
+
+def level_map(city, zone_balance, plan, level, years, title, path) -> Path:
+    """Draw and save one level's map (see the module docstring).
+
+    Parameters
+    ----------
+    city : CityData
+    zone_balance, plan : DataFrame
+        ``zone_balance.csv`` and ``plan.csv``.
+    level : str
+    years : sequence of int
+        Years of the rows (target year and horizon) [year].
+    title : str
+        Figure title (the scenario name and what the map shows).
+    path : str or Path
+        PNG file to write.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import TwoSlopeNorm
+    from matplotlib.lines import Line2D
+
+    path = Path(path)
+    zones = city.zones[["zone_id", "name_local", "name_en", "kind", "geometry"]].copy()
+    zones["zone_id"] = zones["zone_id"].astype(str)
+    exclave = zones["kind"] == "exclave"
+    main = zones[~exclave] if (~exclave).any() else zones
+    inset = zones[exclave] if (~exclave).any() else zones.iloc[0:0]
+    schools = city.schools[city.schools["level"] == level]
+    sites = plan[plan["level"] == level]
+    build_years = sorted(set(plan["open_year"].astype(int))) or [years[0]]
+    colours = {y: YEAR_COLOURS[i % len(YEAR_COLOURS)] for i, y in enumerate(build_years)}
+    frames = {y: balance_frame(zone_balance, plan, level, y) for y in years}
+    vals = np.concatenate([np.r_[f["before"].to_numpy(), f["after"].to_numpy()] for f in frames.values()])
+    lim = float(np.nanmax(np.abs(vals))) if vals.size and np.isfinite(vals).any() else 1.0
+    lim = max(lim, 1.0)
+    norm = TwoSlopeNorm(vcenter=0.0, vmin=-lim, vmax=lim)
+    cmap = plt.get_cmap("RdBu")
+    with fonts.style():
+        x0, y0, x1, y1 = main.total_bounds
+        ratio = float(np.clip((y1 - y0) / max(x1 - x0, 1.0), 0.45, 1.6))
+        fig, axes = plt.subplots(len(years), 2, figsize=(11, len(years) * (5.4 * ratio + 0.4) + 1.6),
+                                 squeeze=False, layout="constrained")
+        for r, year in enumerate(years):
+            f = frames[year].set_index("zone")
+            for c, (col, label) in enumerate((("before", "before the plan (existing seats)"),
+                                              ("after", "after the plan"))):
+                ax = axes[r, c]
+                shown = sites[sites["ready_year"] <= year] if col == "after" else None
+                _panel(ax, main, f[col], norm, cmap, schools, shown, colours)
+                _extent(ax, main)
+                add_scale_bar(ax)
+                add_north_arrow(ax)
+                ax.set_title(f"{year}, {label}", fontsize=10)
+                if len(inset):
+                    ia = ax.inset_axes([0.70, 0.02, 0.28, 0.28])
+                    _panel(ia, inset, f[col], norm, cmap,
+                           schools[schools["zone_id"].astype(str).isin(inset["zone_id"])],
+                           shown, colours, labels=False)
+                    _extent(ia, inset, pad=0.15)
+                    names = "、".join(inset["name_local"]) + " (" + ", ".join(inset["name_en"]) + ")"
+                    ia.set_title(f"inset: {names}", fontsize=6, pad=2)
+                    for s in ia.spines.values():
+                        s.set_edgecolor("#333333")
+        sm = plt.cm.ScalarMappable(norm=norm, cmap=cmap)
+        cbar = fig.colorbar(sm, ax=axes, orientation="horizontal", fraction=0.04, aspect=50, location="bottom")
+        cbar.set_label("seat balance 学位余缺 = seats − pupils needing a seat [pupils]  "
+                       "(red: deficit 缺口, blue: surplus 富余)", fontsize=9)
+        handles = [Line2D([], [], marker="o", ls="", color="#777777", label="existing school 现有学校")]
+        handles += [Line2D([], [], marker="^", ls="", markerfacecolor=colours[y], markeredgecolor="black",
+                           label=f"new, opens {y} 新建") for y in build_years]
+        if (sites["action"] == "expand").any():
+            handles += [Line2D([], [], marker="s", ls="", markerfacecolor="white", markeredgecolor="black",
+                               label="expansion 扩建 (colour: year)")]
+        fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 5), fontsize=8,
+                   frameon=False)
+        fig.suptitle(title, fontsize=13)
+        fig.savefig(path, dpi=200)
+        plt.close(fig)
+    return path
+
+
+def write_maps(city, zone_balance, plan, scenario_name, years, out_dir, levels=None) -> list[Path]:
+    """``map_<level>.png`` for every level with demand (target year and horizon)."""
+    from capacity import LEVELS
+
+    levels = levels or [lv for lv in LEVELS if lv in set(zone_balance["level"])]
+    years = [years[0]] + ([years[-1]] if years[-1] != years[0] else [])
+    out = []
+    for level in levels:
+        title = f"{scenario_name} — {level}: seat balance by zone, {' and '.join(map(str, years))}"
+        out.append(level_map(city, zone_balance, plan, level, years, title,
+                             Path(out_dir) / f"map_{level}.png"))
+    return out
