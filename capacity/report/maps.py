@@ -63,10 +63,35 @@ def add_north_arrow(ax):
                 arrowprops=dict(arrowstyle="-|>", facecolor="black", lw=1.2), zorder=7)
 
 
+def polygon_path(geom):
+    """A matplotlib Path of a (multi)polygon, holes included."""
+    from matplotlib.path import Path as MPath
+
+    verts, codes = [], []
+    polys = getattr(geom, "geoms", [geom])
+    for poly in polys:
+        for ring in [poly.exterior, *poly.interiors]:
+            xy = np.asarray(ring.coords)[:, :2]
+            verts.append(xy)
+            codes.append(np.r_[MPath.MOVETO, np.full(len(xy) - 2, MPath.LINETO), MPath.CLOSEPOLY])
+    return MPath(np.concatenate(verts), np.concatenate(codes).astype(np.uint8))
+
+
+def draw_zones(ax, zones, values, norm, cmap):
+    """Zones filled by ``values`` (by zone_id; missing: light grey)."""
+    from matplotlib.patches import PathPatch
+    from matplotlib.collections import PatchCollection
+
+    v = zones["zone_id"].astype(str).map(values).to_numpy(float)
+    colours = [cmap(norm(x)) if np.isfinite(x) else "#eeeeee" for x in v]
+    patches = [PathPatch(polygon_path(g)) for g in zones.geometry]
+    ax.add_collection(PatchCollection(patches, facecolors=colours, edgecolors="#444444", linewidths=0.6,
+                                      zorder=2))
+
+
 def _panel(ax, zones, values, norm, cmap, schools, sites, colours, labels=True):
-    z = zones.assign(value=zones["zone_id"].astype(str).map(values))
-    z.plot(ax=ax, column="value", cmap=cmap, norm=norm, edgecolor="#444444", linewidth=0.6,
-           missing_kwds={"color": "#eeeeee"})
+    z = zones
+    draw_zones(ax, zones, values, norm, cmap)
     if len(schools):
         ax.scatter(schools.geometry.x, schools.geometry.y, s=22, c="#777777", marker="o",
                    edgecolors="white", linewidths=0.3, zorder=5)

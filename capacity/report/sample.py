@@ -128,3 +128,28 @@ def write_sample_run(folder) -> tuple:
         (run / name).write_text(json.dumps(to_jsonable(obj), ensure_ascii=False, indent=2),
                                 encoding="utf-8")
     return run, city, scenario
+
+
+def sample_outputs(folder, formats=("gpkg", "geojson", "shp")) -> tuple:
+    """:func:`write_sample_run` plus :func:`capacity.report.write_outputs`, reused when already in ``folder``.
+
+    Tests in several modules share one built folder this way (building it
+    takes a few seconds: four maps at 200 dpi).
+
+    Returns
+    -------
+    (run_dir, city, scenario, files) : (Path, CityData, Scenario, list of Path or None)
+        ``files`` is None when the folder was reused.
+    """
+    from capacity.data import load_city
+    from capacity.report import write_outputs
+    from capacity.scenario import load_scenario
+
+    folder = Path(folder)
+    run = folder / "run"
+    if (run / "report.html").is_file():
+        scenario = load_scenario(folder / "scenario.toml")
+        return run, load_city(scenario.data), scenario, None
+    run, city, scenario = write_sample_run(folder)
+    files = write_outputs(run, city, scenario, formats=formats)
+    return run, city, scenario, files
