@@ -49,7 +49,10 @@ def _require_file(folder: Path, spec: schema.TableSpec) -> Path:
 
 
 def read_table(folder: Path, spec: schema.TableSpec, zone_ids=None) -> pd.DataFrame:
-    """Read and check one CSV table of the data folder."""
+    """Read and check one CSV table of the data folder (empty when optional and absent)."""
+    if spec.optional and not (folder / spec.file).is_file():
+        return pd.DataFrame({c.name: pd.Series(dtype=object if c.kind == "str" else float)
+                             for c in spec.columns})
     path = _require_file(folder, spec)
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""],
@@ -147,6 +150,7 @@ def load_city(folder) -> CityData:
         age_structure=tables[schema.AGE_STRUCTURE.file],
         births=tables[schema.BIRTHS.file],
         enrolment=tables[schema.ENROLMENT.file],
+        city_population=tables[schema.CITY_POPULATION.file],
         standards=standards,
         demand_units=layers[schema.DEMAND_UNITS.file],
         schools=layers[schema.SCHOOLS.file],

@@ -110,6 +110,9 @@ class CityData:
         ``scope, year, level, schools, pupils, provenance, source_id``.
     standards : Standards
         Per-level planning standards.
+    city_population : DataFrame
+        Optional city totals ``year, measure, persons, provenance, source_id``
+        (empty when the folder has no ``city_population.csv``).
     demand_units : GeoDataFrame
         Points in ``metric_crs``; ``unit_id, zone_id, urban, population, cell_m, provenance``.
     schools : GeoDataFrame
@@ -129,6 +132,7 @@ class CityData:
     demand_units: gpd.GeoDataFrame
     schools: gpd.GeoDataFrame
     candidate_sites: gpd.GeoDataFrame
+    city_population: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def base_year(self) -> int:

@@ -59,6 +59,8 @@ class TableSpec:
         The layer must be in a projected CRS in metres (distances are measured on it).
     zone_scope : bool
         ``zone_column`` may also hold ``"city"``.
+    optional : bool
+        The file may be absent (then the table is empty).
     """
 
     file: str
@@ -69,6 +71,7 @@ class TableSpec:
     geometry: str | None = None
     projected: bool = False
     zone_scope: bool = False
+    optional: bool = False
 
 
 PROVENANCE = ("stated", "stated-2nd", "derived", "uncertain", "estimate", "synthetic", "assumption")
@@ -150,6 +153,19 @@ ENROLMENT = TableSpec(
     zone_scope=True,
 )
 
+CITY_POPULATION = TableSpec(
+    file="city_population.csv",
+    optional=True,
+    columns=(
+        Column("year", INT, nonnegative=True),
+        Column("measure", STR, choices=("year_end", "census", "registered")),
+        Column("persons", FLOAT, nonnegative=True),
+        _prov,
+        Column("source_id", STR),
+    ),
+    key=("year", "measure"),
+)
+
 DEMAND_UNITS = TableSpec(
     file="demand_units.gpkg",
     layer="demand_units",
@@ -204,7 +220,7 @@ CANDIDATE_SITES = TableSpec(
     zone_column="zone_id",
 )
 
-TABLES = (POPULATION, AGE_STRUCTURE, BIRTHS, ENROLMENT)
+TABLES = (POPULATION, AGE_STRUCTURE, BIRTHS, ENROLMENT, CITY_POPULATION)
 LAYERS = (DEMAND_UNITS, SCHOOLS, CANDIDATE_SITES)
 
 # standards.toml: key -> (kind, rule); rule 'positive' means > 0.

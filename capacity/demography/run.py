@@ -297,20 +297,14 @@ def run_projection(city, params: ProjectionParams | None = None,
     if "kind" in city.zones.columns:
         city_zones = [str(z) for z, k in zip(city.zones["zone_id"], city.zones["kind"]) if k == "county"]
     return project_tables(city.population, city.age_structure, city.births, zone_ids, params, age_groups,
-                          city_totals=read_city_totals(city.path), city_zones=city_zones)
+                          city_totals=city_totals(city), city_zones=city_zones)
 
 
-def read_city_totals(folder) -> dict:
-    """Year-end city totals from ``city_population.csv`` if the folder has one.
-
-    Not (yet) part of the data contract; the sum of counties (zones of kind
-    ``county``) is compared with it. Returns ``{year: persons}``.
-    """
-    from pathlib import Path
-
-    path = Path(folder) / "city_population.csv" if folder is not None else None
-    if path is None or not path.is_file():
+def city_totals(city) -> dict:
+    """Year-end city totals ``{year: persons}`` from the data folder's optional
+    ``city_population.csv`` (the sum of zones of kind ``county`` is fitted to them)."""
+    f = getattr(city, "city_population", None)
+    if f is None or f.empty:
         return {}
-    f = pd.read_csv(path)
-    f = f[f.measure == "year_end"]
-    return dict(zip(f.year.astype(int), f.persons.astype(float)))
+    f = f[f["measure"] == "year_end"]
+    return dict(zip(f["year"].astype(int), f["persons"].astype(float)))
