@@ -42,7 +42,7 @@ def esc(x) -> str:
 
 def fmt_number(v, unit="") -> str:
     """A number for people: shares as %, money in CNY with separators, None as —."""
-    if v is None:
+    if v is None or (isinstance(v, float) and v != v):
         return "—"
     if isinstance(v, str):
         return v

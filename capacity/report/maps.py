@@ -103,8 +103,9 @@ def _panel(ax, zones, values, norm, cmap, schools, sites, colours, labels=True):
     if labels:
         for row in z.itertuples():
             pt = row.geometry.representative_point()
-            ax.text(pt.x, pt.y, row.name_local, ha="center", va="center", fontsize=7, zorder=4,
-                    bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.6))
+            ax.annotate(row.name_local, (pt.x, pt.y), xytext=(0, 7), textcoords="offset points",
+                        ha="center", va="bottom", fontsize=7, zorder=4,
+                        bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.6))
     ax.set_xticks([])
     ax.set_yticks([])
     ax.set_xlabel("")
