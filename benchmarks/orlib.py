@@ -74,9 +74,29 @@ def run_one(path: Path, fmt: str, opts: SolverOptions) -> dict:
     return row
 
 
+def table(lines) -> str:
+    """Markdown table of JSON result lines (as printed by this script)."""
+    out = ["| instance | optimum | objective | status | gap | build s | solve s | build share |",
+           "|---|---:|---:|---|---:|---:|---:|---:|"]
+    for line in lines:
+        if not line.startswith("{"):
+            continue
+        r = json.loads(line)
+        if r.get("status") == "error":
+            out.append(f"| {r['instance']} | {r['known_optimum']:,.2f} | – | no solution | – | – | – | – |")
+            continue
+        b, s = r["build_seconds"], r["solve_seconds"]
+        gap = "–" if r["gap"] is None else f"{r['gap']:.2%}"
+        mark = "" if r.get("matches_optimum") else " ≠"
+        out.append(f"| {r['instance']} | {r['known_optimum']:,.2f} | {r['objective']:,.2f}{mark} | {r['status']} "
+                   f"| {gap} | {b:.2f} | {s:.2f} | {b / max(b + s, 1e-9):.0%} |")
+    return "\n".join(out)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("paths", nargs="+", type=Path)
+    ap.add_argument("paths", nargs="*", type=Path)
+    ap.add_argument("--table", type=Path, help="print a markdown table of a JSON-lines result file and exit")
     ap.add_argument("--format", choices=sorted(PROBLEMS))
     ap.add_argument("--solver", default="highs")
     ap.add_argument("--time-limit", type=float, default=None, help="seconds per instance")
@@ -86,6 +106,9 @@ def main(argv=None) -> int:
                     help="omit the disaggregated linking rows for capacitated sites")
     ap.add_argument("--msg", action="store_true", help="show the solver log")
     args = ap.parse_args(argv)
+    if args.table:
+        print(table(args.table.read_text().splitlines()))
+        return 0
     opts = SolverOptions(solver=args.solver, time_limit=args.time_limit, gap_rel=args.gap,
                          threads=args.threads, msg=args.msg, strong_linking=not args.weak_linking)
     for path in args.paths:
