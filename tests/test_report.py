@@ -120,3 +120,31 @@ def test_shapefile_utf8_and_short_names(run):
     cands = _layer(shp / "candidate_sites.shp")
     plan = pd.read_csv(run_dir / "plan.csv")
     assert cands["chosen"].sum() == (plan["action"] == "new").sum()  # bool written as 0/1
+
+
+def test_export_run_reloads_the_city(run, tmp_path):
+    from capacity.report.gis import export_run
+
+    run_dir = run[0]
+    files = export_run(run_dir, tmp_path / "gpkg", "gpkg")
+    assert [p.name for p in files] == ["plan.gpkg"]
+    a = _layer(files[0], "chosen_sites")
+    b = _layer(run_dir / "plan.gpkg", "chosen_sites")
+    assert a.drop(columns="geometry").equals(b.drop(columns="geometry"))
+    with pytest.raises(Exception, match="unknown GIS format"):
+        export_run(run_dir, tmp_path / "x", "kml")
+
+
+def test_map_has_no_missing_glyphs(run, tmp_path):
+    import warnings
+
+    from capacity.report.maps import level_map
+
+    run_dir, city, _, _ = run
+    zb = pd.read_csv(run_dir / "zone_balance.csv", dtype={"zone": str})
+    plan = pd.read_csv(run_dir / "plan.csv", dtype={"zone": str})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        level_map(city, zb, plan, "kindergarten", [2025], "磨憨 Mohan test 测试", tmp_path / "m.png")
+    assert not [w for w in caught if "missing" in str(w.message).lower()], [str(w.message) for w in caught]
+    assert Image.open(tmp_path / "m.png").size[0] > 1000
