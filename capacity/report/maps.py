@@ -113,10 +113,11 @@ def _panel(ax, zones, values, norm, cmap, schools, sites, colours, labels=True):
     ax.set_aspect("equal")
 
 
-def _extent(ax, frame, pad=0.06):
+def _extent(ax, frame, pad=0.06, right=0.0):
+    """Fit ``frame`` with a margin; ``right`` widens the right margin (a share of the width) for an inset."""
     x0, y0, x1, y1 = frame.total_bounds
     dx, dy = (x1 - x0) * pad + 1, (y1 - y0) * pad + 1
-    ax.set_xlim(x0 - dx, x1 + dx)
+    ax.set_xlim(x0 - dx, x1 + dx + right * (x1 - x0))
     ax.set_ylim(y0 - dy, y1 + dy)
 
 
@@ -157,8 +158,9 @@ def level_map(city, zone_balance, plan, level, years, title, path) -> Path:
     norm = TwoSlopeNorm(vcenter=0.0, vmin=-lim, vmax=lim)
     cmap = plt.get_cmap("RdBu")
     with fonts.style():
+        right = 0.45 if len(inset) else 0.0
         x0, y0, x1, y1 = main.total_bounds
-        ratio = float(np.clip((y1 - y0) / max(x1 - x0, 1.0), 0.45, 1.6))
+        ratio = float(np.clip((y1 - y0) / max((x1 - x0) * (1 + right), 1.0), 0.45, 1.4))
         fig, axes = plt.subplots(len(years), 2, figsize=(11, len(years) * (5.4 * ratio + 0.4) + 1.6),
                                  squeeze=False, layout="constrained")
         for r, year in enumerate(years):
@@ -168,12 +170,12 @@ def level_map(city, zone_balance, plan, level, years, title, path) -> Path:
                 ax = axes[r, c]
                 shown = sites[sites["ready_year"] <= year] if col == "after" else None
                 _panel(ax, main, f[col], norm, cmap, schools, shown, colours)
-                _extent(ax, main)
+                _extent(ax, main, right=right)
                 add_scale_bar(ax)
                 add_north_arrow(ax)
                 ax.set_title(f"{year}, {label}", fontsize=10)
                 if len(inset):
-                    ia = ax.inset_axes([0.70, 0.02, 0.28, 0.28])
+                    ia = ax.inset_axes([0.69, 0.03, 0.29, 0.34])
                     _panel(ia, inset, f[col], norm, cmap,
                            schools[schools["zone_id"].astype(str).isin(inset["zone_id"])],
                            shown, colours, labels=False)
