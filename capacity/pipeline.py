@@ -111,7 +111,7 @@ def solver_options(solver, quiet: bool):
     from capacity.optimize.solvers import SolverOptions
 
     return SolverOptions(solver=solver.name, time_limit=solver.time_limit_s, gap_rel=solver.mip_gap,
-                         threads=solver.threads or None, msg=not quiet)
+                         threads=solver.threads or None, msg=False)
 
 
 def run(scenario, city, out: Path, quiet: bool = False) -> PlanRun:
@@ -122,7 +122,7 @@ def run(scenario, city, out: Path, quiet: bool = False) -> PlanRun:
     ``scenario.json``, then the schedule, maps, GIS layers and report when
     ``scenario.outputs.report`` is set.
     """
-    from capacity.optimize.core import solve
+    from capacity.optimize.decompose import solve_plan
     from capacity.optimize.geo import build_problem
 
     progress = Progress(quiet)
@@ -135,7 +135,7 @@ def run(scenario, city, out: Path, quiet: bool = False) -> PlanRun:
     progress(f"solving with {scenario.solver.name} ({n_opts:,} size/site options, {n_arcs:,} arcs, "
              f"{len(problem.years)} evaluation years; limit {scenario.solver.time_limit_s:.0f} s, "
              f"gap {scenario.solver.mip_gap:.1%})")
-    solution = solve(problem, solver_options(scenario.solver, quiet))
+    solution = solve_plan(problem, solver_options(scenario.solver, quiet), scenario.solver.method, progress)
     progress(f"solved: {solution.report.status}, gap {solution.report.gap:.3%}")
     years = list(scenario.plan.evaluation_years)
     plan_df = plan_table(solution, index)

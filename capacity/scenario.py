@@ -231,12 +231,17 @@ class SolverParams:
         Relative optimality gap at which to stop [share].
     threads : int
         Threads the solver may use (0: the solver's default).
+    method : str
+        ``auto`` (level by level when the objective is weighted, with a
+        certified joint gap; see :mod:`capacity.optimize.decompose`),
+        ``by_level`` or ``joint`` (one MILP for all levels).
     """
 
     name: str = "highs"
     time_limit_s: float = 600.0
     mip_gap: float = 0.01
     threads: int = 0
+    method: str = "auto"
 
     def __post_init__(self):
         if self.name not in SOLVERS:
@@ -248,6 +253,9 @@ class SolverParams:
             raise ValueError("mip_gap: must be in [0, 1)")
         if self.threads < 0:
             raise ValueError("threads: must be ≥ 0")
+        if self.method not in ("auto", "by_level", "joint"):
+            raise ValueError(f"method: {self.method!r} is not one of ['auto', 'by_level', 'joint']"
+                             + did_you_mean(self.method, ("auto", "by_level", "joint")))
 
 
 FORMATS = ("gpkg", "geojson", "shp")
