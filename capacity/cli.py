@@ -27,6 +27,9 @@ examples:
 examples:
   capacity run scenarios/baseline.toml --out outputs/baseline
   capacity run scenarios/tight_budget.toml --out outputs/tight --force --quiet""",
+    "verify": """\
+examples:
+  capacity verify outputs/baseline     re-check a written plan from its files alone""",
     "compare": """\
 examples:
   capacity compare outputs/baseline outputs/tight --out outputs/compare""",
@@ -62,6 +65,10 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("scenario", type=Path, help="scenario TOML file, e.g. scenarios/baseline.toml")
         p.add_argument("--out", type=Path, help="output folder (default: outputs/<scenario name>)")
         p.add_argument("--force", action="store_true", help="replace the output folder if it exists")
+
+    p = command("verify", "Re-check a written plan from its output files: counts, land, budgets, "
+                          "capacities, distances, zones, pupils conserved.")
+    p.add_argument("run", type=Path, help="a run output folder")
 
     p = command("compare", "Compare the headline figures and chosen sites of several runs.")
     p.add_argument("runs", type=Path, nargs="+", help="run output folders (two or more)")

@@ -77,6 +77,17 @@ def cmd_run(args) -> int:
     return 0
 
 
+def cmd_verify(args) -> int:
+    from capacity.verify import verify_run
+
+    checks = verify_run(args.run)
+    for c in checks:
+        _echo(args, f"{'PASS' if c.ok else 'FAIL'}  {c.name:<13} {c.detail}")
+    failed = [c.name for c in checks if not c.ok]
+    print("ok" if not failed else f"verification failed: {', '.join(failed)}")
+    return 0 if not failed else 2
+
+
 def cmd_compare(args) -> int:
     from capacity.compare import compare_runs
     from capacity.io.atomic import output_folder

@@ -1,0 +1,187 @@
+"""Independent verification of a written plan, from its output files alone.
+
+Nothing here trusts the optimiser: every check is recomputed from
+``plan.csv``, ``assignment.csv``, ``unit_demand.csv`` and ``scenario.json``
+in a run folder, against the data folder the scenario names. A planner (or a
+test) can run it on any run folder: ``capacity verify outputs/baseline``.
+
+Checks
+------
+counts        plan totals per level (exact / at most / at least) and zone rules
+opening       open years are build years, not before the site's land is available
+land          each module fits its parcel's land at the land standard
+budget        construction cost per build year within the budget
+capacity      pupils assigned to a school in a year ≤ its seats ready by then
+distance      every assignment within the level's urban / rural maximum distance,
+              recomputed from the coordinates
+zone          compulsory levels assigned within their own zone (when required)
+conservation  assigned + unserved pupils = the unit's demand, per level and year
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+TOL = 1e-4  # absolute slack on pupils [pupils]; budgets use a relative 1e-9
+
+
+@dataclass(frozen=True)
+class Check:
+    """One verified property: its name, whether it holds, and what was seen."""
+
+    name: str
+    ok: bool
+    detail: str
+
+
+def _read(run: Path):
+    run = Path(run)
+    scenario = json.loads((run / "scenario.json").read_text(encoding="utf-8"))
+    plan = pd.read_csv(run / "plan.csv", dtype={"site_id": str, "zone": str})
+    assign = pd.read_csv(run / "assignment.csv", dtype={"unit_id": str, "school_id": str})
+    demand = pd.read_csv(run / "unit_demand.csv", dtype={"unit_id": str, "zone_id": str})
+    return scenario, plan, assign, demand
+
+
+def check_counts(plan, scen) -> Check:
+    p = scen["plan"]
+    bad = []
+    for level, n in p["totals"].items():
+        action = p.get("totals_action", {}).get(level, "new")
+        sel = plan[plan["level"] == level]
+        got = len(sel) if action == "any" else int((sel["action"] == action).sum())
+        ok = {"exact": got == n, "at_most": got <= n, "at_least": got >= n}[p["totals_mode"]]
+        if not ok:
+            bad.append(f"{level}: {got} vs {p['totals_mode']} {n}")
+    for r in p["zone_rules"]:
+        sel = plan[(plan["level"] == r["level"]) & (plan["zone"] == r["zone"])]
+        if r["action"] != "any":
+            sel = sel[sel["action"] == r["action"]]
+        if r.get("year") is not None:
+            sel = sel[sel["open_year"] == r["year"]]
+        if len(sel) < r["min"] or (r.get("max") is not None and len(sel) > r["max"]):
+            bad.append(f"zone {r['zone']} {r['action']} {r['level']}: {len(sel)} vs min {r['min']}")
+    n_rules = len(p["totals"]) + len(p["zone_rules"])
+    return Check("counts", not bad, "; ".join(bad) or f"{n_rules} totals and zone rules hold")
+
+
+def check_opening(plan, scen, sites) -> Check:
+    build = set(scen["plan"]["build_years"])
+    bad = plan[~plan["open_year"].isin(build)]
+    new = plan[plan["action"] == "new"].merge(sites[["site_id", "available_from"]], on="site_id", how="left")
+    early = new[new["open_year"] < new["available_from"]]
+    unknown = new[new["available_from"].isna()]
+    ok = bad.empty and early.empty and unknown.empty
+    detail = (f"{len(bad)} outside build years, {len(early)} before their land is available, "
+              f"{len(unknown)} on unknown sites" if not ok else
+              f"{len(plan)} schools open in build years, none before their land is available")
+    return Check("opening", ok, detail)
+
+
+def check_land(plan, city) -> Check:
+    std = {lv: city.standards[lv] for lv in city.standards}
+    need_new = plan["size_classes"] * plan["level"].map(lambda lv: std[lv].class_size * std[lv].land_m2_per_pupil)
+    land = pd.concat([city.candidate_sites[["site_id", "land_m2"]],
+                      city.schools[["school_id", "land_m2"]].rename(columns={"school_id": "site_id"})])
+    m = plan.assign(need=need_new).merge(land, on="site_id", how="left")
+    existing = city.schools.set_index("school_id")["seats"]
+    lpp = m["level"].map(lambda lv: std[lv].land_m2_per_pupil)
+    m.loc[m["action"] == "expand", "need"] = (m["site_id"].map(existing) + m["seats"]) * lpp
+    bad = m[(m["need"] > m["land_m2"] * (1 + 1e-9)) | m["land_m2"].isna()]
+    return Check("land", bad.empty, f"{len(bad)} modules exceed their land" if len(bad)
+                 else f"all {len(m)} modules fit their land")
+
+
+def check_budget(plan, scen) -> Check:
+    p = scen["plan"]
+    bad = []
+    for year, amount in p["budget_cny"].items():
+        limit = amount * p["budget_factor"]
+        spent = plan.loc[plan["open_year"] == int(year), "cost_cny"].sum()
+        if spent > limit * (1 + 1e-9):
+            bad.append(f"{year}: {spent:,.0f} > {limit:,.0f} CNY")
+    return Check("budget", not bad, "; ".join(bad) or
+                 f"{len(p['budget_cny'])} yearly budgets respected" if p["budget_cny"] else "no budget set")
+
+
+def check_capacity(plan, assign, city) -> Check:
+    existing = city.schools.set_index("school_id")["seats"]
+    load = assign.groupby(["school_id", "level", "year"], as_index=False)["pupils"].sum()
+    seats = []
+    for row in load.itertuples():
+        new = plan[(plan["site_id"] == row.school_id) & (plan["level"] == row.level)
+                   & (plan["ready_year"] <= row.year)]["seats"].sum()
+        seats.append(existing.get(row.school_id, 0.0) + new)
+    load["seats"] = seats
+    bad = load[load["pupils"] > load["seats"] + TOL]
+    return Check("capacity", bad.empty,
+                 f"{len(bad)} school-years over capacity (worst {(bad.pupils - bad.seats).max():,.1f} pupils)"
+                 if len(bad) else f"{len(load):,} school-years within capacity")
+
+
+def check_distance(assign, city, scen) -> Check:
+    units = city.demand_units.set_index("unit_id")
+    places = pd.concat([city.schools.set_index("school_id").geometry,
+                        city.candidate_sites.set_index("site_id").geometry])
+    places = places[~places.index.duplicated()]
+    u = units.loc[assign["unit_id"]]
+    f = places.loc[assign["school_id"]]
+    d = np.hypot(u.geometry.x.to_numpy() - f.x.to_numpy(), u.geometry.y.to_numpy() - f.y.to_numpy())
+    lim = np.where(u["urban"].to_numpy(bool),
+                   assign["level"].map(lambda lv: city.standards[lv].max_distance_urban_m),
+                   assign["level"].map(lambda lv: city.standards[lv].max_distance_rural_m))
+    far = d > lim + 1e-6
+    mismatch = np.abs(d - assign["distance_m"].to_numpy()) > 1.0
+    ok = not far.any() and not mismatch.any()
+    detail = (f"{far.sum()} assignments beyond the maximum distance, {mismatch.sum()} with a wrong distance_m"
+              if not ok else f"all {len(assign):,} assignments within the maximum distance "
+              f"(longest {d.max() / 1000 if len(d) else 0:,.1f} km)")
+    return Check("distance", ok, detail)
+
+
+def check_zone(assign, city, scen) -> Check:
+    if not scen["plan"].get("compulsory_within_zone"):
+        return Check("zone", True, "not required by the scenario")
+    unit_zone = city.demand_units.set_index("unit_id")["zone_id"]
+    fac_zone = pd.concat([city.schools.set_index("school_id")["zone_id"],
+                          city.candidate_sites.set_index("site_id")["zone_id"]])
+    fac_zone = fac_zone[~fac_zone.index.duplicated()]
+    comp = assign[assign["level"].isin(["primary", "middle"])]
+    bad = comp[comp["unit_id"].map(unit_zone).to_numpy() != comp["school_id"].map(fac_zone).to_numpy()]
+    return Check("zone", bad.empty, f"{len(bad)} compulsory assignments cross a zone border" if len(bad)
+                 else f"all {len(comp):,} compulsory assignments within their zone")
+
+
+def check_conservation(assign, demand, run: Path) -> Check:
+    unserved = pd.read_csv(run / "zone_balance.csv", dtype={"zone": str})
+    seated = assign.groupby(["level", "year"])["pupils"].sum()
+    need = demand.groupby(["level", "year"])["pupils"].sum()
+    lost = unserved.groupby(["level", "year"])["unserved"].sum()
+    diff = (need - seated.reindex(need.index, fill_value=0) - lost.reindex(need.index, fill_value=0)).abs()
+    per_unit = assign.groupby(["unit_id", "level", "year"])["pupils"].sum()
+    over = per_unit - demand.set_index(["unit_id", "level", "year"])["pupils"].reindex(per_unit.index)
+    ok = (diff < 1e-3 * need.clip(lower=1)).all() and (over.fillna(np.inf) <= TOL).all()
+    return Check("conservation", ok, "demand = seated + unserved for every level and year; no unit over-assigned"
+                 if ok else f"largest imbalance {diff.max():,.1f} pupils; {(over > TOL).sum()} units over-assigned")
+
+
+def verify_run(run) -> list[Check]:
+    """Every check of the module docstring on a run folder."""
+    from capacity.data import load_city
+    from capacity.scenario import apply_standards, load_scenario
+
+    run = Path(run)
+    scen, plan, assign, demand = _read(run)
+    city = load_city(scen["data"])
+    scenario_path = Path(scen["path"])
+    if scenario_path.is_file():
+        city = apply_standards(load_scenario(scenario_path), city)
+    return [check_counts(plan, scen), check_opening(plan, scen, city.candidate_sites),
+            check_land(plan, city), check_budget(plan, scen), check_capacity(plan, assign, city),
+            check_distance(assign, city, scen), check_zone(assign, city, scen),
+            check_conservation(assign, demand, run)]
