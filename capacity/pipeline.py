@@ -94,13 +94,13 @@ class PlanRun:
         return "\n".join(lines)
 
 
-def plan_demand(units: pd.DataFrame, years) -> pd.DataFrame:
+def plan_demand(units: pd.DataFrame, years, levels) -> pd.DataFrame:
     """Seats needed per demand unit, level and evaluation year: what the plan must seat.
 
     ``pupils`` of the result is the unit's *seats needed* (pupils × enrolment
     target, × the general share for high schools, see :mod:`capacity.demand`).
     """
-    sel = units[units["year"].isin(list(years))]
+    sel = units[units["year"].isin(list(years)) & units["level"].isin(list(levels))]
     out = sel[["unit_id", "zone_id", "level", "year", "seats_needed"]].rename(columns={"seats_needed": "pupils"})
     out.attrs["units"] = {"pupils": "pupils needing a seat"}
     return out.reset_index(drop=True)
@@ -127,7 +127,7 @@ def run(scenario, city, out: Path, quiet: bool = False) -> PlanRun:
 
     progress = Progress(quiet)
     proj = project(scenario, city, out, quiet, progress)
-    unit_demand = plan_demand(proj.demand.units, scenario.plan.evaluation_years)
+    unit_demand = plan_demand(proj.demand.units, scenario.plan.evaluation_years, scenario.plan.levels)
     progress("building the site-and-timing model")
     problem, index = build_problem(city, unit_demand, scenario.plan, scenario.objective)
     n_arcs = sum(lv.arcs.n for lv in problem.levels)
@@ -140,7 +140,7 @@ def run(scenario, city, out: Path, quiet: bool = False) -> PlanRun:
     years = list(scenario.plan.evaluation_years)
     plan_df = plan_table(solution, index)
     assign_df = assignment_table(solution)
-    balance_df = zone_balance_table(city, unit_demand, plan_df, solution, years)
+    balance_df = zone_balance_table(city, unit_demand, plan_df, solution, years, scenario.plan.levels)
     summary = summary_dict(scenario, city, solution, plan_df, assign_df, balance_df, unit_demand)
     summary["metric_crs"] = city.metric_crs
     plan_df.to_csv(out / "plan.csv", index=False)

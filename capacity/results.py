@@ -51,17 +51,17 @@ def assignment_table(solution) -> pd.DataFrame:
     return out
 
 
-def zone_balance_table(city, unit_demand, plan_df, solution, years) -> pd.DataFrame:
+def zone_balance_table(city, unit_demand, plan_df, solution, years, levels=LEVELS) -> pd.DataFrame:
     """Demand, seats and unserved pupils per ``zone, level, year`` [pupils].
 
     ``seats`` are the zone's existing seats plus the new seats ready by that
     year; ``unserved`` are pupils of the zone's units left without a seat.
     """
     unit_zone = city.demand_units.set_index("unit_id")["zone_id"]
-    ud = unit_demand[unit_demand["year"].isin(years) & unit_demand["level"].isin(LEVELS)]
+    ud = unit_demand[unit_demand["year"].isin(years) & unit_demand["level"].isin(levels)]
     demand = (ud.assign(zone=ud["unit_id"].map(unit_zone))
               .groupby(["zone", "level", "year"])["pupils"].sum())
-    existing = city.schools[city.schools["level"].isin(LEVELS)].groupby(["zone_id", "level"])["seats"].sum()
+    existing = city.schools[city.schools["level"].isin(levels)].groupby(["zone_id", "level"])["seats"].sum()
     frames = []
     for year in years:
         new = plan_df[plan_df["ready_year"] <= year].groupby(["zone", "level"])["seats"].sum()
@@ -70,7 +70,7 @@ def zone_balance_table(city, unit_demand, plan_df, solution, years) -> pd.DataFr
     seats = pd.concat(frames).set_index(["zone", "level", "year"])["seats"]
     un = solution.unserved.assign(zone=solution.unserved["unit"].map(unit_zone))
     unserved = un.groupby(["zone", "level", "year"])["pupils"].sum()
-    grid = pd.MultiIndex.from_product([list(city.zones["zone_id"]), list(LEVELS), list(years)],
+    grid = pd.MultiIndex.from_product([list(city.zones["zone_id"]), list(levels), list(years)],
                                       names=["zone", "level", "year"])
     out = pd.DataFrame({"demand": demand.reindex(grid, fill_value=0.0),
                         "seats": seats.reindex(grid, fill_value=0.0),
@@ -80,14 +80,14 @@ def zone_balance_table(city, unit_demand, plan_df, solution, years) -> pd.DataFr
     return out
 
 
-def walk_share(assign_df, unit_demand, standards, years) -> dict:
+def walk_share(assign_df, unit_demand, standards, years, levels=LEVELS) -> dict:
     """Share of pupils seated within the level's walking standard, per level and year.
 
     The denominator is every pupil needing a seat (unserved pupils count as
     not within the standard).
     """
     out = {}
-    for level in LEVELS:
+    for level in levels:
         walk = standards[level].walk_standard_m
         a = assign_df[assign_df["level"] == level]
         d = unit_demand[unit_demand["level"] == level]
@@ -103,19 +103,20 @@ def summary_dict(scenario, city, solution, plan_df, assign_df, balance_df, unit_
     """Every headline number of a run, JSON-ready."""
     rep = solution.report
     years = list(scenario.plan.evaluation_years)
-    counts = {lv: {str(y): {"new": 0, "expand": 0} for y in scenario.plan.build_years} for lv in LEVELS}
+    levels = [lv for lv in LEVELS if lv in scenario.plan.levels]
+    counts = {lv: {str(y): {"new": 0, "expand": 0} for y in scenario.plan.build_years} for lv in levels}
     for (lv, y, action), n in plan_df.groupby(["level", "open_year", "action"]).size().items():
         counts[lv][str(int(y))][action] = int(n)
     cost_year = {str(y): float(plan_df.loc[plan_df["open_year"] == y, "cost_cny"].sum())
                  for y in scenario.plan.build_years}
     unserved = {lv: {str(y): float(balance_df.loc[(balance_df["level"] == lv) & (balance_df["year"] == y),
-                                                  "unserved"].sum()) for y in years} for lv in LEVELS}
+                                                  "unserved"].sum()) for y in years} for lv in levels}
     demand = {lv: {str(y): float(balance_df.loc[(balance_df["level"] == lv) & (balance_df["year"] == y),
-                                                "demand"].sum()) for y in years} for lv in LEVELS}
+                                                "demand"].sum()) for y in years} for lv in levels}
     totals = {lv: {"new": int(((plan_df["level"] == lv) & (plan_df["action"] == "new")).sum()),
                    "expand": int(((plan_df["level"] == lv) & (plan_df["action"] == "expand")).sum()),
                    "seats": float(plan_df.loc[plan_df["level"] == lv, "seats"].sum()),
-                   "target": scenario.plan.totals.get(lv)} for lv in LEVELS}
+                   "target": scenario.plan.totals.get(lv)} for lv in levels}
     return {
         "scenario": scenario.name,
         "city": str(city.meta.get("name", "")),
@@ -138,8 +139,9 @@ def summary_dict(scenario, city, solution, plan_df, assign_df, balance_df, unit_
         "budget_cny_by_year": {str(y): scenario.plan.budget_for(y) for y in scenario.plan.build_years},
         "demand_pupils": demand,
         "unserved_pupils": unserved,
-        "share_within_walk_standard": walk_share(assign_df, unit_demand, city.standards, years),
-        "walk_standard_m": {lv: city.standards[lv].walk_standard_m for lv in LEVELS},
+        "levels": levels,
+        "share_within_walk_standard": walk_share(assign_df, unit_demand, city.standards, years, levels),
+        "walk_standard_m": {lv: city.standards[lv].walk_standard_m for lv in levels},
         "synthetic_layers": [n for n, layer in (("demand_units", city.demand_units),
                                                 ("schools", city.schools),
                                                 ("candidate_sites", city.candidate_sites))

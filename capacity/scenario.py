@@ -114,6 +114,10 @@ class PlanParams:
         Each demand unit goes to one school per level and year (defensible catchments).
     compulsory_within_zone : bool
         Primary and middle pupils are assigned only within their own zone.
+    levels : tuple of str
+        Levels to plan (default all four); e.g. ``["kindergarten"]`` for a
+        quick look at one level. Totals and zone rules of other levels are
+        not applied.
     """
 
     build_years: tuple[int, ...] = (2023, 2024, 2025)
@@ -128,8 +132,15 @@ class PlanParams:
     allow_expansion: bool = True
     single_sourcing: bool = False
     compulsory_within_zone: bool = True
+    levels: tuple[str, ...] = LEVELS
 
     def __post_init__(self):
+        for level in self.levels:
+            if level not in LEVELS:
+                raise ValueError(f"levels: {level!r} is not a level; expected some of {list(LEVELS)}"
+                                 + did_you_mean(level, LEVELS))
+        if not self.levels:
+            raise ValueError("levels: plan at least one level")
         if not self.build_years:
             raise ValueError("build_years: at least one build year is needed")
         if list(self.build_years) != sorted(set(self.build_years)):

@@ -50,8 +50,11 @@ def _read(run: Path):
 
 def check_counts(plan, scen) -> Check:
     p = scen["plan"]
+    planned = set(p.get("levels", p["totals"]))
     bad = []
     for level, n in p["totals"].items():
+        if level not in planned:
+            continue
         action = p.get("totals_action", {}).get(level, "new")
         sel = plan[plan["level"] == level]
         got = len(sel) if action == "any" else int((sel["action"] == action).sum())
@@ -59,6 +62,8 @@ def check_counts(plan, scen) -> Check:
         if not ok:
             bad.append(f"{level}: {got} vs {p['totals_mode']} {n}")
     for r in p["zone_rules"]:
+        if r["level"] not in planned:
+            continue
         sel = plan[(plan["level"] == r["level"]) & (plan["zone"] == r["zone"])]
         if r["action"] != "any":
             sel = sel[sel["action"] == r["action"]]

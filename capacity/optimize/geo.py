@@ -196,7 +196,7 @@ def weights(objective) -> Weights:
                    lexicographic_rel_tol=objective.lexicographic_tolerance)
 
 
-def build_problem(city: CityData, unit_demand: pd.DataFrame, plan, objective, levels=LEVELS):
+def build_problem(city: CityData, unit_demand: pd.DataFrame, plan, objective, levels=None):
     """The whole planning problem of a scenario.
 
     Parameters
@@ -207,8 +207,8 @@ def build_problem(city: CityData, unit_demand: pd.DataFrame, plan, objective, le
         ``unit_id, level, year, pupils`` [pupils needing a seat].
     plan : capacity.scenario.PlanParams
     objective : capacity.scenario.ObjectiveParams
-    levels : sequence of str
-        Levels to plan (default all four).
+    levels : sequence of str, optional
+        Levels to plan (default ``plan.levels``).
 
     Returns
     -------
@@ -218,6 +218,7 @@ def build_problem(city: CityData, unit_demand: pd.DataFrame, plan, objective, le
                         (city.candidate_sites, "candidate_sites.gpkg")):
         _check_metric(layer, name)
     years = list(plan.evaluation_years)
+    levels = plan.levels if levels is None else levels
     built = {lv: build_level(city, unit_demand, lv, years, plan) for lv in levels}
     budget = np.array([plan.budget_for(y) if plan.budget_for(y) is not None else np.inf
                        for y in plan.build_years], dtype=float)
