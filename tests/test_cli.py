@@ -100,3 +100,31 @@ def test_help_has_examples(capsys):
             main([command, "--help"])
         assert exit_.value.code == 0
         assert "examples:" in capsys.readouterr().out
+
+
+def test_compare_shows_dropped_and_delayed_sites(folder, capsys):
+    tight = SCENARIO.replace("[outputs]", "[plan.budget_cny]\n2023 = 1.0e6\n2024 = 1.0e9\n2025 = 1.0e9\n\n[outputs]")
+    (folder / "tight.toml").write_text(tight.replace('name = "tiny"', 'name = "tight"'), encoding="utf-8")
+    assert main(["run", "tiny.toml", "--out", "a", "--quiet"]) == 0
+    assert main(["run", "tight.toml", "--out", "b", "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["compare", "a", "b", "--out", "cmp"]) == 0
+    out = capsys.readouterr().out
+    assert "tight vs tiny:" in out
+    changes = pd.read_csv(folder / "cmp" / "site_changes.csv")
+    plan_a = pd.read_csv(folder / "a" / "plan.csv")
+    # nothing can open in 2023 under a 1e6 CNY budget: whatever opened then is delayed or dropped
+    first = set(plan_a.loc[plan_a["open_year"] == 2023, "site_id"])
+    assert first, "the reference plan should open something in 2023"
+    moved = changes[changes["site_id"].isin(first)]
+    assert moved["change"].isin(["delayed", "dropped"]).all()
+    headlines = pd.read_csv(folder / "cmp" / "headlines.csv", index_col="figure")
+    assert list(headlines.columns) == ["tiny", "tight"]
+    for name in ("headlines.png", "site_changes.png"):
+        assert (folder / "cmp" / name).stat().st_size > 10_000
+
+
+def test_compare_needs_run_folders(folder, capsys):
+    (folder / "empty").mkdir()
+    assert main(["compare", "empty", "empty", "--out", "cmp"]) == 1
+    assert "not a run folder" in capsys.readouterr().err
