@@ -196,8 +196,8 @@ def level_map(city, zone_balance, plan, level, years, title, path) -> Path:
                                label="expansion 扩建 (colour: year)")]
         fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 5), fontsize=8,
                    frameon=False)
-        fig.suptitle(title, fontsize=13)
-        fig.savefig(path, dpi=200)
+        fig.suptitle(title, fontsize=13, y=1.035)  # above the panel titles, kept by bbox_inches
+        fig.savefig(path, dpi=200, bbox_inches="tight", pad_inches=0.15)
         plt.close(fig)
     return path
 
