@@ -17,6 +17,7 @@ import pandas as pd
 from capacity.demography import cohort, paths
 from capacity.demography.base import base_population, base_totals
 from capacity.demography.calibrate import Calibration, calibrate, pre_base_growth
+from capacity.demography.draws import DrawBasis
 from capacity.demography.fertility import female_birth_share, hadwiger_schedule, replacement_tfr
 from capacity.demography.migration import migration_profile
 from capacity.demography.mortality import OPEN_AGE, life_table
@@ -52,6 +53,8 @@ class ProjectionResult:
         :mod:`capacity.demography.base`).
     calibration : dict
         The fit, JSON-ready (see :func:`calibration_report`).
+    basis : DrawBasis or None
+        What per-draw projections need (see :mod:`capacity.demography.draws`).
     """
 
     params: ProjectionParams
@@ -63,6 +66,7 @@ class ProjectionResult:
     stochastic: pd.DataFrame | None
     base: pd.DataFrame
     calibration: dict = field(default_factory=dict)
+    basis: DrawBasis | None = field(default=None, repr=False, compare=False)
 
 
 def life_tables(params: ProjectionParams, years):
@@ -234,10 +238,13 @@ def project_tables(population, age_structure, births, zone_ids, params: Projecti
     for frame in (population_main, variants):
         frame.attrs["units"] = {"persons": "persons at year end", "age": "years (100 = 100+)"}
     components_main.attrs["units"] = {c: "persons / year" for c in ("births", "deaths", "net_migration")}
+    basis = DrawBasis(P0=P0, calibration=cal, tfr=tfr, rate=rate,
+                      rates=rates(tfr_v[VARIANTS.index("medium")], mig_v[VARIANTS.index("medium")], is_rate),
+                      params=params, zone_ids=zone_ids, years=tuple(all_years))
     return ProjectionResult(params=params, zone_ids=zone_ids, population=population_main,
                             components=components_main, variants=variants,
                             variant_components=variant_components, stochastic=stochastic,
-                            base=notes, calibration=report)
+                            base=notes, calibration=report, basis=basis)
 
 
 def stochastic_quantiles(P0, cal, tfr, rate, params, zone_ids, all_years, age_groups, rates,

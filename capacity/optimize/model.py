@@ -422,14 +422,20 @@ def define_objective_parts(model: Model) -> None:
     """Coefficient vectors of the unserved, distance and cost parts."""
     n = len(model.columns)
     parts = {k: np.zeros(n) for k in OBJECTIVE_PARTS}
-    w = model.problem.weights
+    problem = model.problem
+    w = problem.weights
+    cw = problem.column_weight
+    rank = problem.year_rank()
     for lc in model.levels.values():
         p = lc.prepared
         lv = p.level
         d = lv.units.demand
-        parts["unserved"][lc.short_cols()] = (w.year_discount ** p.short_year) * d[p.short_unit, p.short_year]
+        parts["unserved"][lc.short_cols()] = (w.year_discount ** rank[p.short_year]) * d[p.short_unit, p.short_year]
         dw = d if lv.units.distance_weight is None else lv.units.distance_weight
         parts["distance"][lc.assign_cols()] = dw[p.arc_unit[p.assign_arc], p.assign_year] * p.arc_distance[p.assign_arc]
+        if cw is not None:  # scenario weights of stacked columns (Problem.column_weight)
+            parts["unserved"][lc.short_cols()] *= cw[p.short_year]
+            parts["distance"][lc.assign_cols()] *= cw[p.assign_year]
         parts["cost"][lc.open_cols()] = lv.options.cost_cny[p.open_option]
     model.parts = parts
 

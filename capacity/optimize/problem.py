@@ -374,6 +374,17 @@ class Problem:
     objective : {"weighted", "lexicographic"}
         Weighted sum of the three parts, or unserved → distance → cost in turn.
     weights : Weights
+    column_weight : ndarray of float, shape (T,), optional
+        Weight of evaluation column k in the unserved and distance parts
+        [share]; ones when omitted (every existing result is unchanged).
+        With it, columns may stack several demand scenarios that share the
+        build decisions (a two-stage stochastic programme: scenario s's
+        years as a block of columns, each weighted by its probability, e.g.
+        ``1/K``); ``years`` then repeats, and the unserved discount of a
+        column is ``year_discount ** r`` with ``r`` the position of its year
+        among the distinct years in order of first appearance (``r = k``
+        when the years are distinct, the usual case). See
+        :mod:`capacity.ensemble.robust`.
     """
 
     levels: tuple
@@ -383,6 +394,7 @@ class Problem:
     count_rules: tuple = ()
     objective: str = "weighted"
     weights: Weights = field(default_factory=Weights)
+    column_weight: Optional[np.ndarray] = None
 
     def __post_init__(self):
         levels = tuple(self.levels)
@@ -409,6 +421,18 @@ class Problem:
                 raise ProblemError(f"count rule names level {rule.level!r}, not one of {names}")
         if self.objective not in ("weighted", "lexicographic"):
             raise ProblemError(f"objective {self.objective!r} is not 'weighted' or 'lexicographic'")
+        if self.column_weight is not None:
+            cw = np.asarray(self.column_weight, dtype=float).reshape(-1)
+            if cw.shape != years.shape or np.any(~np.isfinite(cw)) or np.any(cw < 0):
+                raise ProblemError(f"column_weight must be {years.size} finite weights >= 0, got shape {cw.shape}")
+            object.__setattr__(self, "column_weight", _arr(cw))
+
+    def year_rank(self) -> np.ndarray:
+        """Discount exponent of each evaluation column: its year's position among the
+        distinct years in order of first appearance (``arange(T)`` for distinct years)."""
+        _, first, inverse = np.unique(self.years, return_index=True, return_inverse=True)
+        order = np.argsort(np.argsort(first, kind="stable"), kind="stable")
+        return order[inverse.reshape(-1)]
 
     def level(self, name: str) -> LevelProblem:
         for lv in self.levels:
