@@ -33,6 +33,17 @@ examples:
     "compare": """\
 examples:
   capacity compare outputs/baseline outputs/tight --out outputs/compare""",
+    "ensemble": """\
+examples:
+  capacity ensemble scenarios/baseline.toml --draws 20 --out outputs/ensemble
+  capacity ensemble scenarios/baseline.toml --draws 8 --serial --seed 7 --out outputs/ens-serial
+  capacity ensemble scenarios/baseline.toml --draws 50 --scheduler tcp://10.0.0.5:8786 --time-limit 120
+
+Draws run on a local Dask cluster (one single-threaded worker per core) unless --serial or
+--scheduler is given; the same --seed gives the same tables on each. Writes draws.csv,
+draw_summary.csv, site_frequency.csv, ensemble.gpkg, fan_unserved.png,
+map_site_frequency.png and summary.json (regret of the scenario's plan and of a robust
+plan on the draws it was not fitted on).""",
     "export": """\
 examples:
   capacity export outputs/baseline --format shp
@@ -73,6 +84,27 @@ def _parser() -> argparse.ArgumentParser:
     p = command("compare", "Compare the headline figures and chosen sites of several runs.")
     p.add_argument("runs", type=Path, nargs="+", help="run output folders (two or more)")
     p.add_argument("--out", type=Path, help="output folder for the comparison")
+    p.add_argument("--force", action="store_true", help="replace the output folder if it exists")
+
+    p = command("ensemble", "Judge a scenario's plan against many demographic draws, re-optimise each draw, "
+                            "and fit a plan robust to them (on Dask).")
+    p.add_argument("scenario", type=Path, help="scenario TOML file, e.g. scenarios/baseline.toml")
+    p.add_argument("--draws", type=int, default=20, help="demographic draws N (default 20)")
+    p.add_argument("--seed", type=int, help="seed of the draws (default: the scenario's projection.seed)")
+    p.add_argument("--fit-draws", type=int, help="K: fit the robust plan on draws 0..K-1, judge it on the "
+                                                 "rest (default min(5, N/2); 0: no robust plan)")
+    p.add_argument("--robust", choices=("expected", "worst"), default="expected",
+                   help="robust objective: expected value over the K draws, or the worst draw")
+    p.add_argument("--time-limit", type=float, help="seconds per solve (default: the scenario's solver.time_limit_s)")
+    p.add_argument("--gap", type=float, help="relative MIP gap per solve (default: the scenario's solver.mip_gap)")
+    p.add_argument("--fan-years", choices=("all", "evaluation"), default="all",
+                   help="years the fixed plans are evaluated in for the fan chart (default: every year "
+                        "between the first and last evaluation year)")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--serial", action="store_true", help="run in this process, no Dask")
+    where.add_argument("--scheduler", metavar="ADDRESS", help="an existing Dask scheduler, e.g. tcp://HOST:8786")
+    p.add_argument("--workers", type=int, help="workers of the local cluster (default: the cores)")
+    p.add_argument("--out", type=Path, help="output folder (default: outputs/<scenario name>-ensemble)")
     p.add_argument("--force", action="store_true", help="replace the output folder if it exists")
 
     p = command("export", "Write a run's GIS layers in another format.")

@@ -1,0 +1,174 @@
+"""The ensemble's tasks: pure functions of picklable inputs, run by any runner.
+
+Phase 1 re-optimises each draw (:func:`optimise_draw`) and fits the robust
+plan (:func:`fit_robust`); phase 2 evaluates the fixed plans — the
+scenario's own (``baseline``) and the robust one — on every draw
+(:func:`evaluate_draw`). Inputs are numpy arrays, frozen dataclasses and
+DataFrames (no city, no scenario: those hold objects that do not pickle),
+so a task runs the same in this process, on a local cluster or on a remote
+Dask worker.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Optional
+
+import pandas as pd
+
+from capacity.ensemble.demand import with_demand
+from capacity.ensemble.evaluate import evaluate_plan, level_figures, level_objective
+from capacity.ensemble.robust import solve_robust
+from capacity.optimize.decompose import solve_plan
+
+OPENED_COLUMNS = ["level", "facility", "option", "kind", "label", "seats", "cost_cny", "zone", "open_year",
+                  "ready_year"]
+
+
+@dataclass(frozen=True)
+class Shared:
+    """What every task of a phase needs (scattered once to the workers).
+
+    Attributes
+    ----------
+    problem : Problem
+        The scenario's problem on the medium projection (its evaluation years).
+    options : SolverOptions
+        One thread, the ensemble's time limit and gap.
+    method : str
+        ``auto``, ``by_level`` or ``joint`` (see :func:`~capacity.optimize.decompose.solve_plan`).
+    robust : str
+        ``expected`` or ``worst``.
+    fan_problem : Problem or None
+        The same plan settings in the fan chart's extra years (no objective).
+    plans : dict of str to DataFrame
+        Fixed plans to evaluate (phase 2): ``name → Solution.opened``.
+    """
+
+    problem: object
+    options: object
+    method: str = "auto"
+    robust: str = "expected"
+    fan_problem: Optional[object] = None
+    plans: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DrawItem:
+    """One draw: its number and unit demand ``{level: (U, T)}`` [pupils]."""
+
+    draw: int
+    demand: dict
+    fan_demand: Optional[dict] = None
+
+
+@dataclass(frozen=True)
+class DrawOutcome:
+    """What a task returns for one draw and one or more plans.
+
+    Attributes
+    ----------
+    draw : int
+    figures : DataFrame
+        :func:`~capacity.ensemble.evaluate.level_figures` rows with ``draw,
+        plan, objective_year``.
+    objectives : DataFrame
+        ``draw, plan, level, unserved_weighted, distance, cost_cny, objective``.
+    opened : DataFrame
+        The re-optimised plan's ``Solution.opened`` (phase 1) with ``draw``.
+    reports : DataFrame
+        ``draw, plan, status, gap, best_bound, seconds``.
+    """
+
+    draw: int
+    figures: pd.DataFrame
+    objectives: pd.DataFrame
+    opened: pd.DataFrame
+    reports: pd.DataFrame
+
+
+def _frames(draw, plan, problem, solution, fan=None):
+    fig = level_figures(problem, solution).assign(objective_year=True)
+    obj = level_objective(problem, solution, fig)
+    if fan is not None:
+        fig = pd.concat([fig, level_figures(*fan).assign(objective_year=False)], ignore_index=True)
+    fig.insert(0, "plan", plan)
+    fig.insert(0, "draw", draw)
+    obj.insert(0, "plan", plan)
+    obj.insert(0, "draw", draw)
+    return fig, obj
+
+
+def _report(draw, plan, report, seconds):
+    return {"draw": draw, "plan": plan, "status": report.status, "gap": float(report.gap),
+            "best_bound": float(report.best_bound), "seconds": seconds}
+
+
+def optimise_draw(shared: Shared, item: DrawItem) -> DrawOutcome:
+    """Re-optimise one draw: the plan that draw would have chosen, and its figures."""
+    t0 = time.perf_counter()
+    problem = with_demand(shared.problem, item.demand)
+    sol = solve_plan(problem, shared.options, shared.method)
+    seconds = time.perf_counter() - t0
+    fig, obj = _frames(item.draw, "optimum", problem, sol)
+    opened = sol.opened[OPENED_COLUMNS].assign(draw=item.draw)
+    return DrawOutcome(item.draw, fig, obj, opened,
+                       pd.DataFrame([_report(item.draw, "optimum", sol.report, seconds)]))
+
+
+def evaluate_draw(shared: Shared, item: DrawItem) -> DrawOutcome:
+    """Every fixed plan of ``shared.plans`` on one draw (assignment LPs)."""
+    problem = with_demand(shared.problem, item.demand)
+    fan_problem = None
+    if shared.fan_problem is not None and item.fan_demand is not None:
+        fan_problem = with_demand(shared.fan_problem, item.fan_demand)
+    figs, objs, reps = [], [], []
+    for name, opened in shared.plans.items():
+        t0 = time.perf_counter()
+        sol = evaluate_plan(problem, opened, shared.options)
+        fan = None
+        if fan_problem is not None:
+            fan = (fan_problem, evaluate_plan(fan_problem, opened, shared.options))
+        fig, obj = _frames(item.draw, name, problem, sol, fan)
+        figs.append(fig)
+        objs.append(obj)
+        reps.append(_report(item.draw, name, sol.report, time.perf_counter() - t0))
+    return DrawOutcome(item.draw, pd.concat(figs, ignore_index=True), pd.concat(objs, ignore_index=True),
+                       pd.DataFrame(columns=OPENED_COLUMNS + ["draw"]), pd.DataFrame(reps))
+
+
+def fit_robust(shared: Shared, items: tuple) -> tuple:
+    """The robust plan over the draws ``items`` (a tuple of :class:`DrawItem`).
+
+    Returns
+    -------
+    (DataFrame, dict)
+        The plan (``Solution.opened``) and its solve report (``SolveReport.as_dict``).
+    """
+    t0 = time.perf_counter()
+    sol = solve_robust(shared.problem, [it.demand for it in items], shared.options, shared.robust,
+                       shared.method)
+    rep = sol.report.as_dict()
+    rep["seconds"] = time.perf_counter() - t0
+    rep["fit_draws"] = [it.draw for it in items]
+    return sol.opened[OPENED_COLUMNS].reset_index(drop=True), rep
+
+
+def run_task(shared: Shared, job: tuple):
+    """Dispatch ``(kind, payload)`` to a task of :data:`TASKS` (one map, mixed jobs)."""
+    kind, payload = job
+    return TASKS[kind](shared, payload)
+
+
+def solve_baseline(shared: Shared, _=None) -> tuple:
+    """The scenario's own plan on the medium projection (``Solution.opened``, report)."""
+    t0 = time.perf_counter()
+    sol = solve_plan(shared.problem, shared.options, shared.method)
+    rep = sol.report.as_dict()
+    rep["seconds"] = time.perf_counter() - t0
+    return sol.opened[OPENED_COLUMNS].reset_index(drop=True), rep
+
+
+TASKS = {"baseline": solve_baseline, "robust": fit_robust, "optimise": optimise_draw, "evaluate": evaluate_draw}
+"""Task registry ``{kind: f(shared, payload)}`` used by :func:`run_task`."""
