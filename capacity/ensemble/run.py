@@ -116,7 +116,7 @@ def prepare_inputs(scenario, city, params: EnsembleParams):
 
 
 def run_ensemble(scenario, city, params: EnsembleParams, runner, quiet: bool = False,
-                 progress=None) -> EnsembleResult:
+                 progress=None, inputs=None) -> EnsembleResult:
     """Run the ensemble of ``scenario`` on ``runner`` (see the module docstring).
 
     Parameters
@@ -131,6 +131,9 @@ def run_ensemble(scenario, city, params: EnsembleParams, runner, quiet: bool = F
         No stage messages (progress bars follow the runner's own ``quiet``).
     progress : callable, optional
         ``progress(message)`` for stage messages.
+    inputs : SimpleNamespace, optional
+        :func:`prepare_inputs` of the same scenario, city and params, when
+        already made (e.g. to run one ensemble on several runners).
 
     Returns
     -------
@@ -141,7 +144,7 @@ def run_ensemble(scenario, city, params: EnsembleParams, runner, quiet: bool = F
     say = _say(progress, quiet)
     t0 = time.perf_counter()
     say(f"projecting {params.draws} demographic draws (seed {params.seed}) and building the model")
-    inputs = prepare_inputs(scenario, city, params)
+    inputs = inputs if inputs is not None else prepare_inputs(scenario, city, params)
     t_prep = time.perf_counter() - t0
     options = solver_options(scenario, params)
     shared = Shared(problem=inputs.problem, options=options, method=scenario.solver.method,

@@ -11,6 +11,7 @@ Dask worker.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 from typing import Optional
@@ -141,14 +142,18 @@ def evaluate_draw(shared: Shared, item: DrawItem) -> DrawOutcome:
 def fit_robust(shared: Shared, items: tuple) -> tuple:
     """The robust plan over the draws ``items`` (a tuple of :class:`DrawItem`).
 
+    Its time limit is the ensemble's times the number of draws it is fitted on.
+
     Returns
     -------
     (DataFrame, dict)
         The plan (``Solution.opened``) and its solve report (``SolveReport.as_dict``).
     """
     t0 = time.perf_counter()
-    sol = solve_robust(shared.problem, [it.demand for it in items], shared.options, shared.robust,
-                       shared.method)
+    options = shared.options
+    if options.time_limit is not None:  # K stacked draws: a K times larger model, K times the time
+        options = dataclasses.replace(options, time_limit=options.time_limit * max(len(items), 1))
+    sol = solve_robust(shared.problem, [it.demand for it in items], options, shared.robust, shared.method)
     rep = sol.report.as_dict()
     rep["seconds"] = time.perf_counter() - t0
     rep["fit_draws"] = [it.draw for it in items]
