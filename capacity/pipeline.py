@@ -65,7 +65,8 @@ def project(scenario, city, out: Path, quiet: bool = False, progress: Progress |
     projection = run_projection(city, scenario.projection)
     progress("computing seats needed per zone, level and year")
     demand = run_demand(city, projection, scenario.demand, spatial=True)
-    write_projection(projection, demand, out)
+    names = {z: f"{a} {b}" for z, a, b in zip(city.zones["zone_id"], city.zones["name_local"], city.zones["name_en"])}
+    write_projection(projection, demand, out, zone_names=names)
     progress("wrote population, components, school_age, demand and calibration tables")
     return ProjectionRun(projection, demand)
 

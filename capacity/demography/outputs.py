@@ -33,7 +33,7 @@ def _json_default(o):
     return str(o)
 
 
-def write_projection(result, demand, out_dir) -> dict:
+def write_projection(result, demand, out_dir, zone_names=None) -> dict:
     """Write the projection's tables, fit and chart to ``out_dir``.
 
     Parameters
@@ -42,6 +42,8 @@ def write_projection(result, demand, out_dir) -> dict:
     demand : DemandResult
     out_dir : str or Path
         Created if missing.
+    zone_names : mapping of str to str, optional
+        Chart titles per zone id (e.g. "呈贡区 Chenggong District").
 
     Returns
     -------
@@ -68,11 +70,11 @@ def write_projection(result, demand, out_dir) -> dict:
     demand.school_age_band.to_csv(paths["school_age_bands"], index=False)
     with open(paths["calibration"], "w", encoding="utf-8") as fh:
         json.dump(result.calibration, fh, ensure_ascii=False, indent=2, default=_json_default)
-    plot_school_age(demand, paths["chart"])
+    plot_school_age(demand, paths["chart"], zone_names=zone_names)
     return {k: str(v) for k, v in paths.items()}
 
 
-def plot_school_age(demand, path, max_zones=16):
+def plot_school_age(demand, path, max_zones=16, zone_names=None):
     """Small multiples of school-age population per level (city first).
 
     Lines are the chosen variant; the light band spans low–high variants,
@@ -84,6 +86,13 @@ def plot_school_age(demand, path, max_zones=16):
     import matplotlib.pyplot as plt
     from matplotlib.ticker import MaxNLocator
 
+    from capacity.report.fonts import style
+
+    with style():
+        _plot_school_age(demand, path, max_zones, dict(zone_names or {}), plt, MaxNLocator)
+
+
+def _plot_school_age(demand, path, max_zones, zone_names, plt, MaxNLocator):
     band = demand.school_age_band
     zones = ["city"] + sorted(z for z in band.zone_id.unique() if z != "city")[: max_zones - 1]
     levels = list(demand.bands)
@@ -105,7 +114,7 @@ def plot_school_age(demand, path, max_zones=16):
                 ax.fill_between(bl.index, bl[qs[0]], bl[qs[-1]], color=colors[level], alpha=0.3, lw=0)
             ml = m[m.level == level].sort_values("year")
             ax.plot(ml.year, ml.persons / 1, color=colors[level], lw=1.5, label=level)
-        ax.set_title(str(zone), fontsize=9)
+        ax.set_title(zone_names.get(zone, "city" if zone == "city" else str(zone)), fontsize=9)
         ax.tick_params(labelsize=7)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.ticklabel_format(axis="y", style="sci", scilimits=(3, 3))
