@@ -177,6 +177,7 @@ def test_serial_ensemble_tables(serial):
         np.testing.assert_allclose(r["regret"], r["objective"] - opt, rtol=1e-12)
     f = serial.site_frequency
     assert f["frequency"].between(0, 1).all() and set(f["level"]) >= {"kindergarten", "primary"}
+    assert ((f["frequency"] > 0) & (f["frequency"] < 1)).any()  # the draws disagree on some site
     assert f.loc[f["in_baseline"], "site_id"].tolist() and (serial.baseline_plan["level"] == "kindergarten").sum() <= 2
     held = serial.summary["regret"]["held_out"]
     assert held["baseline"]["draws"] == held["robust"]["draws"] == 2
@@ -227,6 +228,5 @@ def test_cli_writes_outputs(tiny, monkeypatch, capsys):
     assert Image.open(out / "fan_unserved.png").size[0] > 500
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["draws"] == 3 and summary["held_out_draws"] == 2 and summary["runner"] == "serial"
-    assert "mean regret" in capsys.readouterr().out or True
     # bad options are bad input (exit 1)
     assert main(["ensemble", "tiny.toml", "--draws", "2", "--fit-draws", "2", "--serial", "--out", "x"]) == 1
