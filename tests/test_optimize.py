@@ -225,3 +225,25 @@ def test_parse_cbc_log_stopped_on_time():
     got = parse_cbc_log(log)
     assert got == {"result": "Stopped on time limit", "objective": 7830.0, "bound": 7790.5, "seconds": 60.1}
     assert relative_gap(7830.0, 7790.5) == pytest.approx(39.5 / 7830.0)
+
+
+def test_levels_share_the_budget():
+    # two levels on the same tiny city, each must open one school; 2023's budget
+    # (12 M CNY) cannot pay for both levels' preferred S0 (10 M each) in 2023
+    other = replace(city(), name="middle")
+    p = Problem(levels=(city(), other), years=[2023, 2024], build_years=[2023, 2024], budget_cny=[12e6, 50e6],
+                count_rules=(plan_total(L, 1), plan_total("middle", 1)))
+    sol = solve(p, HIGHS)
+    assert sorted(sol.opened.level) == ["middle", "primary"]
+    spent = sol.opened.groupby("open_year")["cost_cny"].sum()
+    assert spent.get(2023, 0) <= 12e6 and spent.get(2024, 0) <= 50e6
+    # one S0 in 2023, the other level's S0 delayed to 2024 (weighted unserved 122)
+    # beats S0 + S2 both in 2023 (15 M, over budget) and S0 2023 + S2 2024 (203)
+    assert sorted(zip(sol.opened.facility, sol.opened.open_year)) == [("S0", 2023), ("S0", 2024)]
+
+
+def test_unknown_solver_is_a_solver_error():
+    from capacity.errors import SolverError
+
+    with pytest.raises(SolverError, match="unknown solver 'gurobi'"):
+        solve(problem(), SolverOptions(solver="gurobi"))
