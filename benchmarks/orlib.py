@@ -93,6 +93,16 @@ def table(lines) -> str:
     return "\n".join(out)
 
 
+def _param(text: str):
+    key, _, value = text.partition("=")
+    for cast in (int, float):
+        try:
+            return key, cast(value)
+        except ValueError:
+            pass
+    return key, value
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("paths", nargs="*", type=Path)
@@ -105,12 +115,15 @@ def main(argv=None) -> int:
     ap.add_argument("--weak-linking", action="store_true",
                     help="omit the disaggregated linking rows for capacitated sites")
     ap.add_argument("--msg", action="store_true", help="show the solver log")
+    ap.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
+                    help="extra solver option, e.g. mip_lp_solver=ipm (HiGHS); repeatable")
     args = ap.parse_args(argv)
     if args.table:
         print(table(args.table.read_text().splitlines()))
         return 0
     opts = SolverOptions(solver=args.solver, time_limit=args.time_limit, gap_rel=args.gap,
-                         threads=args.threads, msg=args.msg, strong_linking=not args.weak_linking)
+                         threads=args.threads, msg=args.msg, strong_linking=not args.weak_linking,
+                         solver_params=dict(_param(p) for p in args.param))
     for path in args.paths:
         fmt = args.format or instances.guess_format(path)
         print(json.dumps(run_one(path, fmt, opts)), flush=True)

@@ -25,7 +25,7 @@ import tempfile
 import time
 import warnings
 from dataclasses import dataclass
-from typing import Callable, Optional
+from typing import Any, Callable, Mapping, Optional
 
 import pulp
 
@@ -54,6 +54,10 @@ class SolverOptions:
         Print the solver log.
     strong_linking : bool
         Add disaggregated linking rows for capacitated new sites (tighter LP bound).
+    solver_params : mapping, optional
+        Extra solver options passed through unchanged: HiGHS option names
+        (e.g. ``{"mip_lp_solver": "ipm"}``), or CBC command-line options
+        (``{"cuts": "off"}`` becomes ``-cuts off``).
     """
 
     solver: str = "highs"
@@ -62,6 +66,7 @@ class SolverOptions:
     threads: Optional[int] = None
     msg: bool = False
     strong_linking: bool = True
+    solver_params: Optional[Mapping[str, Any]] = None
 
 
 @dataclass(frozen=True)
@@ -181,6 +186,7 @@ def run_highs(prob: pulp.LpProblem, opts: SolverOptions) -> RunResult:
     kwargs = dict(msg=opts.msg, gapRel=opts.gap_rel, timeLimit=opts.time_limit)
     if opts.threads is not None:
         kwargs["threads"] = opts.threads
+    kwargs.update(opts.solver_params or {})
     solver = _TimedHiGHS(**kwargs)
     prob.solve(solver)
     h = prob.solverModel
@@ -238,7 +244,8 @@ def run_cbc(prob: pulp.LpProblem, opts: SolverOptions) -> RunResult:
     fd, log_path = tempfile.mkstemp(prefix="capacity_cbc_", suffix=".log")
     os.close(fd)
     try:
-        kwargs = dict(msg=False, gapRel=opts.gap_rel, timeLimit=opts.time_limit, logPath=log_path)
+        kwargs = dict(msg=False, gapRel=opts.gap_rel, timeLimit=opts.time_limit, logPath=log_path,
+                      options=[f"{k} {v}" for k, v in (opts.solver_params or {}).items()])
         if opts.threads is not None:
             kwargs["threads"] = opts.threads
         with warnings.catch_warnings():
