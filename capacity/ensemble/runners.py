@@ -87,7 +87,9 @@ def local_runner(quiet: bool = False, workers: int | None = None, processes: boo
     from distributed import Client, LocalCluster
 
     n = workers or os.cpu_count() or 1
-    with contextlib.redirect_stderr(open(os.devnull, "w")) if quiet else contextlib.nullcontext():
+    with contextlib.ExitStack() as stack:
+        if quiet:
+            stack.enter_context(contextlib.redirect_stderr(stack.enter_context(open(os.devnull, "w"))))
         cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=processes,
                                dashboard_address=None, host="127.0.0.1")
         client = Client(cluster)
