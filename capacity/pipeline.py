@@ -21,15 +21,32 @@ from capacity.results import (assignment_table, plan_table, summary_dict, to_jso
 
 
 class Progress:
-    """Stage messages with elapsed times on stderr (silent when ``quiet``)."""
+    """Stage messages with elapsed times on stderr (silent when ``quiet``).
+
+    ``solver_gap`` shows the solver's live gap on one self-overwriting line
+    (on a terminal only); the next stage message replaces it.
+    """
 
     def __init__(self, quiet: bool = False):
         self.quiet = quiet
         self.t0 = time.perf_counter()
+        self.live = sys.stderr.isatty()
+        self._open_line = False
 
     def __call__(self, message: str) -> None:
         if not self.quiet:
-            print(f"[{time.perf_counter() - self.t0:7.1f} s] {message}", file=sys.stderr, flush=True)
+            end = "\r\033[K" if self._open_line else ""
+            self._open_line = False
+            print(f"{end}[{time.perf_counter() - self.t0:7.1f} s] {message}", file=sys.stderr, flush=True)
+
+    def solver_gap(self, seconds, objective, bound, gap) -> None:
+        if self.quiet or not self.live:
+            return
+        best = "no incumbent yet" if not (abs(objective) < 1e300) else f"best {objective:,.0f}"
+        shown = f"{gap:.2%}" if gap < 1e300 else "—"
+        print(f"\r\033[K          solving: {seconds:6.0f} s, gap {shown}, {best}, bound {bound:,.0f}",
+              end="", file=sys.stderr, flush=True)
+        self._open_line = True
 
 
 def write_json(path: Path, obj) -> None:
@@ -107,12 +124,13 @@ def plan_demand(units: pd.DataFrame, years, levels) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-def solver_options(solver, quiet: bool):
+def solver_options(solver, progress: "Progress | None" = None):
     """Scenario solver settings as the optimiser's :class:`SolverOptions`."""
     from capacity.optimize.solvers import SolverOptions
 
     return SolverOptions(solver=solver.name, time_limit=solver.time_limit_s, gap_rel=solver.mip_gap,
-                         threads=solver.threads or None, msg=False)
+                         threads=solver.threads or None, msg=False,
+                         on_progress=progress.solver_gap if progress is not None else None)
 
 
 def run(scenario, city, out: Path, quiet: bool = False) -> PlanRun:
@@ -136,7 +154,7 @@ def run(scenario, city, out: Path, quiet: bool = False) -> PlanRun:
     progress(f"solving with {scenario.solver.name} ({n_opts:,} size/site options, {n_arcs:,} arcs, "
              f"{len(problem.years)} evaluation years; limit {scenario.solver.time_limit_s:.0f} s, "
              f"gap {scenario.solver.mip_gap:.1%})")
-    solution = solve_plan(problem, solver_options(scenario.solver, quiet), scenario.solver.method, progress)
+    solution = solve_plan(problem, solver_options(scenario.solver, progress), scenario.solver.method, progress)
     progress(f"solved: {solution.report.status}, gap {solution.report.gap:.3%}")
     years = list(scenario.plan.evaluation_years)
     plan_df = plan_table(solution, index)

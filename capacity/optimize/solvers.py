@@ -58,6 +58,11 @@ class SolverOptions:
         Extra solver options passed through unchanged: HiGHS option names
         (e.g. ``{"mip_lp_solver": "ipm"}``), or CBC command-line options
         (``{"cuts": "off"}`` becomes ``-cuts off``).
+    on_progress : callable, optional
+        ``on_progress(seconds, objective, bound, gap)`` about once a second
+        during a HiGHS branch-and-bound (the live gap; objective is ``inf``
+        before the first incumbent). Ignored by CBC, which runs as a
+        separate process.
     """
 
     solver: str = "highs"
@@ -67,6 +72,7 @@ class SolverOptions:
     msg: bool = False
     strong_linking: bool = True
     solver_params: Optional[Mapping[str, Any]] = None
+    on_progress: Optional[Any] = None
 
 
 @dataclass(frozen=True)
@@ -165,10 +171,26 @@ class _TimedHiGHS(pulp.HiGHS):
             h.addRows(m, lower, upper, len(index), starts, np.asarray(index, dtype=np.int32),
                       np.asarray(value, dtype=float))
 
+    on_progress = None
+
+    def _subscribe_progress(self, h):
+        """Report the live gap through ``self.on_progress`` (throttled to ~1 s)."""
+        last = [-1.0]
+
+        def report(event):
+            d = event.data_out
+            if d.running_time - last[0] >= 1.0:
+                last[0] = d.running_time
+                self.on_progress(d.running_time, d.objective_function_value, d.mip_dual_bound, d.mip_gap)
+
+        h.cbMipInterrupt.subscribe(report)
+
     def actualSolve(self, lp):
         t0 = time.perf_counter()
         self.createAndConfigureSolver(lp)
         self.buildSolverModel(lp)
+        if self.on_progress is not None:
+            self._subscribe_progress(lp.solverModel)
         t1 = time.perf_counter()
         self.callSolver(lp)
         t2 = time.perf_counter()
@@ -188,6 +210,7 @@ def run_highs(prob: pulp.LpProblem, opts: SolverOptions) -> RunResult:
         kwargs["threads"] = opts.threads
     kwargs.update(opts.solver_params or {})
     solver = _TimedHiGHS(**kwargs)
+    solver.on_progress = opts.on_progress
     prob.solve(solver)
     h = prob.solverModel
     info = h.getInfo()
