@@ -51,30 +51,30 @@ def _out_dir(args, scenario) -> Path:
     return Path(args.out) if args.out else Path("outputs") / scenario.name
 
 
-def cmd_project(args) -> int:
+def _scenario_stage(args, stage) -> int:
+    """Load a scenario, run ``stage(scenario, city, folder, quiet=...)`` into a
+    temporary folder that becomes the output folder only on success."""
     from capacity.io.atomic import output_folder
-    from capacity.pipeline import project
 
     scenario, city = load_inputs(args.scenario)
     out = _out_dir(args, scenario)
     with output_folder(out, force=args.force) as tmp:
-        result = project(scenario, city, tmp, quiet=args.quiet)
+        result = stage(scenario, city, tmp, quiet=args.quiet)
     _echo(args, result.describe())
     print(f"wrote {out}")
     return 0
+
+
+def cmd_project(args) -> int:
+    from capacity.pipeline import project
+
+    return _scenario_stage(args, project)
 
 
 def cmd_run(args) -> int:
-    from capacity.io.atomic import output_folder
     from capacity.pipeline import run
 
-    scenario, city = load_inputs(args.scenario)
-    out = _out_dir(args, scenario)
-    with output_folder(out, force=args.force) as tmp:
-        result = run(scenario, city, tmp, quiet=args.quiet)
-    _echo(args, result.describe())
-    print(f"wrote {out}")
-    return 0
+    return _scenario_stage(args, run)
 
 
 def cmd_verify(args) -> int:

@@ -74,6 +74,25 @@ all = "tiny test city: invented values"
 """
 
 
+TINY_SCENARIO = """\
+name = "tiny"
+data = "tiny"
+
+[plan]
+build_years = [2023, 2024, 2025]
+evaluation_years = [2025, 2030]
+
+[plan.totals]
+kindergarten = 1
+primary = 1
+
+[outputs]
+report = false
+"""
+"""A scenario for the tiny city written by ``write_tiny_city(<dir>/tiny)``:
+one new kindergarten and one new primary school, no report."""
+
+
 def _square(x, y, side):
     from shapely.geometry import box
 

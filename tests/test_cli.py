@@ -7,23 +7,9 @@ import pandas as pd
 import pytest
 
 from capacity.cli import main
-from capacity.testing import write_tiny_city
+from capacity.testing import TINY_SCENARIO, write_tiny_city
 
-SCENARIO = """\
-name = "tiny"
-data = "tiny"
-
-[plan]
-build_years = [2023, 2024, 2025]
-evaluation_years = [2025, 2030]
-
-[plan.totals]
-kindergarten = 1
-primary = 1
-
-[outputs]
-report = false
-"""
+SCENARIO = TINY_SCENARIO
 
 
 @pytest.fixture

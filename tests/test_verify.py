@@ -7,29 +7,15 @@ import pandas as pd
 import pytest
 
 from capacity.cli import main
-from capacity.testing import write_tiny_city
+from capacity.testing import TINY_SCENARIO, write_tiny_city
 from capacity.verify import verify_run
 
-SCENARIO = """\
-name = "tiny"
-data = "tiny"
-
-[plan]
-build_years = [2023, 2024, 2025]
-evaluation_years = [2025, 2030]
-
-[plan.totals]
-kindergarten = 1
-primary = 1
-
-[plan.budget_cny]
+SCENARIO = TINY_SCENARIO.replace("[outputs]", """[plan.budget_cny]
 2023 = 2.0e8
 2024 = 2.0e8
 2025 = 2.0e8
 
-[outputs]
-report = false
-"""
+[outputs]""")
 
 
 @pytest.fixture(scope="module")
