@@ -173,6 +173,29 @@ class _TimedHiGHS(pulp.HiGHS):
 
     on_progress = None
 
+    def createAndConfigureSolver(self, lp):
+        """As PuLP's, but without HiGHS's start-up banner when ``msg`` is off.
+
+        ``highspy.Highs()`` prints its banner from C before ``output_flag``
+        can be set, so the process's stdout is pointed at /dev/null while the
+        object is made.
+        """
+        if self.msg:
+            return super().createAndConfigureSolver(lp)
+        import os
+        import sys
+
+        sys.stdout.flush()
+        saved = os.dup(1)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, 1)
+            return super().createAndConfigureSolver(lp)
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+            os.close(devnull)
+
     def _subscribe_progress(self, h):
         """Report the live gap through ``self.on_progress`` (throttled to ~1 s)."""
         last = [-1.0]
