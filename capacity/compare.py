@@ -42,15 +42,16 @@ def headline_table(runs: list[dict]) -> pd.DataFrame:
         s = run["summary"]
         col = {"status": s.get("status"), "gap": s.get("gap"),
                "cost (bn CNY)": (s.get("cost_cny_total") or 0.0) / 1e9}
-        for level in LEVELS:
+        levels = [lv for lv in LEVELS if lv in s.get("schools_by_level", {})]
+        for level in levels:
             t = s.get("schools_by_level", {}).get(level, {})
             col[f"{level}: new"] = t.get("new")
             col[f"{level}: expanded"] = t.get("expand")
             col[f"{level}: new seats"] = t.get("seats")
         first_year = min(next(iter(s.get("unserved_pupils", {"": {"0": 0}}).values())), key=int)
-        for level in LEVELS:
+        for level in levels:
             col[f"{level}: unserved {first_year}"] = s.get("unserved_pupils", {}).get(level, {}).get(first_year)
-        for level in LEVELS:
+        for level in levels:
             share = s.get("share_within_walk_standard", {}).get(level, {}).get(first_year)
             col[f"{level}: within walk standard {first_year}"] = share
         rows[run["name"]] = col

@@ -25,23 +25,25 @@ def headline_chart(runs, path: Path) -> Path:
     import matplotlib.pyplot as plt
 
     names = [r["name"] for r in runs]
-    x = np.arange(len(LEVELS))
+    levels = [lv for lv in LEVELS if any(lv in r["summary"].get("schools_by_level", {}) for r in runs)]
+    x = np.arange(len(levels))
     width = 0.8 / max(len(runs), 1)
     with style():
         fig, axes = plt.subplots(1, 3, figsize=(13, 4))
         for k, run in enumerate(runs):
             s = run["summary"]
-            new = [s["schools_by_level"][lv]["new"] + s["schools_by_level"][lv]["expand"] for lv in LEVELS]
+            by_level = s.get("schools_by_level", {})
+            new = [by_level[lv]["new"] + by_level[lv]["expand"] if lv in by_level else 0 for lv in levels]
             axes[0].bar(x + k * width, new, width, label=run["name"])
             year = min(next(iter(s["unserved_pupils"].values())), key=int)
-            axes[2].bar(x + k * width, [s["unserved_pupils"][lv][year] for lv in LEVELS], width)
+            axes[2].bar(x + k * width, [s["unserved_pupils"].get(lv, {}).get(year, 0.0) for lv in levels], width)
         axes[1].bar(names, [r["summary"]["cost_cny_total"] / 1e9 for r in runs],
                     color=[f"C{k}" for k in range(len(runs))])
         for ax, title in zip(axes, ("new or expanded schools", "construction cost (bn CNY)",
                                     "unserved pupils, target year")):
             ax.set_title(title)
         for ax in (axes[0], axes[2]):
-            ax.set_xticks(x + width * (len(runs) - 1) / 2, LEVELS, rotation=15)
+            ax.set_xticks(x + width * (len(runs) - 1) / 2, levels, rotation=15)
         axes[0].legend(fontsize=8)
         fig.suptitle("Comparison: " + " · ".join(names))
         fig.tight_layout()

@@ -203,6 +203,10 @@ class ObjectiveParams:
         Weight per pupil-kilometre [per pupil·km].
     cost_weight : float
         Weight per million CNY of construction [per 10⁶ CNY].
+    cost_discount_rate : float
+        Costs of later build years are discounted at this rate [1/year]:
+        the plan then spends as late as budgets and targets allow, instead
+        of choosing opening years arbitrarily when no budget binds.
     lexicographic_tolerance : float
         Relative slack on earlier stages in lexicographic mode.
     """
@@ -212,13 +216,15 @@ class ObjectiveParams:
     year_decay: float = 0.5
     distance_weight: float = 1.0
     cost_weight: float = 1.0
+    cost_discount_rate: float = 0.0
     lexicographic_tolerance: float = 0.001
 
     def __post_init__(self):
         if self.mode not in ("weighted", "lexicographic"):
             raise ValueError(f"mode: {self.mode!r} is not 'weighted' or 'lexicographic'"
                              + did_you_mean(self.mode, ("weighted", "lexicographic")))
-        for name in ("unserved_weight", "distance_weight", "cost_weight", "lexicographic_tolerance"):
+        for name in ("unserved_weight", "distance_weight", "cost_weight", "lexicographic_tolerance",
+                     "cost_discount_rate"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name}: must be ≥ 0")
         if not 0 < self.year_decay <= 1:

@@ -114,3 +114,12 @@ def test_compare_needs_run_folders(folder, capsys):
     (folder / "empty").mkdir()
     assert main(["compare", "empty", "empty", "--out", "cmp"]) == 1
     assert "not a run folder" in capsys.readouterr().err
+
+
+def test_compare_runs_that_planned_some_levels(folder, capsys):
+    one = SCENARIO.replace("evaluation_years = [2025, 2030]", 'evaluation_years = [2025, 2030]\nlevels = ["kindergarten"]')
+    (folder / "one.toml").write_text(one, encoding="utf-8")
+    assert main(["run", "one.toml", "--out", "k1", "--quiet"]) == 0
+    assert main(["run", "one.toml", "--out", "k2", "--quiet"]) == 0
+    assert main(["compare", "k1", "k2", "--out", "cmp1"]) == 0
+    assert (folder / "cmp1" / "headlines.png").is_file()

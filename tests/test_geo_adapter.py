@@ -72,3 +72,16 @@ def test_small_plan_end_to_end(city):
     k = balance.query("level == 'kindergarten' and year == 2025")
     assert k["demand"].sum() == pytest.approx(360)
     assert k["seats"].sum() == pytest.approx(270 + plan_df.query("level == 'kindergarten'")["seats"].sum())
+
+
+def test_cost_discount_defers_spending_to_the_last_build_year(city):
+    demand = flat_demand(city, {"kindergarten": 60, "primary": 150, "middle": 120, "high": 100})
+    plan = PlanParams(totals={"kindergarten": 1, "primary": 1})
+    problem, index = build_problem(city, demand, plan, ObjectiveParams(cost_discount_rate=0.05))
+    sol = solve(problem, SolverOptions(gap_rel=1e-9))
+    opened = plan_table(sol, index)
+    assert len(opened) >= 2
+    # seats are checked from 2025 on, so a discounted cost makes every school open in 2025
+    assert (opened["open_year"] == 2025).all()
+    # and the reported cost part is the present value: 2 years at 5 %
+    assert sol.report.objective_parts["cost"] == pytest.approx(opened["cost_cny"].sum() / 1.05 ** 2)

@@ -193,6 +193,7 @@ def weights(objective) -> Weights:
     """Scenario objective weights in the core's units (per pupil, per pupil·m, per CNY)."""
     return Weights(unserved=objective.unserved_weight, distance=objective.distance_weight / 1000.0,
                    cost=objective.cost_weight / 1.0e6, year_discount=objective.year_decay,
+                   cost_discount_rate=objective.cost_discount_rate,
                    lexicographic_rel_tol=objective.lexicographic_tolerance)
 
 

@@ -419,7 +419,11 @@ def add_budget(model: Model) -> None:
 # ---------------------------------------------------------------------------
 
 def define_objective_parts(model: Model) -> None:
-    """Coefficient vectors of the unserved, distance and cost parts."""
+    """Coefficient vectors of the unserved, distance and cost parts.
+
+    The cost part is the present value of construction at
+    ``weights.cost_discount_rate`` (nominal CNY when the rate is 0).
+    """
     n = len(model.columns)
     parts = {k: np.zeros(n) for k in OBJECTIVE_PARTS}
     problem = model.problem
@@ -436,7 +440,9 @@ def define_objective_parts(model: Model) -> None:
         if cw is not None:  # scenario weights of stacked columns (Problem.column_weight)
             parts["unserved"][lc.short_cols()] *= cw[p.short_year]
             parts["distance"][lc.assign_cols()] *= cw[p.assign_year]
-        parts["cost"][lc.open_cols()] = lv.options.cost_cny[p.open_option]
+        years_on = problem.build_years[p.open_year] - problem.build_years[0]
+        present = (1.0 + w.cost_discount_rate) ** -years_on.astype(float)
+        parts["cost"][lc.open_cols()] = lv.options.cost_cny[p.open_option] * present
     model.parts = parts
 
 

@@ -343,6 +343,11 @@ class Weights:
     year_discount : float
         Unserved pupils of evaluation year k (0 = first) weigh
         ``year_discount ** k``: earlier shortfalls weigh more.
+    cost_discount_rate : float
+        Construction cost of build year ``t`` enters the objective as its
+        present value ``cost / (1 + r) ** (t − first build year)`` [1/year].
+        0 (default): every build year costs the same, and when no budget
+        binds the opening year of a school is then arbitrary.
     lexicographic_rel_tol, lexicographic_abs_tol : float
         In lexicographic mode, a finished stage's value ``v`` is kept as
         ``≤ v·(1 + rel) + abs`` while later stages are optimised.
@@ -352,6 +357,7 @@ class Weights:
     distance: float = 1.0e-3
     cost: float = 1.0e-6
     year_discount: float = 0.9
+    cost_discount_rate: float = 0.0
     lexicographic_rel_tol: float = 1.0e-6
     lexicographic_abs_tol: float = 1.0e-6
 
