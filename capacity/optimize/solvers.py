@@ -208,8 +208,22 @@ class _TimedHiGHS(pulp.HiGHS):
 
         h.cbMipInterrupt.subscribe(report)
 
+    _scheduler_threads = None  # thread count HiGHS's process-wide scheduler was started with
+
+    def _reset_scheduler_if_threads_change(self):
+        """HiGHS starts one task scheduler per process with the first run's
+        thread count and refuses a run asking for another (model status "Not
+        Set"); restart it when the requested count differs."""
+        import highspy
+
+        wanted = self.threads or 0
+        if _TimedHiGHS._scheduler_threads not in (None, wanted):
+            highspy.Highs.resetGlobalScheduler(True)
+        _TimedHiGHS._scheduler_threads = wanted
+
     def actualSolve(self, lp):
         t0 = time.perf_counter()
+        self._reset_scheduler_if_threads_change()
         self.createAndConfigureSolver(lp)
         self.buildSolverModel(lp)
         if self.on_progress is not None:
