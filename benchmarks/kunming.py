@@ -40,9 +40,15 @@ def main(argv=None) -> int:
                         help="solver:method pairs (solver highs|cbc; method by_level|joint)")
     parser.add_argument("--time-limit", type=float, default=600.0, help="per solver call [s]")
     parser.add_argument("--gap", type=float, default=0.01)
+    parser.add_argument("--levels", nargs="+", help="plan only these levels (default: the scenario's)")
     args = parser.parse_args(argv)
 
     scenario, city = load_inputs(args.scenario)
+    if args.levels:
+        import dataclasses
+
+        plan = dataclasses.replace(scenario.plan, levels=tuple(args.levels))
+        scenario = dataclasses.replace(scenario, plan=plan)
     t0 = time.perf_counter()
     projection = run_projection(city, scenario.projection)
     demand = run_demand(city, projection, scenario.demand, spatial=True)
