@@ -110,19 +110,20 @@ def check_budget(plan, scen) -> Check:
         spent = plan.loc[plan["open_year"] == int(year), "cost_cny"].sum()
         if spent > limit * (1 + 1e-9):
             bad.append(f"{year}: {spent:,.0f} > {limit:,.0f} CNY")
-    return Check("budget", not bad, "; ".join(bad) or
-                 f"{len(p['budget_cny'])} yearly budgets respected" if p["budget_cny"] else "no budget set")
+    if not p["budget_cny"]:
+        return Check("budget", True, "no budget set")
+    return Check("budget", not bad, "; ".join(bad) or f"{len(p['budget_cny'])} yearly budgets respected")
 
 
 def check_capacity(plan, assign, city) -> Check:
     existing = city.schools.set_index("school_id")["seats"]
     load = assign.groupby(["school_id", "level", "year"], as_index=False)["pupils"].sum()
-    seats = []
-    for row in load.itertuples():
-        new = plan[(plan["site_id"] == row.school_id) & (plan["level"] == row.level)
-                   & (plan["ready_year"] <= row.year)]["seats"].sum()
-        seats.append(existing.get(row.school_id, 0.0) + new)
-    load["seats"] = seats
+    built = load.merge(plan[["site_id", "level", "ready_year", "seats"]],
+                       left_on=["school_id", "level"], right_on=["site_id", "level"])
+    built = built[built["ready_year"] <= built["year"]].groupby(["school_id", "level", "year"])["seats"].sum()
+    key = pd.MultiIndex.from_frame(load[["school_id", "level", "year"]])
+    load["seats"] = (load["school_id"].map(existing).fillna(0.0).to_numpy()
+                     + built.reindex(key, fill_value=0.0).to_numpy())
     bad = load[load["pupils"] > load["seats"] + TOL]
     return Check("capacity", bad.empty,
                  f"{len(bad)} school-years over capacity (worst {(bad.pupils - bad.seats).max():,.1f} pupils)"
