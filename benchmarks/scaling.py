@@ -2,7 +2,8 @@
 
 Usage::
 
-    python benchmarks/scaling.py [--scales 1 4 16] [--time-limit S] [--gap G]
+    python benchmarks/scaling.py [--scales 1 4 16] [--method by_level|joint]
+                                 [--time-limit S] [--gap G] [--threads N]
                                  [--weak-linking] [--data data/kunming]
 
 A city of scale *k* is *k* copies of the Kunming data folder (demand units,
@@ -14,15 +15,20 @@ zone ids (so Mohan's rules apply once); plan totals and budgets scale with
 second evaluation year) — enough to size the model, not a forecast.
 
 The problem goes through the geo adapter (:func:`capacity.optimize.geo.build_problem`)
-and the core (:func:`capacity.optimize.solve`). Prints one JSON line per scale:
+and the optimiser as ``capacity run`` uses it
+(:func:`capacity.optimize.decompose.solve_plan`, level by level by default,
+the time limit applying per level solve). Prints one JSON line per scale:
 units, facilities, options, arcs, variables, constraints, geo seconds,
-build seconds (Python model + hand-over), solve seconds, status, gap.
+build seconds (Python model + hand-over), solve seconds, status, gap, and the
+process's peak resident memory so far (``ru_maxrss``; run one scale per
+process to read it per scale).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import resource
 import sys
 import time
 from dataclasses import replace
@@ -36,7 +42,8 @@ sys.path.insert(0, str(ROOT))
 
 from capacity.data.load import load_city  # noqa: E402
 from capacity.errors import CapacityError  # noqa: E402
-from capacity.optimize import SolverOptions, solve  # noqa: E402
+from capacity.optimize import SolverOptions  # noqa: E402
+from capacity.optimize.decompose import solve_plan  # noqa: E402
 from capacity.optimize.geo import build_problem  # noqa: E402
 from capacity.scenario import load_scenario  # noqa: E402
 
@@ -79,6 +86,11 @@ def scaled(city, plan, k: int):
     return big, big_plan
 
 
+def peak_mib() -> float:
+    """Peak resident memory of this process so far [MiB] (Linux reports KiB)."""
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--scales", type=int, nargs="+", default=[1, 4, 16])
@@ -87,6 +99,8 @@ def main(argv=None) -> int:
     ap.add_argument("--solver", default="highs")
     ap.add_argument("--time-limit", type=float, default=600.0)
     ap.add_argument("--gap", type=float, default=0.01)
+    ap.add_argument("--method", default="by_level", choices=["by_level", "joint"])
+    ap.add_argument("--threads", type=int, default=None, help="solver threads (solver default)")
     ap.add_argument("--weak-linking", action="store_true")
     ap.add_argument("--build-only", action="store_true", help="stop after building the model")
     args = ap.parse_args(argv)
@@ -108,12 +122,16 @@ def main(argv=None) -> int:
             model = build_model(problem, prepare(problem), strong_linking=not args.weak_linking)
             row.update(variables=len(model.columns), constraints=model.n_rows,
                        build_seconds=round(time.perf_counter() - t1, 2))
+            row["peak_rss_mib"] = peak_mib()
             print(json.dumps(row), flush=True)
             continue
         opts = SolverOptions(solver=args.solver, time_limit=args.time_limit, gap_rel=args.gap,
-                             strong_linking=not args.weak_linking)
+                             threads=args.threads, strong_linking=not args.weak_linking)
+        row["method"] = args.method
+        t1 = time.perf_counter()
         try:
-            sol = solve(problem, opts)
+            sol = solve_plan(problem, opts, args.method,
+                             progress=lambda m: print(f"  {k}x {m}", file=sys.stderr, flush=True))
         except CapacityError as exc:
             row.update(status="error", error=str(exc))
         else:
@@ -121,7 +139,9 @@ def main(argv=None) -> int:
             row.update(variables=r.n_variables, constraints=r.n_constraints, status=r.status,
                        objective=r.objective, best_bound=r.best_bound, gap=r.gap,
                        build_seconds=round(r.build_seconds, 2), solve_seconds=round(r.solve_seconds, 2),
-                       unserved=r.objective_parts["unserved"], cost_cny=r.objective_parts["cost"])
+                       unserved=r.objective_parts["unserved"], cost_cny=r.objective_parts["cost"],
+                       solver_note=r.solver)
+        row.update(wall_seconds=round(time.perf_counter() - t1, 1), peak_rss_mib=peak_mib())
         print(json.dumps(row), flush=True)
     return 0
 

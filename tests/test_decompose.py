@@ -8,7 +8,9 @@ import pytest
 
 from capacity.data import load_city
 from capacity.optimize.core import solve
-from capacity.optimize.decompose import solve_by_level, spending
+from capacity.errors import SolverError
+from capacity.optimize.core import apply_start, build_model, prepare
+from capacity.optimize.decompose import budget_shares, solve_by_level, spending
 from capacity.optimize.geo import build_problem
 from capacity.optimize.solvers import SolverOptions
 from capacity.scenario import ObjectiveParams, PlanParams
@@ -52,3 +54,62 @@ def test_binding_budget_is_respected_and_gap_is_honest(problem):
     assert split.report.best_bound <= joint.report.objective + 1e-6
     assert split.report.gap == pytest.approx(
         (split.report.objective - split.report.best_bound) / split.report.objective)
+
+
+# a solver that may not search: whatever it returns comes from the MIP start
+NO_SEARCH = {
+    "highs": {"mip_max_nodes": 0, "mip_heuristic_effort": 0.0, "presolve": "off",
+              "mip_heuristic_run_feasibility_jump": False},
+    # CBC applies a start to its preprocessed model, which may have ruled the
+    # start's build years out as dominated (tie in the objective): preprocess off
+    "cbc": {"maxNodes": 0, "heur": "off", "cuts": "off", "preprocess": "off"},
+}
+
+
+def test_apply_start_sets_the_plans_build_columns(problem):
+    best = solve(problem, EXACT)
+    model = build_model(problem, prepare(problem))
+    assert apply_start(model, best.opened) == len(best.opened)
+    for lc in model.levels.values():
+        values = [model.columns[c].varValue for c in lc.open_cols()]
+        assert sum(values) == 1 and set(values) == {0.0, 1.0}
+
+
+@pytest.mark.parametrize("solver", ["highs", "cbc"])
+def test_start_plan_is_the_mip_start(problem, solver):
+    best = solve(problem, EXACT)
+    blind = SolverOptions(solver=solver, gap_rel=1e-9, solver_params=NO_SEARCH[solver])
+    with pytest.raises(SolverError):  # no search, no start: no solution
+        solve(problem, blind)
+    started = solve(problem, blind, start=best.opened)  # the start is completed (assignments) and kept
+    assert started.report.objective == pytest.approx(best.report.objective, rel=1e-7)
+    assert sorted(started.opened["facility"]) == sorted(best.opened["facility"])
+
+
+def test_budget_shares_by_hand():
+    budget = np.array([100.0, 100.0, 100.0])
+    spent = {"a": np.array([0.0, 150.0, 0.0]), "b": np.array([0.0, 0.0, 50.0])}
+    # without a start: each level gets its share of all spending (150/200, 50/200) of every year
+    plain = budget_shares(budget, spent)
+    np.testing.assert_allclose(plain["a"], [75, 75, 75])
+    np.testing.assert_allclose(plain["b"], [25, 25, 25])
+    # a start that keeps to the budget: its own split, year by year (2023 unused: the plain shares)
+    start = pd.DataFrame({"level": ["a", "b", "a"], "open_year": [2024, 2024, 2025],
+                          "cost_cny": [60.0, 40.0, 100.0]})
+    shares = budget_shares(budget, spent, start, [2023, 2024, 2025])
+    np.testing.assert_allclose(shares["a"], [75, 60, 100])
+    np.testing.assert_allclose(shares["b"], [25, 40, 0])
+    # a start over budget is ignored
+    over = start.assign(cost_cny=[90.0, 40.0, 100.0])
+    np.testing.assert_allclose(budget_shares(budget, spent, over, [2023, 2024, 2025])["a"], [75, 75, 75])
+
+
+def test_by_level_from_a_start_is_never_worse_than_it(problem):
+    loose = solve_by_level(problem, EXACT)
+    cap = 0.75 * spending(loose, problem.build_years).max()
+    tight = dataclasses.replace(problem, budget_cny=np.full(problem.build_years.size, cap))
+    joint = solve(tight, EXACT)  # a plan that keeps to the budget
+    blind = SolverOptions(gap_rel=1e-9, solver_params=NO_SEARCH["highs"])
+    split = solve_by_level(tight, blind, start=joint.opened)
+    assert np.all(spending(split, tight.build_years) <= tight.budget_cny * (1 + 1e-6))
+    assert split.report.objective <= joint.report.objective * (1 + 1e-7)

@@ -11,10 +11,16 @@
 * ``unserved_quantiles`` — quantiles over draws of unserved pupils per
   plan, level and year (the fan chart).
 
-Regret of a plan on a draw = the plan's objective on the draw − the draw's
-re-optimised objective, same weights (:mod:`capacity.ensemble.evaluate`).
-It can be slightly negative when the re-optimisation stopped at a MIP gap;
-``regret_upper`` (against the optimum's best bound) cannot.
+Regret of a plan on a draw = the plan's objective on the draw − the best
+objective known for the draw, same weights (:mod:`capacity.ensemble.evaluate`).
+The best known is the draw's re-optimised plan, which starts from the
+scenario's plan and so is normally at least as good as it; should a fixed
+plan still score better on the draw (a re-optimisation stopped on its time
+limit in a budget split where the start did not fit), that plan is the
+reference instead (column ``reference``), so the regret of every plan is
+≥ 0 over all levels. Per level it can be negative (levels trade budget).
+``regret_upper`` (against the re-optimisation's best bound) is an upper
+bound of the true regret.
 """
 
 from __future__ import annotations
@@ -33,11 +39,44 @@ def _order(df, cols):
                           kind="stable").reset_index(drop=True)
 
 
+REL_TOL = 1e-9  # a fixed plan replaces the re-optimised one as reference only when better by more [share]
+
+
+def reference_plans(objectives: pd.DataFrame) -> pd.Series:
+    """Per draw, the plan with the best objective over all levels (``optimum`` unless beaten).
+
+    Parameters
+    ----------
+    objectives : DataFrame
+        ``draw, plan, level, objective`` rows of every plan.
+
+    Returns
+    -------
+    Series
+        Plan name indexed by draw.
+    """
+    tot = objectives.groupby(["draw", "plan"])["objective"].sum().unstack("plan")
+    ref = pd.Series("optimum", index=tot.index, dtype=object)
+    fixed = [p for p in tot.columns if p != "optimum"]
+    if "optimum" not in tot.columns or not fixed:
+        return ref
+    best_fixed = tot[fixed].idxmin(axis=1)
+    margin = REL_TOL * tot["optimum"].abs().clip(lower=1.0)
+    beaten = tot[fixed].min(axis=1) < tot["optimum"] - margin
+    ref[beaten] = best_fixed[beaten]
+    return ref
+
+
+def _reference_objective(obj: pd.DataFrame) -> pd.Series:
+    ref = reference_plans(obj)
+    return obj[obj["plan"].to_numpy() == obj["draw"].map(ref).to_numpy()].set_index(["draw", "level"])["objective"]
+
+
 def draws_table(outcomes, fit_draws: int) -> pd.DataFrame:
     """Tidy per draw × plan × level × year table (see the module docstring)."""
     fig = pd.concat([o.figures for o in outcomes], ignore_index=True)
     obj = pd.concat([o.objectives for o in outcomes], ignore_index=True)
-    best = obj[obj["plan"] == "optimum"].set_index(["draw", "level"])["objective"]
+    best = _reference_objective(obj)
     obj["regret"] = obj["objective"] - best.reindex(pd.MultiIndex.from_frame(obj[["draw", "level"]])).to_numpy()
     out = fig.merge(obj[["draw", "plan", "level", "cost_cny", "objective", "regret"]],
                     on=["draw", "plan", "level"], how="left")
@@ -60,14 +99,16 @@ def draw_summary(outcomes, fit_draws: int) -> pd.DataFrame:
     g = obj.groupby(["draw", "plan"])[["unserved_weighted", "distance", "cost_cny", "objective"]].sum()
     g["unserved"] = fig.groupby(["draw", "plan"])["unserved"].sum().reindex(g.index)
     g = g.reset_index()
-    opt = g[g["plan"] == "optimum"].set_index("draw")
+    ref = reference_plans(obj)
+    best = g.set_index(["draw", "plan"])["objective"]
     rep_opt = rep[rep["plan"] == "optimum"].set_index("draw")
-    g["regret"] = g["objective"] - g["draw"].map(opt["objective"])
+    g["reference"] = g["draw"].map(ref)
+    g["regret"] = g["objective"] - best.reindex(pd.MultiIndex.from_frame(g[["draw", "reference"]])).to_numpy()
     g["regret_upper"] = g["objective"] - g["draw"].map(rep_opt["best_bound"])
     g = g.merge(rep[["draw", "plan", "status", "gap"]], on=["draw", "plan"], how="left")
     g.insert(1, "fit", g["draw"] < fit_draws)
     cols = ["draw", "fit", "plan", "unserved", "unserved_weighted", "distance", "cost_cny", "objective",
-            "regret", "regret_upper", "status", "gap"]
+            "regret", "regret_upper", "reference", "status", "gap"]
     return _order(g[cols], ["draw", "plan"])
 
 

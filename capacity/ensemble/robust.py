@@ -45,6 +45,7 @@ import numpy as np
 import pulp
 
 from capacity.errors import InfeasibleError, SolverError
+from capacity.optimize.core import apply_start
 from capacity.optimize.decompose import solve_plan
 from capacity.optimize.model import build_model, set_objective
 from capacity.optimize.precheck import check_feasibility
@@ -85,7 +86,7 @@ def stack_draws(problem, matrices: list, weights=None):
                                column_weight=np.repeat(p, T))
 
 
-def solve_worst_case(stacked, n_draws: int, options):
+def solve_worst_case(stacked, n_draws: int, options, start=None):
     """Minimise the worst draw's weighted unserved pupils and distance, plus cost.
 
     Parameters
@@ -96,6 +97,8 @@ def solve_worst_case(stacked, n_draws: int, options):
     n_draws : int
         K, the number of column blocks.
     options : SolverOptions
+    start : DataFrame, optional
+        A plan to start from (MIP start; see :func:`capacity.optimize.solve`).
 
     Returns
     -------
@@ -129,6 +132,9 @@ def solve_worst_case(stacked, n_draws: int, options):
     objective[: model.parts["cost"].size] = w.cost * model.parts["cost"]
     objective[z] = 1.0
     set_objective(model, objective)
+    if start is not None and len(start):
+        apply_start(model, start)
+        options = dataclasses.replace(options, warm_start=True)
     build_s = time.perf_counter() - t0
     r = run(model.prob, options)
     if r.status == "infeasible":
@@ -145,7 +151,7 @@ def solve_worst_case(stacked, n_draws: int, options):
     return extract(model, values, report)
 
 
-def solve_robust(problem, matrices: list, options, mode: str = "expected", method: str = "auto"):
+def solve_robust(problem, matrices: list, options, mode: str = "expected", method: str = "auto", start=None):
     """The robust plan of ``problem`` over the draws' demand ``matrices``.
 
     Parameters
@@ -158,6 +164,9 @@ def solve_robust(problem, matrices: list, options, mode: str = "expected", metho
     method : str
         ``auto``, ``by_level`` or ``joint`` for the expected-value model
         (see :func:`capacity.optimize.decompose.solve_plan`).
+    start : DataFrame, optional
+        A plan to start from, e.g. the scenario's own (a MIP start): the
+        robust plan then scores at least as well as it on the fitted draws.
 
     Returns
     -------
@@ -166,7 +175,7 @@ def solve_robust(problem, matrices: list, options, mode: str = "expected", metho
     """
     stacked = stack_draws(problem, matrices)
     if mode == "expected":
-        return solve_plan(stacked, options, method)
+        return solve_plan(stacked, options, method, start=start)
     if mode == "worst":
-        return solve_worst_case(stacked, len(matrices), options)
+        return solve_worst_case(stacked, len(matrices), options, start=start)
     raise ValueError(f"robust mode {mode!r} is not 'expected' or 'worst'")

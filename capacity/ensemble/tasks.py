@@ -1,9 +1,10 @@
 """The ensemble's tasks: pure functions of picklable inputs, run by any runner.
 
-Phase 1 re-optimises each draw (:func:`optimise_draw`) and fits the robust
-plan (:func:`fit_robust`); phase 2 evaluates the fixed plans — the
-scenario's own (``baseline``) and the robust one — on every draw
-(:func:`evaluate_draw`). Inputs are numpy arrays, frozen dataclasses and
+Phase 0 solves the scenario's own plan on the medium projection
+(:func:`solve_baseline`); phase 1 re-optimises each draw
+(:func:`optimise_draw`) and fits the robust plan (:func:`fit_robust`), both
+starting from that plan; phase 2 evaluates the fixed plans — the scenario's
+own (``baseline``) and the robust one — on every draw (:func:`evaluate_draw`). Inputs are numpy arrays, frozen dataclasses and
 DataFrames (no city, no scenario: those hold objects that do not pickle),
 so a task runs the same in this process, on a local cluster or on a remote
 Dask worker.
@@ -45,6 +46,9 @@ class Shared:
         The same plan settings in the fan chart's extra years (no objective).
     plans : dict of str to DataFrame
         Fixed plans to evaluate (phase 2): ``name → Solution.opened``.
+    start : DataFrame or None
+        The plan every re-optimisation and the robust fit start from (the
+        scenario's own, phase 1): a MIP start, so they end no worse than it.
     """
 
     problem: object
@@ -53,6 +57,7 @@ class Shared:
     robust: str = "expected"
     fan_problem: Optional[object] = None
     plans: dict = field(default_factory=dict)
+    start: Optional[pd.DataFrame] = None
 
 
 @dataclass(frozen=True)
@@ -110,7 +115,7 @@ def optimise_draw(shared: Shared, item: DrawItem) -> DrawOutcome:
     """Re-optimise one draw: the plan that draw would have chosen, and its figures."""
     t0 = time.perf_counter()
     problem = with_demand(shared.problem, item.demand)
-    sol = solve_plan(problem, shared.options, shared.method)
+    sol = solve_plan(problem, shared.options, shared.method, start=shared.start)
     seconds = time.perf_counter() - t0
     fig, obj = _frames(item.draw, "optimum", problem, sol)
     opened = sol.opened[OPENED_COLUMNS].assign(draw=item.draw)
@@ -153,7 +158,8 @@ def fit_robust(shared: Shared, items: tuple) -> tuple:
     options = shared.options
     if options.time_limit is not None:  # K stacked draws: a K times larger model, K times the time
         options = dataclasses.replace(options, time_limit=options.time_limit * max(len(items), 1))
-    sol = solve_robust(shared.problem, [it.demand for it in items], options, shared.robust, shared.method)
+    sol = solve_robust(shared.problem, [it.demand for it in items], options, shared.robust, shared.method,
+                       start=shared.start)
     rep = sol.report.as_dict()
     rep["seconds"] = time.perf_counter() - t0
     rep["fit_draws"] = [it.draw for it in items]

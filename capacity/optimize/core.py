@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from typing import Callable, Optional
@@ -17,7 +18,39 @@ from .problem import Problem
 from .result import Solution, SolveReport, StageReport, extract
 from .solvers import SolverOptions, run
 
-__all__ = ["solve"]
+__all__ = ["apply_start", "solve"]
+
+
+def apply_start(model: Model, start) -> int:
+    """Set the build binaries of ``model`` to a plan, as a MIP start.
+
+    Parameters
+    ----------
+    model : Model
+    start : DataFrame
+        A plan as ``Solution.opened`` gives it: ``level``, ``option`` (the
+        option's position in its level) and ``open_year`` [calendar year].
+
+    Returns
+    -------
+    int
+        How many of the plan's options were found among the model's
+        (land-filtered, year-allowed) build columns. Every build column of
+        the plan's levels gets a value (1 for the plan's, 0 for the others);
+        assignments are left for the solver to complete.
+    """
+    build_years = np.asarray(model.problem.build_years)
+    found = 0
+    for name, lc in model.levels.items():
+        p = lc.prepared
+        mine = start[start["level"] == name]
+        year = np.searchsorted(build_years, mine["open_year"].to_numpy(np.int64))
+        nb = build_years.size
+        hit = np.isin(p.open_option * nb + p.open_year, mine["option"].to_numpy(np.int64) * nb + year)
+        found += int(hit.sum())
+        for col, flag in zip(lc.open_cols().tolist(), hit.tolist()):
+            model.columns[col].setInitialValue(1.0 if flag else 0.0)
+    return found
 
 
 def _values(model: Model) -> np.ndarray:
@@ -36,7 +69,7 @@ def _stage(model: Model, part: str, opts: SolverOptions) -> StageReport:
 
 
 def solve(problem: Problem, options: SolverOptions = SolverOptions(),
-          extra_constraints: Optional[Callable[[Model], None]] = None) -> Solution:
+          extra_constraints: Optional[Callable[[Model], None]] = None, start=None) -> Solution:
     """Plan schools for ``problem``: where, what size, in which year.
 
     Parameters
@@ -48,6 +81,12 @@ def solve(problem: Problem, options: SolverOptions = SolverOptions(),
     extra_constraints : callable, optional
         Hook ``f(model)`` to add rows to ``model.prob`` after the built-in
         ones (see :class:`capacity.optimize.model.Model`).
+    start : DataFrame, optional
+        A plan to start from (``Solution.opened`` of a solve on the same
+        city and plan settings, e.g. the scenario's plan when re-optimising
+        a demographic draw): its build choices become the solver's MIP start
+        (:func:`apply_start`), so the result is never worse than that plan
+        when the plan is feasible here.
 
     Returns
     -------
@@ -76,6 +115,9 @@ def solve(problem: Problem, options: SolverOptions = SolverOptions(),
     check_feasibility(problem, prepared)
     model = build_model(problem, prepared, strong_linking=options.strong_linking,
                         extra_constraints=extra_constraints)
+    if start is not None and len(start):
+        apply_start(model, start)
+        options = dataclasses.replace(options, warm_start=True)
     build_s = time.perf_counter() - t0
     stages = []
     if problem.objective == "weighted":

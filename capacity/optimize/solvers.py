@@ -63,6 +63,14 @@ class SolverOptions:
         during a HiGHS branch-and-bound (the live gap; objective is ``inf``
         before the first incumbent). Ignored by CBC, which runs as a
         separate process.
+    warm_start : bool
+        Hand the columns' current values (``LpVariable.setInitialValue``;
+        columns without a value are left out) to the solver as a MIP start.
+        A partial start (e.g. the build binaries only) is completed by the
+        solver; an infeasible one is discarded by it. CBC applies the start
+        to its preprocessed model and may discard one that preprocessing
+        ruled out (e.g. a build year tied in the objective with an earlier
+        one); ``solver_params={"preprocess": "off"}`` keeps it.
     """
 
     solver: str = "highs"
@@ -73,6 +81,7 @@ class SolverOptions:
     strong_linking: bool = True
     solver_params: Optional[Mapping[str, Any]] = None
     on_progress: Optional[Any] = None
+    warm_start: bool = False
 
 
 @dataclass(frozen=True)
@@ -172,6 +181,32 @@ class _TimedHiGHS(pulp.HiGHS):
                       np.asarray(value, dtype=float))
 
     on_progress = None
+    warm_start = False
+
+    def findSolutionValues(self, lp):
+        """As PuLP's, but a stop PuLP has no status for (e.g. HiGHS's solution
+        or node limit from ``solver_params``) keeps the incumbent instead of
+        raising ``KeyError``."""
+        try:
+            return super().findSolutionValues(lp)
+        except KeyError:
+            h = lp.solverModel
+            if h.getInfo().primal_solution_status == 2:  # kSolutionStatusFeasible
+                values = h.getSolution().col_value
+                for var in lp.variables():
+                    var.varValue = values[var.index]
+                return pulp.LpStatusNotSolved, pulp.LpSolutionIntegerFeasible
+            return pulp.LpStatusNotSolved, pulp.LpSolutionNoSolutionFound
+
+    def _set_start(self, lp):
+        """Give HiGHS the columns that have a value as a (possibly partial) MIP start."""
+        import numpy as np
+
+        known = [(v.index, v.varValue) for v in lp.variables() if v.varValue is not None]
+        if known:
+            idx = np.fromiter((k for k, _ in known), np.int32, len(known))
+            val = np.fromiter((x for _, x in known), float, len(known))
+            lp.solverModel.setSolution(len(known), idx, val)
 
     def createAndConfigureSolver(self, lp):
         """As PuLP's, but without HiGHS's start-up banner when ``msg`` is off.
@@ -226,6 +261,8 @@ class _TimedHiGHS(pulp.HiGHS):
         self._reset_scheduler_if_threads_change()
         self.createAndConfigureSolver(lp)
         self.buildSolverModel(lp)
+        if self.warm_start:
+            self._set_start(lp)
         if self.on_progress is not None:
             self._subscribe_progress(lp.solverModel)
         t1 = time.perf_counter()
@@ -248,6 +285,7 @@ def run_highs(prob: pulp.LpProblem, opts: SolverOptions) -> RunResult:
     kwargs.update(opts.solver_params or {})
     solver = _TimedHiGHS(**kwargs)
     solver.on_progress = opts.on_progress
+    solver.warm_start = opts.warm_start
     prob.solve(solver)
     h = prob.solverModel
     info = h.getInfo()
@@ -305,6 +343,7 @@ def run_cbc(prob: pulp.LpProblem, opts: SolverOptions) -> RunResult:
     os.close(fd)
     try:
         kwargs = dict(msg=False, gapRel=opts.gap_rel, timeLimit=opts.time_limit, logPath=log_path,
+                      warmStart=opts.warm_start,
                       options=[f"{k} {v}" for k, v in (opts.solver_params or {}).items()])
         if opts.threads is not None:
             kwargs["threads"] = opts.threads
