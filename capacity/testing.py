@@ -93,6 +93,15 @@ report = false
 one new kindergarten and one new primary school, no report."""
 
 
+def tiny_ensemble_scenario(totals: dict, extra: str = "") -> str:
+    """A tiny-city scenario for ensembles: stochastic fertility and migration,
+    at most ``totals`` new schools per level, TOML ``extra`` appended."""
+    lines = "\n".join(f"{level} = {n}" for level, n in totals.items())
+    return ('name = "tiny"\ndata = "tiny"\n\n[projection]\ntfr_sigma = 0.3\nmigration_sigma = 0.03\n\n'
+            '[plan]\nbuild_years = [2023, 2024, 2025]\nevaluation_years = [2025, 2030]\n'
+            f'totals_mode = "at_most"\n\n[plan.totals]\n{lines}\n\n[outputs]\nreport = false\n{extra}')
+
+
 def _square(x, y, side):
     from shapely.geometry import box
 

@@ -18,31 +18,9 @@ from capacity.ensemble.evaluate import evaluate_plan, level_figures, level_objec
 from capacity.ensemble.robust import solve_robust, stack_draws
 from capacity.ensemble.run import prepare_inputs, solver_options
 from capacity.optimize.core import solve
-from capacity.testing import write_tiny_city
+from capacity.testing import tiny_ensemble_scenario, write_tiny_city
 
-SCENARIO = """\
-name = "tiny"
-data = "tiny"
-
-[projection]
-tfr_sigma = 0.3
-migration_sigma = 0.03
-
-[plan]
-build_years = [2023, 2024, 2025]
-evaluation_years = [2025, 2030]
-totals_mode = "at_most"
-
-[plan.totals]
-kindergarten = 2
-primary = 1
-
-[objective]
-unserved_weight = 20.0
-
-[outputs]
-report = false
-"""
+SCENARIO = tiny_ensemble_scenario({"kindergarten": 2, "primary": 1}, "\n[objective]\nunserved_weight = 20.0\n")
 
 PARAMS = EnsembleParams(draws=4, seed=11, fit_draws=2, fan_years="evaluation")
 

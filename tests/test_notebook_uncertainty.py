@@ -11,30 +11,12 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from capacity.testing import write_tiny_city
+from capacity.testing import tiny_ensemble_scenario, write_tiny_city
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "notebooks" / "03_uncertainty.ipynb"
 
-TINY = """\
-name = "tiny"
-data = "tiny"
-
-[projection]
-tfr_sigma = 0.3
-migration_sigma = 0.03
-
-[plan]
-build_years = [2023, 2024, 2025]
-evaluation_years = [2025, 2030]
-totals_mode = "at_most"
-
-[plan.totals]
-kindergarten = 2
-
-[outputs]
-report = false
-"""
+TINY = tiny_ensemble_scenario({"kindergarten": 2})
 
 
 def execute(env: dict, timeout: int):
