@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/scaling.py [--scales 1 4 16] [--method by_level|joint]
+    python benchmarks/scaling.py [--scales 1 4 16] [--levels L ...] [--method by_level|joint]
                                  [--time-limit S] [--gap G] [--threads N]
                                  [--weak-linking] [--data data/kunming]
 
@@ -99,19 +99,23 @@ def main(argv=None) -> int:
     ap.add_argument("--solver", default="highs")
     ap.add_argument("--time-limit", type=float, default=600.0)
     ap.add_argument("--gap", type=float, default=0.01)
+    ap.add_argument("--levels", nargs="+", help="plan only these levels (default: the scenario's)")
     ap.add_argument("--method", default="by_level", choices=["by_level", "joint"])
     ap.add_argument("--threads", type=int, default=None, help="solver threads (solver default)")
     ap.add_argument("--weak-linking", action="store_true")
     ap.add_argument("--build-only", action="store_true", help="stop after building the model")
     args = ap.parse_args(argv)
     sc = load_scenario(args.scenario)
+    if args.levels:
+        sc = replace(sc, plan=replace(sc.plan, levels=tuple(args.levels),
+                                      totals={lv: n for lv, n in sc.plan.totals.items() if lv in args.levels}))
     city = load_city(args.data)
     for k in args.scales:
         big, plan = scaled(city, sc.plan, k)
         t0 = time.perf_counter()
         problem, _ = build_problem(big, synthetic_demand(big, plan.evaluation_years), plan, sc.objective)
         geo_s = time.perf_counter() - t0
-        row = {"scale": k, "units": int(big.demand_units.shape[0]),
+        row = {"scale": k, "levels": [lv.name for lv in problem.levels], "units": int(big.demand_units.shape[0]),
                "facilities": sum(lv.facilities.n for lv in problem.levels),
                "options": sum(lv.options.n for lv in problem.levels),
                "arcs": sum(lv.arcs.n for lv in problem.levels), "geo_seconds": round(geo_s, 2),
