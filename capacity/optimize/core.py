@@ -106,7 +106,8 @@ def solve(problem: Problem, options: SolverOptions = SolverOptions(),
     ``problem.objective == "weighted"`` minimises
     ``α·unserved + β·distance + γ·cost`` once. ``"lexicographic"`` minimises
     unserved, then bounds it by ``v·(1 + rel) + abs`` and minimises distance,
-    then bounds that and minimises cost (tolerances in ``problem.weights``).
+    then bounds that and minimises cost (tolerances in ``problem.weights``);
+    each stage starts from the previous stage's solution (a MIP start).
     Parts that are identically zero are skipped. Formulation: see
     :mod:`capacity.optimize.model`.
     """
@@ -140,6 +141,8 @@ def solve(problem: Problem, options: SolverOptions = SolverOptions(),
                 model.prob.addConstraint(pulp.LpConstraint(model.expression(coef), pulp.LpConstraintLE,
                                                            f"lex_{part}", limit))
                 model.n_rows += 1
+                # this stage's solution meets the new row: the next stage starts from it
+                options = dataclasses.replace(options, warm_start=True)
                 build_s += time.perf_counter() - t1
     values = _values(model)
     last = stages[-1]
