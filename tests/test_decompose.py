@@ -54,6 +54,9 @@ def test_binding_budget_is_respected_and_gap_is_honest(problem):
     assert split.report.best_bound <= joint.report.objective + 1e-6
     assert split.report.gap == pytest.approx(
         (split.report.objective - split.report.best_bound) / split.report.objective)
+    # the time of both rounds is reported (4 levels, 2 rounds)
+    assert len(split.report.stages) == 2 * len(tight.levels)
+    assert split.report.solve_seconds == pytest.approx(sum(st.solve_seconds for st in split.report.stages))
 
 
 # a solver that may not search: whatever it returns comes from the MIP start

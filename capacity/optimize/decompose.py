@@ -93,18 +93,20 @@ def budget_shares(budget: np.ndarray, spent: dict, start=None, build_years=None)
     return out
 
 
-def _merge(solutions: list[Solution], problem: Problem, bound: float, note: str) -> Solution:
+def _merge(solutions: list[Solution], problem: Problem, bound: float, note: str, earlier=()) -> Solution:
+    """Union of level solutions; ``earlier`` reports (a first round) add their time and stages."""
     reps = [s.report for s in solutions]
+    spent = list(earlier) + reps
     objective = float(sum(r.objective for r in reps))
     parts = {k: float(sum(r.objective_parts.get(k, 0.0) for r in reps)) for k in reps[0].objective_parts}
     gap = abs(objective - bound) / max(abs(objective), 1e-10)
     status = "optimal" if all(r.status == "optimal" for r in reps) else "feasible"
     report = SolveReport(
         status=status, objective=objective, objective_parts=parts, best_bound=bound, gap=gap,
-        build_seconds=sum(r.build_seconds for r in reps), solve_seconds=sum(r.solve_seconds for r in reps),
+        build_seconds=sum(r.build_seconds for r in spent), solve_seconds=sum(r.solve_seconds for r in spent),
         solver=f"{reps[0].solver} (by level{note})", n_variables=sum(r.n_variables for r in reps),
         n_constraints=sum(r.n_constraints for r in reps),
-        stages=tuple(st for r in reps for st in r.stages))
+        stages=tuple(st for r in spent for st in r.stages))
     cat = lambda name: pd.concat([getattr(s, name) for s in solutions], ignore_index=True)  # noqa: E731
     return Solution(cat("opened"), cat("assignments"), cat("unserved"), report)
 
@@ -162,7 +164,7 @@ def solve_by_level(problem: Problem, options, progress=None, start=None) -> Solu
     except InfeasibleError as exc:
         say(f"a budget share is too small ({exc}); solving all levels jointly")
         return solve(problem, options, start=start)
-    return _merge(final, problem, bound, ", budget split by shares")
+    return _merge(final, problem, bound, ", budget split by shares", [s.report for s in first.values()])
 
 
 def solve_plan(problem: Problem, options, method: str = "auto", progress=None, start=None) -> Solution:

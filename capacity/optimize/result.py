@@ -52,6 +52,7 @@ class SolveReport:
     solver : str
     n_variables, n_constraints : int
     stages : tuple of StageReport
+        Every solver call, in order (level by level with a budget round: both rounds).
     """
 
     status: str
