@@ -54,8 +54,6 @@ def test_binding_budget_is_respected_and_gap_is_honest(problem):
     assert split.report.best_bound <= joint.report.objective + 1e-6
     assert split.report.gap == pytest.approx(
         (split.report.objective - split.report.best_bound) / split.report.objective)
-    # the time of both rounds is reported (4 levels, 2 rounds)
-    assert len(split.report.stages) == 2 * len(tight.levels)
     assert split.report.solve_seconds == pytest.approx(sum(st.solve_seconds for st in split.report.stages))
 
 
@@ -116,3 +114,20 @@ def test_by_level_from_a_start_is_never_worse_than_it(problem):
     split = solve_by_level(tight, blind, start=joint.opened)
     assert np.all(spending(split, tight.build_years) <= tight.budget_cny * (1 + 1e-6))
     assert split.report.objective <= joint.report.objective * (1 + 1e-7)
+
+
+def test_budget_round_with_the_joint_optimum_as_start_finds_it(problem):
+    # with a cost discount every level builds as late as it can, all in the same year
+    late = dataclasses.replace(problem, weights=dataclasses.replace(problem.weights, cost_discount_rate=0.08))
+    loose = solve_by_level(late, EXACT)
+    cap = 0.5 * spending(loose, late.build_years).max()
+    tight = dataclasses.replace(late, budget_cny=np.full(late.build_years.size, cap))
+    joint = solve(tight, EXACT)
+    split = solve_by_level(tight, EXACT, start=joint.opened)
+    # the first round overspends; the second splits each year's budget as the joint optimum
+    # spends it, so that optimum is feasible level by level and is found again
+    assert "budget split by shares" in split.report.solver
+    assert split.report.objective == pytest.approx(joint.report.objective, rel=1e-7)
+    # both rounds' solver time is reported (4 levels, 2 rounds)
+    assert len(split.report.stages) == 2 * len(tight.levels)
+    assert split.report.solve_seconds == pytest.approx(sum(st.solve_seconds for st in split.report.stages))

@@ -16,7 +16,7 @@ from .precheck import check_feasibility
 from .prepare import prepare
 from .problem import Problem
 from .result import Solution, SolveReport, StageReport, extract
-from .solvers import SolverOptions, run
+from .solvers import SolverOptions, relative_gap, run
 
 __all__ = ["apply_start", "solve"]
 
@@ -57,7 +57,10 @@ def _values(model: Model) -> np.ndarray:
     return np.fromiter((v.varValue or 0.0 for v in model.columns), dtype=float, count=len(model.columns))
 
 
-def _stage(model: Model, part: str, opts: SolverOptions) -> StageReport:
+def _stage(model: Model, part: str, opts: SolverOptions, coef: np.ndarray) -> StageReport:
+    """One solver call on the objective ``coef``; objective and gap are taken from the
+    returned values (HiGHS can report an objective that is not the returned solution's
+    after a MIP start)."""
     r = run(model.prob, opts)
     if r.status == "infeasible":
         raise InfeasibleError(f"the solver ({r.solver}) proved the plan infeasible ({r.detail}); "
@@ -65,7 +68,9 @@ def _stage(model: Model, part: str, opts: SolverOptions) -> StageReport:
     if r.status not in ("optimal", "feasible"):
         raise SolverError(f"{r.solver} stopped without a solution: {r.status} ({r.detail})"
                           + (f" within the time limit of {opts.time_limit} s" if opts.time_limit else ""))
-    return StageReport(part, r.status, r.objective, r.best_bound, r.gap, r.transfer_seconds, r.solve_seconds)
+    objective = float(coef @ _values(model))
+    gap = relative_gap(objective, r.best_bound) if math.isfinite(r.best_bound) else r.gap
+    return StageReport(part, r.status, objective, r.best_bound, gap, r.transfer_seconds, r.solve_seconds)
 
 
 def solve(problem: Problem, options: SolverOptions = SolverOptions(),
@@ -122,8 +127,9 @@ def solve(problem: Problem, options: SolverOptions = SolverOptions(),
     build_s = time.perf_counter() - t0
     stages = []
     if problem.objective == "weighted":
-        set_objective(model, weighted_objective(model))
-        stages.append(_stage(model, "weighted", options))
+        coef = weighted_objective(model)
+        set_objective(model, coef)
+        stages.append(_stage(model, "weighted", options, coef))
     else:
         w = problem.weights
         parts = [k for k in OBJECTIVE_PARTS if np.any(model.parts[k])]
@@ -132,7 +138,7 @@ def solve(problem: Problem, options: SolverOptions = SolverOptions(),
             coef = model.parts[part]
             set_objective(model, coef)
             build_s += time.perf_counter() - t1
-            st = _stage(model, part, options)
+            st = _stage(model, part, options, coef)
             stages.append(st)
             if n < len(parts) - 1:
                 t1 = time.perf_counter()
