@@ -51,7 +51,7 @@ from capacity.optimize.model import build_model, set_objective
 from capacity.optimize.precheck import check_feasibility
 from capacity.optimize.prepare import prepare
 from capacity.optimize.result import SolveReport, extract
-from capacity.optimize.solvers import run
+from capacity.optimize.solvers import relative_gap, run
 
 
 def stack_draws(problem, matrices: list, weights=None):
@@ -144,8 +144,10 @@ def solve_worst_case(stacked, n_draws: int, options, start=None):
     values = np.fromiter((v.varValue or 0.0 for v in model.columns), dtype=float, count=len(model.columns))
     n = model.parts["cost"].size
     parts = {k: float(model.parts[k] @ values[:n]) for k in model.parts}
-    report = SolveReport(status=r.status, objective=r.objective, objective_parts=parts, best_bound=r.best_bound,
-                         gap=r.gap, build_seconds=build_s + r.transfer_seconds, solve_seconds=r.solve_seconds,
+    value = float(objective @ values)  # from the returned solution (see capacity.optimize.core)
+    gap = relative_gap(value, r.best_bound) if np.isfinite(r.best_bound) else r.gap
+    report = SolveReport(status=r.status, objective=value, objective_parts=parts, best_bound=r.best_bound,
+                         gap=gap, build_seconds=build_s + r.transfer_seconds, solve_seconds=r.solve_seconds,
                          solver=f"{r.solver} (worst case over {n_draws} draws)",
                          n_variables=len(model.columns), n_constraints=model.n_rows)
     return extract(model, values, report)
