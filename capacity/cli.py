@@ -36,6 +36,7 @@ examples:
     "ensemble": """\
 examples:
   capacity ensemble scenarios/baseline.toml --draws 20 --out outputs/ensemble
+  capacity ensemble scenarios/baseline.toml --draws 20 --plan outputs/baseline --time-limit 60
   capacity ensemble scenarios/baseline.toml --draws 8 --serial --seed 7 --out outputs/ens-serial
   capacity ensemble scenarios/baseline.toml --draws 50 --scheduler tcp://10.0.0.5:8786 --time-limit 120
 
@@ -43,7 +44,9 @@ Draws run on a local Dask cluster (one single-threaded worker per core) unless -
 --scheduler is given; the same --seed gives the same tables on each. Writes draws.csv,
 draw_summary.csv, site_frequency.csv, ensemble.gpkg, fan_unserved.png,
 map_site_frequency.png and summary.json (regret of the scenario's plan and of a robust
-plan on the draws it was not fitted on).""",
+plan on the draws it was not fitted on). The scenario's plan is solved first with the
+scenario's own limit and gap, or read from --plan (a `capacity run` folder); every
+re-optimisation and the robust fit start from it.""",
     "export": """\
 examples:
   capacity export outputs/baseline --format shp
@@ -95,7 +98,8 @@ def _parser() -> argparse.ArgumentParser:
                                                  "rest (default min(5, N/2); 0: no robust plan)")
     p.add_argument("--robust", choices=("expected", "worst"), default="expected",
                    help="robust objective: expected value over the K draws, or the worst draw")
-    p.add_argument("--time-limit", type=float, help="seconds per solve (default: the scenario's solver.time_limit_s)")
+    p.add_argument("--time-limit", type=float, help="seconds per re-optimisation (the robust fit gets K times "
+                                                    "that; default: the scenario's solver.time_limit_s)")
     p.add_argument("--gap", type=float, help="relative MIP gap per solve (default: the scenario's solver.mip_gap)")
     p.add_argument("--fan-years", choices=("all", "evaluation"), default="all",
                    help="years the fixed plans are evaluated in for the fan chart (default: every year "
@@ -104,6 +108,9 @@ def _parser() -> argparse.ArgumentParser:
     where.add_argument("--serial", action="store_true", help="run in this process, no Dask")
     where.add_argument("--scheduler", metavar="ADDRESS", help="an existing Dask scheduler, e.g. tcp://HOST:8786")
     p.add_argument("--workers", type=int, help="workers of the local cluster (default: the cores)")
+    p.add_argument("--plan", type=Path, metavar="RUN_DIR_OR_CSV",
+                   help="judge this plan (a `capacity run` folder or its plan.csv) instead of solving the "
+                        "scenario's plan again")
     p.add_argument("--out", type=Path, help="output folder (default: outputs/<scenario name>-ensemble)")
     p.add_argument("--force", action="store_true", help="replace the output folder if it exists")
 

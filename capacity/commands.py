@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from capacity.errors import ScenarioError
+from capacity.errors import DataError, ScenarioError
 
 
 def _echo(args, text=""):
@@ -127,6 +127,14 @@ def cmd_ensemble(args) -> int:
     except ValueError as exc:
         raise ScenarioError(f"ensemble options: {exc}") from None
     out = Path(args.out) if args.out else Path("outputs") / f"{scenario.name}-ensemble"
+    plan, plan_path = None, None
+    if args.plan is not None:
+        plan_path = args.plan / "plan.csv" if args.plan.is_dir() else args.plan
+        if not plan_path.is_file():
+            raise DataError("no plan.csv here; give a `capacity run` output folder or its plan.csv", path=plan_path)
+        import pandas as pd
+
+        plan = pd.read_csv(plan_path, dtype={"site_id": str, "level": str})
     if args.serial:
         runner = make_runner("serial", quiet=args.quiet)
     elif args.scheduler:
@@ -135,7 +143,7 @@ def cmd_ensemble(args) -> int:
         runner = make_runner("local", quiet=args.quiet, workers=args.workers)
     try:
         with output_folder(out, force=args.force) as tmp:
-            result = run_ensemble(scenario, city, params, runner, quiet=args.quiet)
+            result = run_ensemble(scenario, city, params, runner, quiet=args.quiet, plan=plan, plan_source=plan_path)
             write_ensemble(result, city, scenario, tmp)
     finally:
         runner.close()

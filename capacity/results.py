@@ -160,3 +160,75 @@ def to_jsonable(obj):
     if isinstance(obj, (float, np.floating)):
         return float(obj) if np.isfinite(obj) else None
     return obj
+
+
+PLAN_KEY_COLUMNS = ("site_id", "level", "size_classes", "open_year")
+
+
+def opened_from_plan_table(plan: pd.DataFrame, problem, indexes, source="plan.csv") -> pd.DataFrame:
+    """The inverse of :func:`plan_table`: a written plan back to ``Solution.opened`` rows.
+
+    Each row is matched to the option of ``problem`` on the same site (or
+    existing school) with the same number of classes, so a plan from an
+    earlier ``capacity run`` can be judged or used as a start on the same data.
+
+    Parameters
+    ----------
+    plan : DataFrame
+        ``site_id, level, size_classes, open_year`` (other ``plan.csv`` columns are ignored).
+    problem : Problem
+    indexes : dict of str to LevelIndex
+        From :func:`capacity.optimize.geo.build_problem` of the same city and plan settings.
+    source : str or Path
+        Named in errors.
+
+    Returns
+    -------
+    DataFrame
+        ``level, facility, option, kind, label, seats, cost_cny, zone, open_year, ready_year``.
+
+    Raises
+    ------
+    DataError
+        A column is missing, or a row (CSV line number given) names a level
+        not planned, a site unknown for its level, a size with no option there,
+        or a year that is not a build year.
+    """
+    from capacity.errors import DataError
+
+    missing = [c for c in PLAN_KEY_COLUMNS if c not in plan.columns]
+    if missing:
+        raise DataError(f"the plan lacks column(s) {missing}; expected those of plan.csv", path=source)
+    line = lambda mask: np.flatnonzero(np.asarray(mask)) + 2  # noqa: E731  (CSV line: header is line 1)
+    bad_year = ~plan["open_year"].isin(np.asarray(problem.build_years).tolist())
+    if bad_year.any():
+        raise DataError(f"open_year must be one of the build years {list(problem.build_years)}", path=source,
+                        column="open_year", rows=line(bad_year), row_label="line")
+    parts = []
+    for level, rows in plan.groupby("level", sort=False):
+        if level not in indexes:
+            raise DataError(f"level {level!r} is not planned by this scenario ({list(indexes)})", path=source,
+                            column="level", rows=line(plan["level"] == level), row_label="line")
+        lv, idx = problem.level(level), indexes[level]
+        pos = pd.Index(lv.facilities.ids.astype(str)).get_indexer(rows["site_id"].astype(str))
+        if (pos < 0).any():
+            raise DataError(f"site_id not among this city's {level} schools and candidate sites", path=source,
+                            column="site_id", rows=rows.index[pos < 0] + 2, row_label="line")
+        key = pd.Series(np.arange(lv.options.n), index=pd.MultiIndex.from_arrays(
+            [lv.options.facility, idx.option_classes]))
+        want = pd.MultiIndex.from_arrays([pos, rows["size_classes"].to_numpy(np.int64)])
+        option = key.reindex(want).to_numpy()
+        if np.isnan(option).any():
+            raise DataError(f"no {level} option of that size on that site (land, or modules of the standards)",
+                            path=source, column="size_classes", rows=rows.index[np.isnan(option)] + 2,
+                            row_label="line")
+        o = option.astype(np.int64)
+        f = lv.options.facility[o]
+        year = rows["open_year"].to_numpy(np.int64)
+        parts.append(pd.DataFrame({
+            "level": level, "facility": lv.facilities.ids[f], "option": o,
+            "kind": np.where(lv.facilities.existing[f], "expand", "new"), "label": lv.options.label[o],
+            "seats": lv.options.seats[o], "cost_cny": lv.options.cost_cny[o], "zone": lv.facilities.zone[f],
+            "open_year": year, "ready_year": year + int(lv.lag_years)}))
+    cols = ["level", "facility", "option", "kind", "label", "seats", "cost_cny", "zone", "open_year", "ready_year"]
+    return pd.concat(parts, ignore_index=True)[cols] if parts else pd.DataFrame(columns=cols)

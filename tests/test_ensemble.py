@@ -225,3 +225,28 @@ def test_cli_writes_outputs(tiny, monkeypatch, capsys):
     assert summary["draws"] == 3 and summary["held_out_draws"] == 2 and summary["runner"] == "serial"
     # bad options are bad input (exit 1)
     assert main(["ensemble", "tiny.toml", "--draws", "2", "--fit-draws", "2", "--serial", "--out", "x"]) == 1
+
+
+def test_cli_judges_a_written_plan(tiny, monkeypatch, capsys):
+    folder, _, _ = tiny
+    monkeypatch.chdir(folder)
+    assert main(["run", "tiny.toml", "--out", "run", "--quiet"]) == 0
+    assert main(["ensemble", "tiny.toml", "--draws", "2", "--fit-draws", "0", "--serial", "--seed", "2",
+                 "--fan-years", "evaluation", "--plan", "run", "--out", "ens-plan", "--quiet"]) == 0
+    cols = ["site_id", "level", "size_classes", "open_year"]
+    written = pd.read_csv(folder / "run" / "plan.csv", dtype={"site_id": str})[cols]
+    judged = pd.read_csv(folder / "ens-plan" / "baseline_plan.csv", dtype={"site_id": str})[cols]
+    pd.testing.assert_frame_equal(written.sort_values(cols).reset_index(drop=True),
+                                  judged.sort_values(cols).reset_index(drop=True))
+    summary = json.loads((folder / "ens-plan" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["baseline_plan"]["source"].endswith("plan.csv")
+    # a plan naming a site the city does not have: exit 1, file, column and line named
+    bad = pd.read_csv(folder / "run" / "plan.csv", dtype={"site_id": str})
+    bad.loc[0, "site_id"] = "nowhere"
+    bad.to_csv(folder / "bad_plan.csv", index=False)
+    capsys.readouterr()
+    assert main(["ensemble", "tiny.toml", "--draws", "2", "--fit-draws", "0", "--serial", "--plan", "bad_plan.csv",
+                 "--out", "ens-bad"]) == 1
+    err = capsys.readouterr().err
+    assert "bad_plan.csv" in err and "site_id" in err and "line 2" in err
+    assert not (folder / "ens-bad").exists()

@@ -5,7 +5,8 @@ builds its problem, draws N fertility/migration paths from child seeds of
 ``seed`` and turns each into unit demand on the driver (cheap, seconds),
 then hands the solves to a runner (:mod:`capacity.ensemble.runners`):
 
-0. the scenario's own plan (``baseline``) on the medium projection;
+0. the scenario's own plan (``baseline``) on the medium projection, with
+   the scenario's solver limit and gap (or read from a ``plan.csv``);
 1. the robust plan on draws 0..K−1 (:mod:`capacity.ensemble.robust`) and the
    re-optimised plan of every draw, each starting from the scenario's plan
    (a MIP start: feasible in every draw, so no re-optimisation ends worse
@@ -118,7 +119,7 @@ def prepare_inputs(scenario, city, params: EnsembleParams):
 
 
 def run_ensemble(scenario, city, params: EnsembleParams, runner, quiet: bool = False,
-                 progress=None, inputs=None) -> EnsembleResult:
+                 progress=None, inputs=None, plan=None, plan_source="plan.csv") -> EnsembleResult:
     """Run the ensemble of ``scenario`` on ``runner`` (see the module docstring).
 
     Parameters
@@ -136,6 +137,11 @@ def run_ensemble(scenario, city, params: EnsembleParams, runner, quiet: bool = F
     inputs : SimpleNamespace, optional
         :func:`prepare_inputs` of the same scenario, city and params, when
         already made (e.g. to run one ensemble on several runners).
+    plan : DataFrame, optional
+        The scenario's plan as ``capacity run`` wrote it (``plan.csv``): judged
+        and used as the start instead of solving it again in phase 0.
+    plan_source : str or Path
+        Where ``plan`` came from (named in errors and in the summary).
 
     Returns
     -------
@@ -152,10 +158,21 @@ def run_ensemble(scenario, city, params: EnsembleParams, runner, quiet: bool = F
     shared = Shared(problem=inputs.problem, options=options, method=scenario.solver.method,
                     robust=params.robust, fan_problem=inputs.fan_problem)
     K = params.fit_draws
-    say(f"phase 0 on {runner.name}: the scenario's plan on its own projection "
-        f"(limit {options.time_limit} s, gap {options.gap_rel:.1%})")
     t0_base = time.perf_counter()
-    (baseline_opened, baseline_rep), = runner.map(run_task, [("baseline", None)], shared, desc="scenario plan")
+    if plan is not None:
+        from capacity.results import opened_from_plan_table
+
+        baseline_opened = opened_from_plan_table(plan, inputs.problem, inputs.index, plan_source)
+        baseline_rep = {"source": str(plan_source), "schools": int(len(baseline_opened)),
+                        "cost_cny": float(baseline_opened["cost_cny"].sum())}
+        say(f"the scenario's plan: {len(baseline_opened)} schools from {plan_source}")
+    else:
+        # the plan being judged is made as `capacity run` makes it: the scenario's limit and gap
+        own = dataclasses.replace(options, time_limit=scenario.solver.time_limit_s, gap_rel=scenario.solver.mip_gap)
+        say(f"phase 0 on {runner.name}: the scenario's plan on its own projection "
+            f"(the scenario's limit {own.time_limit} s and gap {own.gap_rel:.1%}; --plan reuses a written one)")
+        (baseline_opened, baseline_rep), = runner.map(run_task, [("baseline", None)],
+                                                      dataclasses.replace(shared, options=own), desc="scenario plan")
     t_phase0 = time.perf_counter() - t0_base
     shared = dataclasses.replace(shared, start=baseline_opened)
     jobs = ([("robust", tuple(inputs.items[:K]))] if K else []) + [("optimise", it) for it in inputs.items]
