@@ -134,7 +134,10 @@ def cmd_ensemble(args) -> int:
             raise DataError("no plan.csv here; give a `capacity run` output folder or its plan.csv", path=plan_path)
         import pandas as pd
 
-        plan = pd.read_csv(plan_path, dtype={"site_id": str, "level": str})
+        try:
+            plan = pd.read_csv(plan_path, dtype={"site_id": str, "level": str})
+        except (ValueError, UnicodeDecodeError) as exc:  # pandas' ParserError is a ValueError
+            raise DataError(f"not a readable plan.csv ({exc})", path=plan_path) from None
     if args.serial:
         runner = make_runner("serial", quiet=args.quiet)
     elif args.scheduler:

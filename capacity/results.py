@@ -200,6 +200,13 @@ def opened_from_plan_table(plan: pd.DataFrame, problem, indexes, source="plan.cs
     if missing:
         raise DataError(f"the plan lacks column(s) {missing}; expected those of plan.csv", path=source)
     line = lambda mask: np.flatnonzero(np.asarray(mask)) + 2  # noqa: E731  (CSV line: header is line 1)
+    plan = plan.reset_index(drop=True)
+    for col in ("size_classes", "open_year"):
+        num = pd.to_numeric(plan[col], errors="coerce")
+        bad = num.isna() | (num != num.round())
+        if bad.any():
+            raise DataError("expected a whole number", path=source, column=col, rows=line(bad), row_label="line")
+        plan[col] = num.astype(np.int64)
     bad_year = ~plan["open_year"].isin(np.asarray(problem.build_years).tolist())
     if bad_year.any():
         raise DataError(f"open_year must be one of the build years {list(problem.build_years)}", path=source,

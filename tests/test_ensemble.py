@@ -250,3 +250,13 @@ def test_cli_judges_a_written_plan(tiny, monkeypatch, capsys):
     err = capsys.readouterr().err
     assert "bad_plan.csv" in err and "site_id" in err and "line 2" in err
     assert not (folder / "ens-bad").exists()
+    # a size that is not a number: the same kind of message
+    bad = pd.read_csv(folder / "run" / "plan.csv", dtype={"site_id": str})
+    bad["size_classes"] = bad["size_classes"].astype(object)
+    bad.loc[0, "size_classes"] = "big"
+    bad.to_csv(folder / "bad_size.csv", index=False)
+    capsys.readouterr()
+    assert main(["ensemble", "tiny.toml", "--draws", "2", "--fit-draws", "0", "--serial", "--plan", "bad_size.csv",
+                 "--out", "ens-bad"]) == 1
+    err = capsys.readouterr().err
+    assert "bad_size.csv" in err and "size_classes" in err and "line 2" in err

@@ -4,7 +4,8 @@ Phase 0 solves the scenario's own plan on the medium projection
 (:func:`solve_baseline`); phase 1 re-optimises each draw
 (:func:`optimise_draw`) and fits the robust plan (:func:`fit_robust`), both
 starting from that plan; phase 2 evaluates the fixed plans — the scenario's
-own (``baseline``) and the robust one — on every draw (:func:`evaluate_draw`). Inputs are numpy arrays, frozen dataclasses and
+own (``baseline``) and the robust one — on every draw
+(:func:`evaluate_draw`). Inputs are numpy arrays, frozen dataclasses and
 DataFrames (no city, no scenario: those hold objects that do not pickle),
 so a task runs the same in this process, on a local cluster or on a remote
 Dask worker.
