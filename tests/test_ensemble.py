@@ -240,23 +240,15 @@ def test_cli_judges_a_written_plan(tiny, monkeypatch, capsys):
                                   judged.sort_values(cols).reset_index(drop=True))
     summary = json.loads((folder / "ens-plan" / "summary.json").read_text(encoding="utf-8"))
     assert summary["baseline_plan"]["source"].endswith("plan.csv")
-    # a plan naming a site the city does not have: exit 1, file, column and line named
-    bad = pd.read_csv(folder / "run" / "plan.csv", dtype={"site_id": str})
-    bad.loc[0, "site_id"] = "nowhere"
-    bad.to_csv(folder / "bad_plan.csv", index=False)
-    capsys.readouterr()
-    assert main(["ensemble", "tiny.toml", "--draws", "2", "--fit-draws", "0", "--serial", "--plan", "bad_plan.csv",
-                 "--out", "ens-bad"]) == 1
-    err = capsys.readouterr().err
-    assert "bad_plan.csv" in err and "site_id" in err and "line 2" in err
-    assert not (folder / "ens-bad").exists()
-    # a size that is not a number: the same kind of message
-    bad = pd.read_csv(folder / "run" / "plan.csv", dtype={"site_id": str})
-    bad["size_classes"] = bad["size_classes"].astype(object)
-    bad.loc[0, "size_classes"] = "big"
-    bad.to_csv(folder / "bad_size.csv", index=False)
-    capsys.readouterr()
-    assert main(["ensemble", "tiny.toml", "--draws", "2", "--fit-draws", "0", "--serial", "--plan", "bad_size.csv",
-                 "--out", "ens-bad"]) == 1
-    err = capsys.readouterr().err
-    assert "bad_size.csv" in err and "size_classes" in err and "line 2" in err
+    # a plan naming a site the city does not have, or a size that is not a number:
+    # exit 1, the file, the column and the CSV line named, nothing written
+    for column, value in (("site_id", "nowhere"), ("size_classes", "big")):
+        bad = pd.read_csv(folder / "run" / "plan.csv", dtype=str)
+        bad.loc[0, column] = value
+        bad.to_csv(folder / f"bad_{column}.csv", index=False)
+        capsys.readouterr()
+        assert main(["ensemble", "tiny.toml", "--draws", "2", "--fit-draws", "0", "--serial",
+                     "--plan", f"bad_{column}.csv", "--out", "ens-bad"]) == 1
+        err = capsys.readouterr().err
+        assert f"bad_{column}.csv" in err and column in err and "line 2" in err
+        assert not (folder / "ens-bad").exists()
