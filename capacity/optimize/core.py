@@ -57,10 +57,11 @@ def _values(model: Model) -> np.ndarray:
     return np.fromiter((v.varValue or 0.0 for v in model.columns), dtype=float, count=len(model.columns))
 
 
-def _stage(model: Model, part: str, opts: SolverOptions, coef: np.ndarray) -> StageReport:
-    """One solver call on the objective ``coef``; objective and gap are taken from the
-    returned values (HiGHS can report an objective that is not the returned solution's
-    after a MIP start)."""
+def _stage(model: Model, part: str, opts: SolverOptions, coef: np.ndarray) -> tuple[StageReport, np.ndarray]:
+    """One solver call on the objective ``coef``: its report and the column values.
+
+    Objective and gap are taken from the returned values (HiGHS can report an
+    objective that is not the returned solution's after a MIP start)."""
     r = run(model.prob, opts)
     if r.status == "infeasible":
         raise InfeasibleError(f"the solver ({r.solver}) proved the plan infeasible ({r.detail}); "
@@ -68,9 +69,10 @@ def _stage(model: Model, part: str, opts: SolverOptions, coef: np.ndarray) -> St
     if r.status not in ("optimal", "feasible"):
         raise SolverError(f"{r.solver} stopped without a solution: {r.status} ({r.detail})"
                           + (f" within the time limit of {opts.time_limit} s" if opts.time_limit else ""))
-    objective = float(coef @ _values(model))
+    values = _values(model)
+    objective = float(coef @ values)
     gap = relative_gap(objective, r.best_bound) if math.isfinite(r.best_bound) else r.gap
-    return StageReport(part, r.status, objective, r.best_bound, gap, r.transfer_seconds, r.solve_seconds)
+    return StageReport(part, r.status, objective, r.best_bound, gap, r.transfer_seconds, r.solve_seconds), values
 
 
 def solve(problem: Problem, options: SolverOptions = SolverOptions(),
@@ -129,7 +131,8 @@ def solve(problem: Problem, options: SolverOptions = SolverOptions(),
     if problem.objective == "weighted":
         coef = weighted_objective(model)
         set_objective(model, coef)
-        stages.append(_stage(model, "weighted", options, coef))
+        st, values = _stage(model, "weighted", options, coef)
+        stages.append(st)
     else:
         w = problem.weights
         parts = [k for k in OBJECTIVE_PARTS if np.any(model.parts[k])]
@@ -138,7 +141,7 @@ def solve(problem: Problem, options: SolverOptions = SolverOptions(),
             coef = model.parts[part]
             set_objective(model, coef)
             build_s += time.perf_counter() - t1
-            st = _stage(model, part, options, coef)
+            st, values = _stage(model, part, options, coef)
             stages.append(st)
             if n < len(parts) - 1:
                 t1 = time.perf_counter()
@@ -150,7 +153,6 @@ def solve(problem: Problem, options: SolverOptions = SolverOptions(),
                 # this stage's solution meets the new row: the next stage starts from it
                 options = dataclasses.replace(options, warm_start=True)
                 build_s += time.perf_counter() - t1
-    values = _values(model)
     last = stages[-1]
     parts = {k: float(model.parts[k] @ values) for k in OBJECTIVE_PARTS}
     status = "optimal" if all(s.status == "optimal" for s in stages) else "feasible"

@@ -57,6 +57,10 @@ def plan_spending(opened: pd.DataFrame, build_years) -> np.ndarray:
     return by_year.reindex(np.asarray(build_years), fill_value=0.0).to_numpy(float)
 
 
+def _level_start(start, name):
+    return None if start is None else start[start["level"] == name]
+
+
 def budget_shares(budget: np.ndarray, spent: dict, start=None, build_years=None) -> dict:
     """Each level's budget per build year for the second round [CNY].
 
@@ -81,38 +85,34 @@ def budget_shares(budget: np.ndarray, spent: dict, start=None, build_years=None)
     total = sum(spent.values())
     share = {n: s.sum() / max(total.sum(), 1.0) for n, s in spent.items()}
     finite = np.isfinite(budget)
-    out = {n: np.where(finite, np.where(finite, budget, 0.0) * share[n], np.inf) for n in spent}
+    base = np.where(finite, budget, 0.0)  # an unlimited year stays unlimited for every level
+    out = {n: np.where(finite, base * share[n], np.inf) for n in spent}
     if start is not None and len(start):
-        mine = {n: plan_spending(start[start["level"] == n], build_years) for n in spent}
+        mine = {n: plan_spending(_level_start(start, n), build_years) for n in spent}
         used = sum(mine.values())
         if np.all(used <= budget * (1 + BUDGET_TOLERANCE)):
             years = (used > 0) & finite
             for n in spent:
-                frac = mine[n] / np.where(years, used, 1.0)
-                out[n] = np.where(years, np.where(finite, budget, 0.0) * frac, out[n])
+                out[n] = np.where(years, base * mine[n] / np.where(years, used, 1.0), out[n])
     return out
 
 
 def _merge(solutions: list[Solution], problem: Problem, bound: float, note: str, earlier=()) -> Solution:
     """Union of level solutions; ``earlier`` reports (a first round) add their time and stages."""
     reps = [s.report for s in solutions]
-    spent = list(earlier) + reps
+    calls = list(earlier) + reps
     objective = float(sum(r.objective for r in reps))
     parts = {k: float(sum(r.objective_parts.get(k, 0.0) for r in reps)) for k in reps[0].objective_parts}
     gap = abs(objective - bound) / max(abs(objective), 1e-10)
     status = "optimal" if all(r.status == "optimal" for r in reps) else "feasible"
     report = SolveReport(
         status=status, objective=objective, objective_parts=parts, best_bound=bound, gap=gap,
-        build_seconds=sum(r.build_seconds for r in spent), solve_seconds=sum(r.solve_seconds for r in spent),
+        build_seconds=sum(r.build_seconds for r in calls), solve_seconds=sum(r.solve_seconds for r in calls),
         solver=f"{reps[0].solver} (by level{note})", n_variables=sum(r.n_variables for r in reps),
         n_constraints=sum(r.n_constraints for r in reps),
-        stages=tuple(st for r in spent for st in r.stages))
+        stages=tuple(st for r in calls for st in r.stages))
     cat = lambda name: pd.concat([getattr(s, name) for s in solutions], ignore_index=True)  # noqa: E731
     return Solution(cat("opened"), cat("assignments"), cat("unserved"), report)
-
-
-def _level_start(start, name):
-    return None if start is None else start[start["level"] == name]
 
 
 def solve_by_level(problem: Problem, options, progress=None, start=None) -> Solution:
