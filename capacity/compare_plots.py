@@ -21,7 +21,7 @@ CHANGE_STYLE = {
 
 def headline_chart(runs, path: Path) -> Path:
     """Bars per run: new schools per level, cost, and unserved pupils in the target year."""
-    from capacity.report.fonts import style
+    from capacity.plotting import style
     import matplotlib.pyplot as plt
 
     names = [r["name"] for r in runs]
@@ -68,8 +68,8 @@ def _zones(runs, crs):
 
 def change_map(changes, runs, path: Path, crs=None) -> Path:
     """Sites of the plans by change class, over the zones (one panel per compared run)."""
-    from capacity.report.fonts import style
-    from capacity.report.maps import add_north_arrow, add_scale_bar
+    from capacity.plotting import style
+    from capacity.plotting import add_north_arrow, add_scale_bar
     import matplotlib.pyplot as plt
 
     zones = _zones(runs, crs)

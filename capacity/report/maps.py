@@ -20,7 +20,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from capacity.report import fonts
+from capacity import plotting as fonts
+from capacity.plotting import add_north_arrow, add_scale_bar, fit_extent, nice_length, polygon_path  # noqa: F401
+
+_extent = fit_extent  # old private name, kept until every caller imports capacity.plotting
 
 YEAR_COLOURS = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d")
 
@@ -36,45 +39,6 @@ def balance_frame(zone_balance, plan, level, year) -> pd.DataFrame:
     b["after"] = b["seats_after"] - b["demand"]
     b["before"] = b["seats_before"] - b["demand"]
     return b[["zone", "demand", "seats_after", "seats_before", "after", "before"]].reset_index(drop=True)
-
-
-def nice_length(span_m: float) -> float:
-    """A round scale-bar length near a quarter of ``span_m`` [m] (1, 2 or 5 × 10^k)."""
-    target = max(span_m / 4.0, 1.0)
-    k = 10 ** np.floor(np.log10(target))
-    return float(max(m * k for m in (1, 2, 5) if m * k <= target))
-
-
-def add_scale_bar(ax, crs_note=""):
-    x0, x1 = ax.get_xlim()
-    y0, y1 = ax.get_ylim()
-    length = nice_length(x1 - x0)
-    bx, by = x0 + 0.05 * (x1 - x0), y0 + 0.05 * (y1 - y0)
-    h = 0.012 * (y1 - y0)
-    ax.add_patch(__import__("matplotlib.patches", fromlist=["Rectangle"]).Rectangle(
-        (bx, by), length, h, facecolor="black", edgecolor="black", zorder=6))
-    label = f"{length / 1000:g} km" if length >= 1000 else f"{length:g} m"
-    ax.text(bx + length / 2, by + 2 * h, label, ha="center", va="bottom", fontsize=7, zorder=6)
-
-
-def add_north_arrow(ax):
-    ax.annotate("N", xy=(0.94, 0.95), xytext=(0.94, 0.82), xycoords="axes fraction",
-                ha="center", va="center", fontsize=9,
-                arrowprops=dict(arrowstyle="-|>", facecolor="black", lw=1.2), zorder=7)
-
-
-def polygon_path(geom):
-    """A matplotlib Path of a (multi)polygon, holes included."""
-    from matplotlib.path import Path as MPath
-
-    verts, codes = [], []
-    polys = getattr(geom, "geoms", [geom])
-    for poly in polys:
-        for ring in [poly.exterior, *poly.interiors]:
-            xy = np.asarray(ring.coords)[:, :2]
-            verts.append(xy)
-            codes.append(np.r_[MPath.MOVETO, np.full(len(xy) - 2, MPath.LINETO), MPath.CLOSEPOLY])
-    return MPath(np.concatenate(verts), np.concatenate(codes).astype(np.uint8))
 
 
 def draw_zones(ax, zones, values, norm, cmap):
@@ -111,14 +75,6 @@ def _panel(ax, zones, values, norm, cmap, schools, sites, colours, labels=True):
     ax.set_xlabel("")
     ax.set_ylabel("")
     ax.set_aspect("equal")
-
-
-def _extent(ax, frame, pad=0.06, right=0.0):
-    """Fit ``frame`` with a margin; ``right`` widens the right margin (a share of the width) for an inset."""
-    x0, y0, x1, y1 = frame.total_bounds
-    dx, dy = (x1 - x0) * pad + 1, (y1 - y0) * pad + 1
-    ax.set_xlim(x0 - dx, x1 + dx + right * (x1 - x0))
-    ax.set_ylim(y0 - dy, y1 + dy)
 
 
 def level_map(city, zone_balance, plan, level, years, title, path) -> Path:
