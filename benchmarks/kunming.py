@@ -28,9 +28,8 @@ from capacity.commands import load_inputs  # noqa: E402
 from capacity.demand import run_demand  # noqa: E402
 from capacity.demography import run_projection  # noqa: E402
 from capacity.optimize.decompose import solve_plan  # noqa: E402
-from capacity.optimize.geo import build_problem  # noqa: E402
 from capacity.optimize.solvers import SolverOptions  # noqa: E402
-from capacity.pipeline import plan_demand  # noqa: E402
+from capacity.optimize.translate import plan_demand, problem_from_scenario  # noqa: E402
 
 
 def main(argv=None) -> int:
@@ -54,7 +53,7 @@ def main(argv=None) -> int:
     demand = run_demand(city, projection, scenario.demand, spatial=True)
     units = plan_demand(demand.units, scenario.plan.evaluation_years, scenario.plan.levels)
     t1 = time.perf_counter()
-    problem, _ = build_problem(city, units, scenario.plan, scenario.objective)
+    problem, _ = problem_from_scenario(scenario, city, units)
     t2 = time.perf_counter()
     sizes = {lv.name: {"units": lv.units.n, "facilities": lv.facilities.n, "options": lv.options.n,
                        "arcs": lv.arcs.n} for lv in problem.levels}

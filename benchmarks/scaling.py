@@ -14,7 +14,7 @@ zone ids (so Mohan's rules apply once); plan totals and budgets scale with
 ``population × (age-band years / 78) × enrolment target`` (× 0.9 for the
 second evaluation year) — enough to size the model, not a forecast.
 
-The problem goes through the geo adapter (:func:`capacity.optimize.geo.build_problem`)
+The problem goes through the geo adapter (:func:`capacity.optimize.translate.problem_from_scenario`)
 and the optimiser as ``capacity run`` uses it
 (:func:`capacity.optimize.decompose.solve_plan`, level by level by default,
 the time limit applying per level solve). Prints one JSON line per scale:
@@ -44,7 +44,7 @@ from capacity.data.load import load_city  # noqa: E402
 from capacity.errors import CapacityError  # noqa: E402
 from capacity.optimize import SolverOptions  # noqa: E402
 from capacity.optimize.decompose import solve_plan  # noqa: E402
-from capacity.optimize.geo import build_problem  # noqa: E402
+from capacity.optimize.translate import problem_from_scenario  # noqa: E402
 from capacity.scenario import load_scenario  # noqa: E402
 
 
@@ -113,7 +113,7 @@ def main(argv=None) -> int:
     for k in args.scales:
         big, plan = scaled(city, sc.plan, k)
         t0 = time.perf_counter()
-        problem, _ = build_problem(big, synthetic_demand(big, plan.evaluation_years), plan, sc.objective)
+        problem, _ = problem_from_scenario(replace(sc, plan=plan), big, synthetic_demand(big, plan.evaluation_years))
         geo_s = time.perf_counter() - t0
         row = {"scale": k, "levels": [lv.name for lv in problem.levels], "units": int(big.demand_units.shape[0]),
                "facilities": sum(lv.facilities.n for lv in problem.levels),

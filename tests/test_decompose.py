@@ -11,7 +11,7 @@ from capacity.optimize.core import solve
 from capacity.errors import SolverError
 from capacity.optimize.core import apply_start, build_model, prepare
 from capacity.optimize.decompose import budget_shares, solve_by_level, spending
-from capacity.optimize.geo import build_problem
+from capacity.optimize.translate import problem_from_sections
 from capacity.optimize.solvers import SolverOptions
 from capacity.scenario import ObjectiveParams, PlanParams
 from capacity.testing import write_tiny_city
@@ -26,7 +26,7 @@ def problem(tmp_path_factory):
             for u in city.demand_units["unit_id"] for y in (2025, 2030)]
     demand = pd.DataFrame(rows, columns=["unit_id", "level", "year", "pupils"])
     plan = PlanParams(totals={"kindergarten": 1, "primary": 1, "middle": 1, "high": 1})
-    return build_problem(city, demand, plan, ObjectiveParams())[0]
+    return problem_from_sections(city, demand, plan, ObjectiveParams())[0]
 
 
 def test_by_level_equals_joint_when_budget_is_loose(problem):

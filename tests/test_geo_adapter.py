@@ -6,7 +6,8 @@ import pytest
 
 from capacity.data import load_city
 from capacity.optimize.core import solve
-from capacity.optimize.geo import build_arcs, build_options, build_problem
+from capacity.optimize.geo import build_arcs, build_options
+from capacity.optimize.translate import problem_from_sections
 from capacity.optimize.solvers import SolverOptions
 from capacity.results import assignment_table, plan_table, zone_balance_table
 from capacity.scenario import ObjectiveParams, PlanParams, ZoneRule
@@ -52,7 +53,7 @@ def test_small_plan_end_to_end(city):
     demand = flat_demand(city, {"kindergarten": 60, "primary": 150, "middle": 120, "high": 100})
     plan = PlanParams(totals={"kindergarten": 1, "primary": 1},
                       zone_rules=(ZoneRule(zone="100002", level="high", action="new", min=1),))
-    problem, index = build_problem(city, demand, plan, ObjectiveParams())
+    problem, index = problem_from_sections(city, demand, plan, ObjectiveParams())
     sol = solve(problem, SolverOptions())
     assert sol.report.status == "optimal"
     plan_df = plan_table(sol, index)
@@ -77,7 +78,7 @@ def test_small_plan_end_to_end(city):
 def test_cost_discount_defers_spending_to_the_last_build_year(city):
     demand = flat_demand(city, {"kindergarten": 60, "primary": 150, "middle": 120, "high": 100})
     plan = PlanParams(totals={"kindergarten": 1, "primary": 1})
-    problem, index = build_problem(city, demand, plan, ObjectiveParams(cost_discount_rate=0.05))
+    problem, index = problem_from_sections(city, demand, plan, ObjectiveParams(cost_discount_rate=0.05))
     sol = solve(problem, SolverOptions(gap_rel=1e-9))
     opened = plan_table(sol, index)
     assert len(opened) >= 2

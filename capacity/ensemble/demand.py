@@ -5,7 +5,7 @@ A draw's school-age children per zone, level and year come from
 :func:`capacity.demand.run_demand` then turn them into seats needed
 (:func:`~capacity.demand.seats.zone_demand`), spread them over demand units
 (:func:`~capacity.demand.spatial.spatial_demand`) and keep the plan's levels
-and years (:func:`capacity.pipeline.plan_demand`). With zero deviations a
+and years (:func:`capacity.optimize.translate.plan_demand`). With zero deviations a
 draw reproduces the projection's own variant exactly.
 """
 
@@ -42,7 +42,7 @@ def draw_unit_demand(city, scenario, basis, seeds, years, draw_ids=None) -> dict
     dict of int to DataFrame
         ``draw → unit_id, zone_id, level, year, pupils`` (pupils: seats needed).
     """
-    from capacity.pipeline import plan_demand
+    from capacity.optimize.translate import plan_demand
 
     bands = level_bands(city.standards, scenario.demand)
     bands = {lv: b for lv, b in bands.items() if lv in scenario.plan.levels}

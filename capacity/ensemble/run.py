@@ -67,11 +67,9 @@ class EnsembleResult:
 
 def solver_options(scenario, params: EnsembleParams):
     """The ensemble's :class:`~capacity.optimize.solvers.SolverOptions`: one thread, its limit and gap."""
-    from capacity.optimize.solvers import SolverOptions
+    from capacity.optimize.translate import solver_options as translate
 
-    limit = params.time_limit_s if params.time_limit_s is not None else scenario.solver.time_limit_s
-    gap = params.mip_gap if params.mip_gap is not None else scenario.solver.mip_gap
-    return SolverOptions(solver=scenario.solver.name, time_limit=limit, gap_rel=gap, threads=1, msg=False)
+    return translate(scenario.solver, threads=1, time_limit=params.time_limit_s, gap_rel=params.mip_gap)
 
 
 def _say(progress, quiet):
@@ -94,22 +92,21 @@ def prepare_inputs(scenario, city, params: EnsembleParams):
     from capacity.demography import run_projection
     from capacity.demography.draws import draw_seeds
     from capacity.ensemble.demand import demand_matrices, draw_unit_demand
-    from capacity.optimize.geo import build_problem
-    from capacity.pipeline import plan_demand
+    from capacity.optimize.translate import plan_demand, problem_from_scenario
 
     plan = scenario.plan
     projection = run_projection(city, dataclasses.replace(scenario.projection, draws=0))
     demand = run_demand(city, projection, scenario.demand, spatial=True)
     years = list(plan.evaluation_years)
-    problem, index = build_problem(city, plan_demand(demand.units, years, plan.levels), plan, scenario.objective)
+    problem, index = problem_from_scenario(scenario, city, plan_demand(demand.units, years, plan.levels))
     extra = []
     if params.fan_years == "all":
         extra = [y for y in range(years[0], years[-1] + 1) if y not in years]
     fan_problem = None
     if extra:
         fan_plan = dataclasses.replace(plan, evaluation_years=tuple(extra))
-        fan_problem, _ = build_problem(city, plan_demand(demand.units, extra, plan.levels), fan_plan,
-                                       scenario.objective)
+        fan_problem, _ = problem_from_scenario(dataclasses.replace(scenario, plan=fan_plan), city,
+                                               plan_demand(demand.units, extra, plan.levels))
     seeds = draw_seeds(params.seed, params.draws)
     unit_demand = draw_unit_demand(city, scenario, projection.basis, seeds, sorted(years + extra))
     items = [DrawItem(draw=d, demand=demand_matrices(problem, ud),

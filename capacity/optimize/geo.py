@@ -1,4 +1,4 @@
-"""The geo adapter: a city and its unit demand → the array-level :class:`Problem`.
+"""The geo adapter: a city and its unit demand → one level's array-level problem.
 
 This is the only part of :mod:`capacity.optimize` that knows about geography.
 It checks that the layers are in a projected CRS in metres, builds the
@@ -8,6 +8,9 @@ unit → facility arcs within each level's service distance with a k-d tree
 
 Distances are straight-line (Euclidean) in the city's metric CRS [m]; the
 urban or rural maximum of a level applies by the demand unit's ``urban`` flag.
+What the scenario says (weights, rules, budgets, per-level switches) is
+translated in :mod:`capacity.optimize.translate`, which assembles the whole
+:class:`~capacity.optimize.problem.Problem` from these levels.
 """
 
 from __future__ import annotations
@@ -21,10 +24,29 @@ from scipy.spatial import cKDTree
 from capacity import LEVELS
 from capacity.data.model import CityData, LevelStandard
 from capacity.errors import DataError
-from capacity.optimize.problem import (Arcs, CountRule, Facilities, LevelProblem, Options,
-                                       Problem, Units, Weights, plan_total)
+from capacity.optimize.problem import Arcs, Facilities, LevelProblem, Options, Units
 
-COMPULSORY = ("primary", "middle")
+
+@dataclass(frozen=True)
+class LevelSettings:
+    """How one level may be planned (from the scenario, see :mod:`capacity.optimize.translate`).
+
+    Attributes
+    ----------
+    allow_expansion : bool
+        Existing schools may grow by the level's expansion modules.
+    single_sourcing : bool
+        Each unit's pupils go to one school.
+    within_zone : bool
+        Pupils stay in their own zone.
+    lag_years : int
+        Years from the build year until the seats are ready [years].
+    """
+
+    allow_expansion: bool = True
+    single_sourcing: bool = False
+    within_zone: bool = False
+    lag_years: int = 0
 
 
 @dataclass(frozen=True)
@@ -61,6 +83,13 @@ def _check_metric(layer, name):
     if layer.crs is None or not layer.crs.is_projected:
         raise DataError(f"{name} must be in a projected CRS in metres to measure distances",
                         path=name)
+
+
+def check_metric_layers(city: CityData) -> None:
+    """Raise :class:`DataError` unless the demand units, schools and sites are in a metric CRS."""
+    for layer, name in ((city.demand_units, "demand_units.gpkg"), (city.schools, "schools.gpkg"),
+                        (city.candidate_sites, "candidate_sites.gpkg")):
+        _check_metric(layer, name)
 
 
 def unit_demand_matrix(unit_demand: pd.DataFrame, level: str, years) -> pd.DataFrame:
@@ -139,8 +168,19 @@ def build_arcs(unit_xy, unit_urban, facility_xy, std: LevelStandard):
     return u[order], f[order], d[order]
 
 
-def build_level(city: CityData, unit_demand: pd.DataFrame, level: str, years, plan):
-    """One :class:`LevelProblem` and its :class:`LevelIndex`."""
+def build_level(city: CityData, unit_demand: pd.DataFrame, level: str, years, settings: LevelSettings):
+    """One :class:`LevelProblem` and its :class:`LevelIndex`.
+
+    Parameters
+    ----------
+    city : CityData
+    unit_demand : DataFrame
+        ``unit_id, level, year, pupils`` [pupils].
+    level : str
+    years : sequence of int
+        Evaluation years (the demand matrix's columns).
+    settings : LevelSettings
+    """
     std = city.standards[level]
     wide = unit_demand_matrix(unit_demand, level, years)
     units = city.demand_units.set_index("unit_id").loc[wide.index]
@@ -150,7 +190,7 @@ def build_level(city: CityData, unit_demand: pd.DataFrame, level: str, years, pl
     fac_xy = np.vstack([_xy(schools), _xy(sites)]) if len(sites) or n_sch else np.zeros((0, 2))
     fac_zone = np.concatenate([schools["zone_id"].to_numpy(), sites["zone_id"].to_numpy()]).astype(str)
     fac_land = np.concatenate([schools["land_m2"].to_numpy(), sites["land_m2"].to_numpy()])
-    opts = build_options(std, sites, schools, n_sch, plan.allow_expansion)
+    opts = build_options(std, sites, schools, n_sch, settings.allow_expansion)
     unit_xy = np.column_stack([units.geometry.x.to_numpy(), units.geometry.y.to_numpy()])
     u, f, d = build_arcs(unit_xy, units["urban"].to_numpy(bool), fac_xy, std)
     lp = LevelProblem(
@@ -167,9 +207,9 @@ def build_level(city: CityData, unit_demand: pd.DataFrame, level: str, years, pl
                         earliest_year=opts["earliest_year"].astype(np.int64),
                         label=np.array([f"{int(c)} classes" for c in opts["classes"]])),
         arcs=Arcs(unit=u, facility=f, distance=d),
-        single_sourcing=plan.single_sourcing,
-        within_zone=plan.compulsory_within_zone and level in COMPULSORY,
-        lag_years=plan.construction_lag_years,
+        single_sourcing=settings.single_sourcing,
+        within_zone=settings.within_zone,
+        lag_years=settings.lag_years,
         land_m2_per_pupil=None,  # land is checked here, before building (see build_options)
     )
     index = LevelIndex(unit_ids=wide.index.to_numpy(), unit_zone=units["zone_id"].to_numpy(str),
@@ -179,52 +219,25 @@ def build_level(city: CityData, unit_demand: pd.DataFrame, level: str, years, pl
     return lp, index
 
 
-def count_rules(plan) -> list[CountRule]:
-    """Plan totals and zone rules of a scenario as core :class:`CountRule` objects."""
-    rules = [plan_total(level, n, plan.totals_mode, plan.totals_action.get(level, "new"))
-             for level, n in plan.totals.items()]
-    for r in plan.zone_rules:
-        rules.append(CountRule(level=r.level, kind=r.action, minimum=r.min or None,
-                               maximum=r.max, zone=r.zone, year=r.year))
-    return rules
-
-
-def weights(objective) -> Weights:
-    """Scenario objective weights in the core's units (per pupil, per pupil·m, per CNY)."""
-    return Weights(unserved=objective.unserved_weight, distance=objective.distance_weight / 1000.0,
-                   cost=objective.cost_weight / 1.0e6, year_discount=objective.year_decay,
-                   cost_discount_rate=objective.cost_discount_rate,
-                   lexicographic_rel_tol=objective.lexicographic_tolerance)
-
-
 def build_problem(city: CityData, unit_demand: pd.DataFrame, plan, objective, levels=None):
-    """The whole planning problem of a scenario.
+    """Deprecated: use :func:`capacity.optimize.translate.problem_from_scenario`.
 
-    Parameters
-    ----------
-    city : CityData
-        Loaded data folder (layers in its metric CRS).
-    unit_demand : DataFrame
-        ``unit_id, level, year, pupils`` [pupils needing a seat].
-    plan : capacity.scenario.PlanParams
-    objective : capacity.scenario.ObjectiveParams
-    levels : sequence of str, optional
-        Levels to plan (default ``plan.levels``).
-
-    Returns
-    -------
-    (Problem, dict of LevelIndex)
+    Kept so that callers of the first wave keep working; builds the same
+    problem from a scenario's ``plan`` and ``objective`` sections.
     """
-    for layer, name in ((city.demand_units, "demand_units.gpkg"), (city.schools, "schools.gpkg"),
-                        (city.candidate_sites, "candidate_sites.gpkg")):
-        _check_metric(layer, name)
-    years = list(plan.evaluation_years)
-    levels = plan.levels if levels is None else levels
-    built = {lv: build_level(city, unit_demand, lv, years, plan) for lv in levels}
-    budget = np.array([plan.budget_for(y) if plan.budget_for(y) is not None else np.inf
-                       for y in plan.build_years], dtype=float)
-    problem = Problem(levels=tuple(b[0] for b in built.values()), years=np.array(years),
-                      build_years=np.array(plan.build_years), budget_cny=budget,
-                      count_rules=tuple(r for r in count_rules(plan) if r.level in built),
-                      objective=objective.mode, weights=weights(objective))
-    return problem, {lv: b[1] for lv, b in built.items()}
+    from capacity.optimize.translate import problem_from_sections
+
+    return problem_from_sections(city, unit_demand, plan, objective, levels)
+
+
+def __getattr__(name):
+    # ``weights`` and ``count_rules`` moved to capacity.optimize.translate
+    if name in ("weights", "count_rules"):
+        import warnings
+
+        from capacity.optimize import translate
+
+        warnings.warn(f"capacity.optimize.geo.{name} moved to capacity.optimize.translate.{name}",
+                      DeprecationWarning, stacklevel=2)
+        return getattr(translate, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,176 @@
+"""The one translation from a scenario to the optimiser's problem and solver options.
+
+Everything a scenario file says about the plan becomes array-level input of
+:mod:`capacity.optimize` here, and only here:
+
+* :func:`plan_demand` — the seats needed per demand unit, level and
+  evaluation year (what the plan must seat) [pupils];
+* :func:`weights` — the objective weights in the core's units: the scenario
+  gives the distance weight per pupil·km and the cost weight per million
+  CNY, the core wants per pupil·m and per CNY;
+* :func:`count_rules` — plan totals and zone rules as core
+  :class:`~capacity.optimize.problem.CountRule` objects;
+* :func:`level_settings` — the per-level switches (expansion, single
+  sourcing, within-zone for compulsory levels, construction lag);
+* :func:`solver_options` — the ``[solver]`` table as
+  :class:`~capacity.optimize.solvers.SolverOptions`;
+* :func:`problem_from_scenario` — all of the above plus the geography
+  (:mod:`capacity.optimize.geo`) as one :class:`~capacity.optimize.problem.Problem`.
+
+The pipeline, the ensemble, the benchmarks and the tests call these; no
+other module converts scenario units or builds rules from a scenario.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+
+from capacity.optimize.geo import LevelSettings, build_level, check_metric_layers
+from capacity.optimize.problem import CountRule, Problem, Weights, plan_total
+from capacity.optimize.solvers import SolverOptions
+
+COMPULSORY = ("primary", "middle")
+
+__all__ = ["COMPULSORY", "count_rules", "level_settings", "plan_demand", "problem_from_scenario",
+           "problem_from_sections", "solver_options", "weights"]
+
+
+def plan_demand(units: pd.DataFrame, years, levels) -> pd.DataFrame:
+    """Seats needed per demand unit, level and evaluation year: what the plan must seat.
+
+    Parameters
+    ----------
+    units : DataFrame
+        ``unit_id, zone_id, level, year, seats_needed`` (the spatial demand of
+        :func:`capacity.demand.run_demand`) [pupils needing a seat].
+    years : sequence of int
+        Evaluation years [calendar year].
+    levels : sequence of str
+
+    Returns
+    -------
+    DataFrame
+        ``unit_id, zone_id, level, year, pupils``; ``pupils`` is the unit's
+        seats needed (pupils × enrolment target, × the general share for
+        high schools, see :mod:`capacity.demand`).
+    """
+    sel = units[units["year"].isin(list(years)) & units["level"].isin(list(levels))]
+    out = sel[["unit_id", "zone_id", "level", "year", "seats_needed"]].rename(columns={"seats_needed": "pupils"})
+    out.attrs["units"] = {"pupils": "pupils needing a seat"}
+    return out.reset_index(drop=True)
+
+
+def weights(objective) -> Weights:
+    """Scenario objective weights in the core's units.
+
+    Parameters
+    ----------
+    objective : capacity.scenario.ObjectiveParams
+        ``unserved_weight`` [per pupil], ``distance_weight`` [per pupil·km],
+        ``cost_weight`` [per million CNY], ``year_decay``, ``cost_discount_rate``,
+        ``lexicographic_tolerance``.
+
+    Returns
+    -------
+    Weights
+        Per pupil, per pupil·m and per CNY.
+    """
+    return Weights(unserved=objective.unserved_weight, distance=objective.distance_weight / 1000.0,
+                   cost=objective.cost_weight / 1.0e6, year_discount=objective.year_decay,
+                   cost_discount_rate=objective.cost_discount_rate,
+                   lexicographic_rel_tol=objective.lexicographic_tolerance)
+
+
+def count_rules(plan) -> list[CountRule]:
+    """Plan totals and zone rules of a scenario's ``[plan]`` as core :class:`CountRule` objects."""
+    rules = [plan_total(level, n, plan.totals_mode, plan.totals_action.get(level, "new"))
+             for level, n in plan.totals.items()]
+    for r in plan.zone_rules:
+        rules.append(CountRule(level=r.level, kind=r.action, minimum=r.min or None,
+                               maximum=r.max, zone=r.zone, year=r.year))
+    return rules
+
+
+def level_settings(plan, level: str) -> LevelSettings:
+    """The per-level switches of a scenario's ``[plan]`` (within-zone for compulsory levels only)."""
+    return LevelSettings(allow_expansion=plan.allow_expansion, single_sourcing=plan.single_sourcing,
+                         within_zone=bool(plan.compulsory_within_zone and level in COMPULSORY),
+                         lag_years=int(plan.construction_lag_years))
+
+
+def budgets(plan) -> np.ndarray:
+    """Budget per build year [CNY]; ``inf`` for a year without a budget."""
+    return np.array([plan.budget_for(y) if plan.budget_for(y) is not None else np.inf
+                     for y in plan.build_years], dtype=float)
+
+
+def solver_options(solver_cfg, on_progress=None, **overrides) -> SolverOptions:
+    """A scenario's ``[solver]`` table as the optimiser's :class:`SolverOptions`.
+
+    Parameters
+    ----------
+    solver_cfg : capacity.scenario.SolverParams
+        ``name``, ``time_limit_s`` [s], ``mip_gap`` [fraction], ``threads`` (0: solver default).
+    on_progress : callable, optional
+        ``on_progress(seconds, objective, bound, gap)`` during a HiGHS solve.
+    **overrides
+        Any :class:`SolverOptions` field, applied last (e.g. ``threads=1``
+        for the ensemble's one-thread tasks); ``None`` values are ignored.
+
+    Returns
+    -------
+    SolverOptions
+    """
+    opts = SolverOptions(solver=solver_cfg.name, time_limit=solver_cfg.time_limit_s,
+                         gap_rel=solver_cfg.mip_gap, threads=solver_cfg.threads or None, msg=False,
+                         on_progress=on_progress)
+    given = {k: v for k, v in overrides.items() if v is not None}
+    return dataclasses.replace(opts, **given) if given else opts
+
+
+def problem_from_scenario(scenario, city, unit_demand: pd.DataFrame, levels=None):
+    """The whole planning problem of a scenario.
+
+    Parameters
+    ----------
+    scenario : capacity.scenario.Scenario
+        Its ``plan`` (years, budgets, rules, switches) and ``objective`` are used.
+    city : CityData
+        Loaded data folder (layers in its metric CRS).
+    unit_demand : DataFrame
+        ``unit_id, level, year, pupils`` [pupils needing a seat] (see :func:`plan_demand`).
+    levels : sequence of str, optional
+        Levels to plan (default ``scenario.plan.levels``).
+
+    Returns
+    -------
+    (Problem, dict of LevelIndex)
+        The array-level problem and, per level, the labels to turn a solution
+        back into tables (:class:`capacity.optimize.geo.LevelIndex`).
+
+    Raises
+    ------
+    DataError
+        A layer is not in a projected CRS in metres.
+    """
+    return problem_from_sections(city, unit_demand, scenario.plan, scenario.objective, levels)
+
+
+def problem_from_sections(city, unit_demand: pd.DataFrame, plan, objective, levels=None):
+    """As :func:`problem_from_scenario`, from the scenario's ``plan`` and ``objective`` sections.
+
+    For callers that vary one section without a whole scenario (tests, the
+    scaling benchmark's scaled plan).
+    """
+    check_metric_layers(city)
+    years = list(plan.evaluation_years)
+    levels = plan.levels if levels is None else levels
+    built = {lv: build_level(city, unit_demand, lv, years, level_settings(plan, lv)) for lv in levels}
+    problem = Problem(levels=tuple(b[0] for b in built.values()), years=np.array(years),
+                      build_years=np.array(plan.build_years), budget_cny=budgets(plan),
+                      count_rules=tuple(r for r in count_rules(plan) if r.level in built),
+                      objective=objective.mode, weights=weights(objective))
+    return problem, {lv: b[1] for lv, b in built.items()}
