@@ -19,9 +19,21 @@ from typing import Any, Mapping
 from capacity.errors import ScenarioError
 
 
+def normalise_name(word) -> str:
+    """``word`` lower-cased, with spaces and hyphens as underscores, stripped:
+    the form in which ``' Zone ID'`` and ``zone_id`` are the same name."""
+    return "_".join(str(word).strip().lower().replace("-", " ").replace("_", " ").split())
+
+
 def did_you_mean(word: str, choices) -> str:
-    """`` (did you mean 'x'?)`` for the closest choice, or an empty string."""
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    """`` (did you mean 'x'?)`` for the closest choice, or an empty string.
+
+    A choice that differs only by case, spaces, hyphens or underscores is
+    preferred over one that merely looks alike.
+    """
+    choices = [str(c) for c in choices]
+    same = [c for c in choices if normalise_name(c) == normalise_name(word)]
+    close = same or difflib.get_close_matches(str(word), choices, n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 

@@ -65,6 +65,11 @@ class ScenarioError(CapacityError):
         super().__init__(f"{where}: {message}" if where else message)
 
 
+class UsageError(CapacityError):
+    """A command-line mistake: an unknown option or choice, a missing argument,
+    an output path that names a file. Exit status 1, like any bad input."""
+
+
 class InfeasibleError(CapacityError):
     """The plan cannot be met: a pre-check or the solver proved it infeasible."""
 
@@ -75,3 +80,16 @@ class SolverError(CapacityError):
     """The solver failed, or stopped without a usable solution."""
 
     exit_status = 2
+
+
+class CapacityWarning(UserWarning):
+    """Base class of the warnings this package gives a planner on purpose."""
+
+
+class RenamedKeyWarning(CapacityWarning, DeprecationWarning):
+    """An input file uses an old name of a key or column that still works.
+
+    The command line prints it as one line on stderr naming the file and both
+    names; it is a :class:`DeprecationWarning`, so test suites that turn those
+    into errors see it.
+    """

@@ -7,36 +7,32 @@ checks of :mod:`capacity.data.validate`, and every problem surfaces as a
 
 from __future__ import annotations
 
-import sys
+import csv
+import io
 from pathlib import Path
 from types import MappingProxyType
 
 import pandas as pd
 import pyproj
 
-from capacity.data import schema, validate
+from capacity.data import files, schema, validate
 from capacity.data.model import CityData
 from capacity.data.standards import FILE as STANDARDS_FILE
 from capacity.data.standards import check_modules_fit_land, parse_standards
 from capacity.errors import DataError
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
-
 CITY_FILE = "city.toml"
 
 
 def read_toml(path: Path) -> dict:
-    """Read a TOML file, turning syntax errors into :class:`DataError`."""
-    if not path.is_file():
-        raise DataError("file not found", path=path)
-    try:
-        with open(path, "rb") as fh:
-            return tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise DataError(f"not valid TOML: {exc}", path=path) from None
+    """Read a TOML file of the data folder (UTF-8; a byte-order mark is fine).
+
+    Raises
+    ------
+    DataError
+        Missing, not UTF-8 (e.g. saved in GBK), or not valid TOML; naming the file.
+    """
+    return files.read_toml(path, lambda message: DataError(message, path=Path(path).name))
 
 
 def _require_file(folder: Path, spec: schema.TableSpec) -> Path:
@@ -54,12 +50,19 @@ def read_table(folder: Path, spec: schema.TableSpec, zone_ids=None) -> pd.DataFr
         return pd.DataFrame({c.name: pd.Series(dtype=object if c.kind == "str" else float)
                              for c in spec.columns})
     path = _require_file(folder, spec)
+    text = files.read_text(path, lambda message: DataError(message, path=spec.file))
+    if not text.strip():
+        raise DataError("the file is empty; expected a header line with the columns "
+                        + ",".join(c.name for c in spec.columns) + " and one row per fact", path=spec.file)
+    header = [h.lstrip() for h in next(csv.reader(io.StringIO(text)))]
+    validate.check_header(header, spec)
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""],
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""],
                             comment=None, skipinitialspace=True)
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error) as exc:
         raise DataError(f"cannot be read as CSV: {exc}", path=spec.file) from None
     frame = validate.coerce_columns(frame, spec)
+    validate.check_rows(frame, spec)
     validate.check_unique(frame, spec)
     if zone_ids is not None:
         validate.check_zone_ids(frame, spec, zone_ids)
@@ -78,9 +81,15 @@ def read_layer(folder: Path, spec: schema.TableSpec, metric_crs, zone_ids=None):
         raise DataError(f"cannot be read as a vector file: {exc}", path=spec.file) from None
     if spec.layer not in layers:
         raise DataError(f"layer '{spec.layer}' not found; the file has {layers}", path=spec.file)
-    layer = gpd.read_file(path, layer=spec.layer, engine="pyogrio")
+    try:
+        layer = gpd.read_file(path, layer=spec.layer, engine="pyogrio")
+    except Exception as exc:  # pyogrio/GDAL raise several types for damaged layers
+        raise DataError(f"layer '{spec.layer}' cannot be read: {exc}", path=spec.file) from None
+    if len(layer) == 0:
+        raise DataError(f"layer '{spec.layer}' has no features; expected at least one", path=spec.file)
     validate.check_geometry(layer, spec)
     table = validate.coerce_columns(pd.DataFrame(layer.drop(columns=layer.geometry.name)), spec)
+    validate.check_rows(table, spec)
     validate.check_unique(table, spec)
     if zone_ids is not None:
         validate.check_zone_ids(table, spec, zone_ids)
@@ -93,9 +102,18 @@ def read_city_meta(folder: Path) -> dict:
     meta = read_toml(folder / CITY_FILE)
     for key in ("name", "metric_crs", "base_year"):
         if key not in meta:
-            raise DataError(f"key '{key}' missing", path=CITY_FILE)
+            from capacity.config import did_you_mean
+
+            raise DataError(f"key '{key}' missing{did_you_mean(key, meta)}", path=CITY_FILE)
     if isinstance(meta["base_year"], bool) or not isinstance(meta["base_year"], int):
         raise DataError(f"key 'base_year': {meta['base_year']!r} is not a year", path=CITY_FILE)
+    low, high = schema.YEAR["low"], schema.YEAR["high"]
+    if not low <= meta["base_year"] <= high:
+        raise DataError(f"key 'base_year': {meta['base_year']} is outside the plausible range "
+                        f"{low}–{high}", path=CITY_FILE)
+    for key in ("name", "metric_crs"):
+        if not isinstance(meta[key], str) or not meta[key].strip():
+            raise DataError(f"key '{key}': expected text, got {meta[key]!r}", path=CITY_FILE)
     try:
         crs = pyproj.CRS.from_user_input(meta["metric_crs"])
     except pyproj.exceptions.CRSError:

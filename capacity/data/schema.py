@@ -28,6 +28,12 @@ class Column:
         Empty cells are allowed (numbers only).
     choices : tuple of str, optional
         Allowed values (strings only).
+    low, high : float, optional
+        Plausible range of a number, inclusive, in the column's unit: a value
+        outside it is a typing slip (a year of 20118, a share of 95 for 0.95),
+        not a fact, and is an error. Stated in ``data/README.md``.
+    unit : str
+        Unit of a number, for messages and the README (e.g. ``"persons"``).
     """
 
     name: str
@@ -35,6 +41,17 @@ class Column:
     nonnegative: bool = False
     optional_values: bool = False
     choices: tuple[str, ...] | None = None
+    low: float | None = None
+    high: float | None = None
+    unit: str = ""
+
+
+# Plausible ranges shared by several columns (inclusive). Wide enough for any
+# city of the world, narrow enough to catch a slipped digit.
+YEAR = dict(low=1900, high=2100, unit="year")
+AGE = dict(low=0, high=100, unit="years (100 = 100 and over)")
+PERSONS = dict(low=0, high=1e8, unit="persons")  # the largest prefecture-level city ≈ 3.2e7
+SHARE = dict(low=0, high=1, unit="share")
 
 
 @dataclass(frozen=True)
@@ -61,6 +78,9 @@ class TableSpec:
         ``zone_column`` may also hold ``"city"``.
     optional : bool
         The file may be absent (then the table is empty).
+    ordered : tuple of (str, str)
+        Column pairs ``(a, b)`` with ``a ≤ b`` on every row (e.g. an age band's
+        first and last age).
     """
 
     file: str
@@ -72,6 +92,7 @@ class TableSpec:
     projected: bool = False
     zone_scope: bool = False
     optional: bool = False
+    ordered: tuple[tuple[str, str], ...] = ()
 
 
 PROVENANCE = ("stated", "stated-2nd", "derived", "uncertain", "estimate", "synthetic", "assumption")
@@ -95,10 +116,10 @@ POPULATION = TableSpec(
     file="population.csv",
     columns=(
         Column("zone_id", STR),
-        Column("year", INT, nonnegative=True),
+        Column("year", INT, nonnegative=True, **YEAR),
         Column("measure", STR, choices=("year_end", "census")),
-        Column("persons", FLOAT, nonnegative=True),
-        Column("urban_share", FLOAT, nonnegative=True, optional_values=True),
+        Column("persons", FLOAT, nonnegative=True, **PERSONS),
+        Column("urban_share", FLOAT, nonnegative=True, optional_values=True, **SHARE),
         _prov,
         Column("source_id", STR),
     ),
@@ -110,25 +131,26 @@ AGE_STRUCTURE = TableSpec(
     file="age_structure.csv",
     columns=(
         Column("scope", STR),
-        Column("year", INT, nonnegative=True),
-        Column("age_from", INT, nonnegative=True),
-        Column("age_to", INT, nonnegative=True),
+        Column("year", INT, nonnegative=True, **YEAR),
+        Column("age_from", INT, nonnegative=True, **AGE),
+        Column("age_to", INT, nonnegative=True, **AGE),
         Column("sex", STR, choices=("all", "male", "female")),
-        Column("persons", FLOAT, nonnegative=True),
+        Column("persons", FLOAT, nonnegative=True, **PERSONS),
         _prov,
         Column("source_id", STR),
     ),
     key=("scope", "year", "age_from", "age_to", "sex"),
     zone_column="scope",
     zone_scope=True,
+    ordered=(("age_from", "age_to"),),
 )
 
 BIRTHS = TableSpec(
     file="births.csv",
     columns=(
         Column("scope", STR),
-        Column("year", INT, nonnegative=True),
-        Column("births", FLOAT, nonnegative=True),
+        Column("year", INT, nonnegative=True, **YEAR),
+        Column("births", FLOAT, nonnegative=True, low=0, high=1e7, unit="persons"),
         _prov,
         Column("source_id", STR),
     ),
@@ -141,10 +163,10 @@ ENROLMENT = TableSpec(
     file="enrolment.csv",
     columns=(
         Column("scope", STR),
-        Column("year", INT, nonnegative=True),
+        Column("year", INT, nonnegative=True, **YEAR),
         Column("level", STR),
-        Column("schools", FLOAT, nonnegative=True, optional_values=True),
-        Column("pupils", FLOAT, nonnegative=True, optional_values=True),
+        Column("schools", FLOAT, nonnegative=True, optional_values=True, low=0, high=1e5, unit="schools"),
+        Column("pupils", FLOAT, nonnegative=True, optional_values=True, low=0, high=5e7, unit="pupils"),
         _prov,
         Column("source_id", STR),
     ),
@@ -157,9 +179,9 @@ CITY_POPULATION = TableSpec(
     file="city_population.csv",
     optional=True,
     columns=(
-        Column("year", INT, nonnegative=True),
+        Column("year", INT, nonnegative=True, **YEAR),
         Column("measure", STR, choices=("year_end", "census", "registered")),
-        Column("persons", FLOAT, nonnegative=True),
+        Column("persons", FLOAT, nonnegative=True, **PERSONS),
         _prov,
         Column("source_id", STR),
     ),
@@ -175,8 +197,8 @@ DEMAND_UNITS = TableSpec(
         Column("unit_id", STR),
         Column("zone_id", STR),
         Column("urban", BOOL),
-        Column("population", FLOAT, nonnegative=True),
-        Column("cell_m", FLOAT, nonnegative=True),
+        Column("population", FLOAT, nonnegative=True, low=0, high=1e7, unit="persons"),
+        Column("cell_m", FLOAT, nonnegative=True, low=0, high=1e5, unit="m"),
         _prov,
     ),
     key=("unit_id",),
@@ -193,9 +215,9 @@ SCHOOLS = TableSpec(
         Column("level", STR, choices=SCHOOL_LEVELS),
         Column("zone_id", STR),
         Column("name", STR),
-        Column("seats", FLOAT, nonnegative=True),
-        Column("classes", FLOAT, nonnegative=True),
-        Column("land_m2", FLOAT, nonnegative=True),
+        Column("seats", FLOAT, nonnegative=True, low=0, high=5e4, unit="pupils"),
+        Column("classes", FLOAT, nonnegative=True, low=0, high=1000, unit="classes"),
+        Column("land_m2", FLOAT, nonnegative=True, low=0, high=5e6, unit="m²"),
         _prov,
     ),
     key=("school_id",),
@@ -211,9 +233,9 @@ CANDIDATE_SITES = TableSpec(
         Column("site_id", STR),
         Column("level", STR, choices=SCHOOL_LEVELS[:4]),
         Column("zone_id", STR),
-        Column("land_m2", FLOAT, nonnegative=True),
-        Column("available_from", INT, nonnegative=True),
-        Column("cost_factor", FLOAT, nonnegative=True),
+        Column("land_m2", FLOAT, nonnegative=True, low=0, high=5e6, unit="m²"),
+        Column("available_from", INT, nonnegative=True, **YEAR),
+        Column("cost_factor", FLOAT, nonnegative=True, low=0, high=20, unit="× unit cost"),
         _prov,
     ),
     key=("site_id",),
@@ -238,3 +260,19 @@ LEVEL_STANDARD_KEYS = {
     "enrolment_target": ("number", "share"),
 }
 OPTIONAL_LEVEL_STANDARD_KEYS = {"class_size_by_age"}
+
+# standards.toml: plausible range of each number (inclusive) and its unit; a
+# value outside is an error naming the key. Modules are numbers of classes.
+LEVEL_STANDARD_RANGES = {
+    "class_size": (1, 100, "pupils / class"),
+    "class_size_by_age": (1, 100, "pupils / class"),
+    "modules": (1, 200, "classes"),
+    "expansion_modules": (1, 200, "classes"),
+    "land_m2_per_pupil": (1, 500, "m² / pupil"),
+    "floor_m2_per_pupil": (1, 200, "m² / pupil"),
+    "walk_standard_m": (50, 100_000, "m"),
+    "max_distance_urban_m": (100, 500_000, "m"),
+    "max_distance_rural_m": (100, 500_000, "m"),
+    "cost_cny_per_m2": (100, 100_000, "CNY / m²"),
+    "enrolment_target": (0, 1.5, "share"),
+}

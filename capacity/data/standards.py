@@ -8,7 +8,8 @@ import numpy as np
 
 from capacity import LEVELS
 from capacity.data.model import LevelStandard, Standards
-from capacity.data.schema import LEVEL_STANDARD_KEYS, OPTIONAL_LEVEL_STANDARD_KEYS
+from capacity.config import did_you_mean
+from capacity.data.schema import LEVEL_STANDARD_KEYS, LEVEL_STANDARD_RANGES, OPTIONAL_LEVEL_STANDARD_KEYS
 from capacity.errors import DataError
 
 FILE = "standards.toml"
@@ -26,6 +27,16 @@ def _number(value, key, rule):
     if rule == "share" and not 0 < value <= 1.5:
         raise _err(f"{value!r} must be a share between 0 and 1.5 (e.g. 0.99 for 99 %)", key)
     return float(value)
+
+
+def _in_range(values, key, name):
+    """Raise when a value of standard ``name`` is outside its plausible range."""
+    low, high, unit = LEVEL_STANDARD_RANGES[name]
+    for v in (values if isinstance(values, tuple) else (values,)):
+        if not low <= v <= high:
+            raise _err(f"{v:g} {unit} is outside the plausible range {low:g}–{high:g} {unit} "
+                       "(see data/README.md); a slipped digit or a wrong unit?", key)
+    return values
 
 
 def _int_list(value, key, rule):
@@ -61,7 +72,8 @@ def parse_level(level: str, table: dict) -> LevelStandard:
     known = set(LEVEL_STANDARD_KEYS) | OPTIONAL_LEVEL_STANDARD_KEYS
     unknown = sorted(set(table) - known)
     if unknown:
-        raise _err(f"unknown key(s) {unknown}; expected {sorted(known)}", f"levels.{level}")
+        raise _err(f"unknown key{did_you_mean(unknown[0], known)}; expected {sorted(known)}",
+                   f"levels.{level}.{unknown[0]}")
     values = {}
     for key, (kind, rule) in LEVEL_STANDARD_KEYS.items():
         full = f"levels.{level}.{key}"
@@ -74,6 +86,8 @@ def parse_level(level: str, table: dict) -> LevelStandard:
             values[key] = _int_list(raw, full, rule)
         else:
             values[key] = _age_range(raw, full)
+        if key in LEVEL_STANDARD_RANGES:
+            _in_range(values[key], full, key)
     by_age = table.get("class_size_by_age", {})
     if not isinstance(by_age, dict):
         raise _err("must be a table of age = class size", f"levels.{level}.class_size_by_age")
@@ -82,7 +96,9 @@ def parse_level(level: str, table: dict) -> LevelStandard:
         full = f"levels.{level}.class_size_by_age.{age}"
         if not str(age).isdigit():
             raise _err("ages must be whole numbers", full)
-        parsed_by_age[int(age)] = _number(size, full, "positive")
+        if not values["ages"][0] <= int(age) <= values["ages"][1]:
+            raise _err(f"age {age} is outside the level's ages {list(values['ages'])}", full)
+        parsed_by_age[int(age)] = _in_range(_number(size, full, "positive"), full, "class_size_by_age")
     return LevelStandard(level=level, class_size_by_age=MappingProxyType(parsed_by_age), **values)
 
 
@@ -95,12 +111,13 @@ def parse_standards(doc: dict) -> Standards:
     levels_doc = doc.get("levels")
     if not isinstance(levels_doc, dict):
         raise _err("missing table [levels.<level>]", "levels")
+    unknown = sorted(set(levels_doc) - set(LEVELS))
+    if unknown:
+        raise _err(f"unknown level{did_you_mean(unknown[0], LEVELS)}; expected {list(LEVELS)}",
+                   f"levels.{unknown[0]}")
     missing = [lv for lv in LEVELS if lv not in levels_doc]
     if missing:
         raise _err(f"no standards for level(s) {missing}", "levels")
-    unknown = sorted(set(levels_doc) - set(LEVELS))
-    if unknown:
-        raise _err(f"unknown level(s) {unknown}; expected {list(LEVELS)}", "levels")
     levels = {lv: parse_level(lv, levels_doc[lv]) for lv in LEVELS}
     bands = sorted((s.ages, lv) for lv, s in levels.items())
     for (a, la), (b, lb) in zip(bands, bands[1:]):

@@ -53,10 +53,7 @@ def coerce_columns(frame: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
         A column is missing, a value cannot be read as its kind, is negative
         or non-finite where that is not allowed, or is not one of the choices.
     """
-    missing = [c.name for c in spec.columns if c.name not in frame.columns]
-    if missing:
-        _fail(spec, f"missing column(s) {', '.join(missing)}; "
-                    f"expected columns: {', '.join(c.name for c in spec.columns)}")
+    check_header(frame.columns, spec)
     out = frame.copy()
     for col in spec.columns:
         values = out[col.name]
@@ -90,6 +87,7 @@ def coerce_columns(frame: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
                       col.name, ~np.isfinite(number.fillna(0.0)))
             if col.nonnegative and (number < 0).any():
                 _fail(spec, "negative value; expected ≥ 0", col.name, number < 0)
+            _check_range(number, col, spec)
             if col.kind == INT:
                 frac = number.notna() & (number != np.round(number))
                 if frac.any():
@@ -106,6 +104,58 @@ def coerce_columns(frame: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
                 _fail(spec, f"'{values[bad].iloc[0]}' is not true/false", col.name, bad)
             out[col.name] = text.isin(_TRUE)
     return out
+
+
+def _check_range(number: pd.Series, col, spec: TableSpec) -> None:
+    """Raise when a number lies outside the column's plausible range."""
+    if col.low is None and col.high is None:
+        return
+    low = -np.inf if col.low is None else col.low
+    high = np.inf if col.high is None else col.high
+    out = number.notna() & ((number < low) | (number > high))
+    if out.any():
+        first = float(number[out].iloc[0])
+        unit = f" {col.unit}" if col.unit else ""
+        _fail(spec, f"{first:g} is outside the plausible range {low:g}–{high:g}{unit} "
+                    "(see data/README.md); a slipped digit or a wrong unit?", col.name, out)
+
+
+def check_header(columns, spec: TableSpec) -> None:
+    """Raise when a required column is missing, saying which column was meant.
+
+    A header that differs from a required name only by case, spaces, hyphens
+    or underscores (``'Zone ID'`` for ``zone_id``) is named with the exact
+    spelling expected; so is a near-miss (``'persns'``). Duplicate headers are
+    an error too.
+    """
+    from capacity.config import did_you_mean, normalise_name
+
+    names = [str(c) for c in columns]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        _fail(spec, f"the header repeats column(s) {dup}; each column must appear once", dup[0])
+    required = [c.name for c in spec.columns]
+    missing = [n for n in required if n not in names]
+    if not missing:
+        return
+    extra = [n for n in names if n not in required]
+    for name in missing:
+        close = [n for n in extra if normalise_name(n) == normalise_name(name)]
+        if close:
+            _fail(spec, f"missing column {name}: the header has {close[0]!r}, which differs only by "
+                        f"case or spaces; name it exactly '{name}' (column names are case-sensitive)")
+    hint = did_you_mean(missing[0], extra).replace("did you mean", "is it")
+    _fail(spec, f"missing column(s) {', '.join(missing)}{hint}; "
+                f"expected columns: {', '.join(required)}")
+
+
+def check_rows(frame: pd.DataFrame, spec: TableSpec) -> None:
+    """Raise when a row breaks an order rule of ``spec.ordered`` (``a ≤ b``)."""
+    for a, b in spec.ordered:
+        bad = frame[a] > frame[b]
+        if bad.any():
+            row = frame.loc[bad].iloc[0]
+            _fail(spec, f"{a} {row[a]} is greater than {b} {row[b]}; expected {a} ≤ {b}", a, bad)
 
 
 def check_unique(frame: pd.DataFrame, spec: TableSpec) -> None:
