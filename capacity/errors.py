@@ -93,3 +93,8 @@ class RenamedKeyWarning(CapacityWarning, DeprecationWarning):
     names; it is a :class:`DeprecationWarning`, so test suites that turn those
     into errors see it.
     """
+
+
+class ImportSpecError(ScenarioError):
+    """An import spec (``capacity import SPEC.toml``) has an unknown key, a wrong type,
+    or names a file that does not exist; the message names the spec file and the dotted key."""

@@ -95,7 +95,8 @@ class TableSpec:
     ordered: tuple[tuple[str, str], ...] = ()
 
 
-PROVENANCE = ("stated", "stated-2nd", "derived", "uncertain", "estimate", "synthetic", "assumption")
+PROVENANCE = ("stated", "stated-2nd", "derived", "uncertain", "estimate", "synthetic", "assumption",
+              "imported")  # imported: read from a bureau's file by `capacity import` (see its SOURCES.md)
 SCHOOL_LEVELS = ("kindergarten", "primary", "middle", "high", "special")
 _prov = Column("provenance", STR, choices=PROVENANCE)
 

@@ -69,6 +69,9 @@ def parse_crs(text, where: str = "crs") -> CoordSystem:
         return text
     if isinstance(text, pyproj.CRS):
         return CoordSystem(text.to_string(), text)
+    if not isinstance(text, str) and hasattr(text, "to_wkt"):  # rasterio's CRS and the like
+        crs = pyproj.CRS.from_user_input(text)
+        return CoordSystem(crs.to_string(), crs)
     if not isinstance(text, str) or not text.strip():
         raise DataError(f"{where}: expected a coordinate system such as \"EPSG:4543\", \"GCJ-02\" or "
                         f"\"BD-09\", got {text!r}")
