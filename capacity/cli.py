@@ -9,10 +9,11 @@ from __future__ import annotations
 import argparse
 import sys
 import textwrap
+import warnings
 from pathlib import Path
 
 from capacity import __version__
-from capacity.errors import CapacityError
+from capacity.errors import CapacityError, CapacityWarning, DataError, UsageError
 
 EPILOG = {
     "validate": """\
@@ -47,6 +48,10 @@ map_site_frequency.png and summary.json (regret of the scenario's plan and of a 
 plan on the draws it was not fitted on). The scenario's plan is solved first with the
 scenario's own limit and gap, or read from --plan (a `capacity run` folder); every
 re-optimisation and the robust fit start from it.""",
+    "report": """\
+examples:
+  capacity report outputs/baseline            report of a run made with outputs.report = false
+  capacity report outputs/baseline --force --format gpkg --format shp""",
     "export": """\
 examples:
   capacity export outputs/baseline --format shp
@@ -54,8 +59,17 @@ examples:
 }
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors exit 1 like any bad input (argparse
+    exits 2, which this command reserves for an infeasible plan or a solver
+    failure). Sub-command parsers inherit it."""
+
+    def error(self, message):
+        raise UsageError(f"{self.prog}: {message}; see '{self.prog} --help'")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="capacity",
         description="School-place capacity planning: population projection, seats needed "
                     "per level, and where, when and how big new schools should be.",
@@ -119,6 +133,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--format", required=True, choices=("gpkg", "geojson", "shp"), help="GIS format")
     p.add_argument("--out", type=Path, help="output folder (default: RUN/gis-FORMAT)")
     p.add_argument("--force", action="store_true", help="replace the output folder if it exists")
+
+    p = command("report", "Make the report of a run folder (schedule, maps, GIS layers, report.html) "
+                          "and write it into that folder.")
+    p.add_argument("run", type=Path, help="a run output folder")
+    p.add_argument("--format", action="append", choices=("gpkg", "geojson", "shp"),
+                   help="GIS format (repeatable; default: the scenario's outputs.formats)")
+    p.add_argument("--force", action="store_true", help="make the report again when the folder has one")
     return parser
 
 
@@ -128,16 +149,57 @@ def _say_error(exc: CapacityError) -> None:
     print(f"capacity: {kind}: {text}", file=sys.stderr)
 
 
+# What makes a folder the output of ``capacity run`` (for verify, compare, export).
+RUN_MARKERS = ("summary.json", "plan.csv")
+
+
+def _check_run_folders(args) -> None:
+    """Raise :class:`DataError` when a command that reads run folders is given
+    something else: a missing path, a file, or a folder without a run's files."""
+    folders = {"verify": lambda: [args.run], "export": lambda: [args.run], "report": lambda: [args.run],
+               "compare": lambda: list(args.runs)}.get(args.command, lambda: [])()
+    for folder in map(Path, folders):
+        if not folder.exists():
+            raise DataError("no such run folder", path=folder)
+        if not folder.is_dir():
+            raise DataError("is a file; expected a run folder written by 'capacity run'", path=folder)
+        lacking = [name for name in RUN_MARKERS if not (folder / name).is_file()]
+        if lacking:
+            raise DataError(f"not a run folder: it lacks {', '.join(lacking)} "
+                            "(give a folder written by 'capacity run')", path=folder)
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    """Warnings of this package as one line a planner reads; others as Python shows them."""
+    if issubclass(category, CapacityWarning):
+        print(f"capacity: warning: {message}", file=sys.stderr)
+    else:
+        sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
+
+
 def main(argv=None) -> int:
     """Entry point of the ``capacity`` console script; returns the exit status."""
-    args = _parser().parse_args(argv)
-    from capacity import commands
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", CapacityWarning)
+        warnings.showwarning = _show_warning
+        return _main(argv)
 
+
+def _main(argv) -> int:
     try:
+        args = _parser().parse_args(argv)
+        _check_run_folders(args)
+        from capacity import commands
+
         return getattr(commands, f"cmd_{args.command}")(args)
     except CapacityError as exc:
         _say_error(exc)
         return exc.exit_status
+    except (PermissionError, IsADirectoryError, NotADirectoryError, FileExistsError) as exc:
+        # a path the user gave cannot be read or written; name it, no traceback
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"capacity: bad input: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 1
     except BrokenPipeError:  # output piped into e.g. `head`
         import os
 

@@ -10,10 +10,12 @@ with a "did you mean" for typos. Dataclasses state their own value rules in
 from __future__ import annotations
 
 import collections.abc
+import copy
 import dataclasses
 import difflib
 import types
 import typing
+import warnings
 from typing import Any, Mapping
 
 from capacity.errors import ScenarioError
@@ -166,3 +168,129 @@ def merge(base: Mapping, override: Mapping) -> dict:
         else:
             out[key] = value
     return out
+
+
+def _split(dotted: str) -> tuple[list[str], str | None]:
+    """``"plan.zone_rules[].zone"`` → (``["plan", "zone_rules"]``, ``"zone"``);
+    without ``[]`` the second part is None."""
+    head, sep, tail = dotted.partition("[].")
+    return head.split("."), (tail if sep else None)
+
+
+def _table_at(doc: Mapping, keys: list[str]):
+    node = doc
+    for k in keys:
+        if not isinstance(node, Mapping) or k not in node:
+            return None
+        node = node[k]
+    return node
+
+
+def rename_keys(doc: Mapping, renamed: Mapping[str, str], path=None, prefix: str = "") -> dict:
+    """Move keys from their old names to their new ones, warning once per key found.
+
+    Parameters
+    ----------
+    doc : mapping
+        One TOML document as read (not modified; a changed copy is returned).
+    renamed : mapping of str to str
+        ``{old dotted key: new dotted key}``. ``[]`` stands for every table of
+        an array of tables (``"plan.zone_rules[].zone"``); the old and new key
+        of such an entry share the part before ``[]``.
+    path : str or Path, optional
+        The file, for the warning and errors.
+    prefix : str
+        Dotted key of ``doc`` within the file (used when recursing).
+
+    Returns
+    -------
+    dict
+        A deep copy of ``doc`` in which every old key present is moved to its
+        new name (tables are created as needed).
+
+    Warns
+    -----
+    RenamedKeyWarning
+        Per old key found: names the file, the old key and the new one.
+
+    Raises
+    ------
+    ScenarioError
+        The file sets both the old and the new name of a key.
+    """
+    from capacity.errors import RenamedKeyWarning
+
+    out = copy.deepcopy(dict(doc))
+    for old, new in renamed.items():
+        (old_keys, old_tail), (new_keys, new_tail) = _split(old), _split(new)
+        if old_tail is not None:
+            if new_tail is None or old_keys != new_keys:
+                raise ValueError(f"renamed key {old!r} → {new!r}: [] must be at the same place")  # a bug
+            items = _table_at(out, old_keys)
+            if isinstance(items, list):
+                base = ".".join(filter(None, [prefix] + old_keys))
+                for i, item in enumerate(items):
+                    if isinstance(item, Mapping):
+                        items[i] = rename_keys(item, {old_tail: new_tail}, path, f"{base}[{i}]")
+            continue
+        parent = _table_at(out, old_keys[:-1])
+        if not isinstance(parent, Mapping) or old_keys[-1] not in parent:
+            continue
+        full_old = ".".join(filter(None, [prefix, old]))
+        full_new = ".".join(filter(None, [prefix, new]))
+        if _table_at(out, new_keys) is not None:
+            raise ScenarioError(f"sets both '{full_old}' (the old name) and '{full_new}'; keep only "
+                                f"'{full_new}'", path, full_old)
+        value = parent.pop(old_keys[-1])
+        node = out
+        for k in new_keys[:-1]:
+            node = node.setdefault(k, {})
+            if not isinstance(node, dict):
+                raise ScenarioError(f"expected a table where '{full_new}' goes", path, full_new)
+        node[new_keys[-1]] = value
+        where = f"{path}: " if path else ""
+        warnings.warn(f"{where}key '{full_old}' is now called '{full_new}'; the old name still works "
+                      f"but is deprecated: rename it", RenamedKeyWarning, stacklevel=2)
+    return out
+
+
+def check_ranges(obj, ranges: Mapping[str, tuple], path=None) -> None:
+    """Check typed values against plausible ranges given by dotted key.
+
+    Parameters
+    ----------
+    obj : object
+        Attributes are read by the dotted keys (e.g. a Scenario).
+    ranges : mapping
+        ``{dotted key: (low, high, unit)}``, inclusive. A key ending in
+        ``.*`` checks every value of a mapping; ``[]`` checks every item of a
+        tuple (``plan.build_years[]``) or an attribute of each
+        (``plan.zone_rules[].year``). ``None`` values are skipped.
+    path : str or Path, optional
+        The file, for messages.
+
+    Raises
+    ------
+    ScenarioError
+        Naming the dotted key (with the item's index or mapping key) and the range.
+    """
+    for dotted, (low, high, unit) in ranges.items():
+        head, brackets, tail = dotted.partition("[]")
+        star = head.endswith(".*")
+        node = obj
+        for k in (head[:-2] if star else head).split("."):
+            node = getattr(node, k)
+        if star:
+            found = [(f"{head[:-2]}.{k}", v) for k, v in node.items()]
+        elif brackets:
+            tail = tail.lstrip(".")
+            found = [(f"{head}[{i}]" + (f".{tail}" if tail else ""),
+                      getattr(item, tail) if tail else item) for i, item in enumerate(node)]
+        else:
+            found = [(head, node)]
+        for key, value in found:
+            if value is None or isinstance(value, bool):
+                continue
+            if not low <= value <= high:
+                raise ScenarioError(f"{value:g} is outside the plausible range {low:g}–{high:g} {unit}; "
+                                    "a slipped digit or a wrong unit?", path, key)

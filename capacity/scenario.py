@@ -20,20 +20,15 @@ Sections
 from __future__ import annotations
 
 import dataclasses
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal, Mapping
 
 from capacity import LEVELS
-from capacity.config import build, did_you_mean, merge
+from capacity.config import build, check_ranges, did_you_mean, merge, rename_keys
 from capacity.errors import DataError, ScenarioError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+from capacity.scenario_rules import PLAUSIBLE, RENAMED_KEYS
 
 ACTIONS = ("new", "expand", "any")
 TOTALS_MODES = ("exact", "at_most", "at_least")
@@ -311,6 +306,7 @@ def _section_types() -> dict:
 TOP_KEYS = ("name", "description", "data", "extends", "standards")
 
 
+
 @dataclass(frozen=True)
 class Scenario:
     """A validated scenario.
@@ -366,13 +362,13 @@ class Scenario:
 
 
 def _read(path: Path) -> dict:
+    from capacity.data.files import read_toml
+
+    if path.is_dir():
+        raise ScenarioError("is a folder; expected a scenario file (.toml), e.g. scenarios/baseline.toml", path)
     if not path.is_file():
         raise ScenarioError("scenario file not found", path)
-    try:
-        with open(path, "rb") as fh:
-            return tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"not valid TOML: {exc}", path) from None
+    return read_toml(path, lambda message: ScenarioError(message, path))
 
 
 def _resolve(path: Path, seen: tuple[Path, ...] = ()) -> tuple[dict, tuple[Path, ...]]:
@@ -380,7 +376,7 @@ def _resolve(path: Path, seen: tuple[Path, ...] = ()) -> tuple[dict, tuple[Path,
     path = path.resolve()
     if path in seen:
         raise ScenarioError("extends itself (a cycle of 'extends')", path, "extends")
-    doc = _read(path)
+    doc = rename_keys(_read(path), RENAMED_KEYS, path)
     parent = doc.get("extends")
     if parent is None:
         return doc, (path,)
@@ -449,11 +445,46 @@ def load_scenario(path) -> Scenario:
         if not isinstance(table, Mapping):
             raise ScenarioError("expected a table", path, name)
         parsed[name] = build(cls, table, path, name)
-    return Scenario(
+    scenario = Scenario(
         name=str(doc.get("name", path.stem)), path=path.resolve(), data=data,
         description=str(doc.get("description", "")),
         standards=MappingProxyType(_check_standards(doc.get("standards", {}), path)),
         chain=chain, **parsed)
+    check_ranges(scenario, PLAUSIBLE, scenario.path)
+    _check_levels(scenario)
+    _check_years(scenario)
+    return scenario
+
+
+def _check_levels(scenario: Scenario) -> None:
+    """Raise when a ``[demand]`` key names a level that does not exist."""
+    d = scenario.demand
+    named = [(f"demand.levels[{i}]", lv) for i, lv in enumerate(d.levels)]
+    for table in ("bands", "enrolment_targets", "module_classes"):
+        named += [(f"demand.{table}.{lv}", lv) for lv in getattr(d, table)]
+    for key, level in named:
+        if level not in LEVELS:
+            raise ScenarioError(f"{level!r} is not a level; expected one of {list(LEVELS)}"
+                                + did_you_mean(level, LEVELS), scenario.path, key)
+
+
+def _check_years(scenario: Scenario) -> None:
+    """Raise when the plan's years fall outside the projection's years.
+
+    A year past the horizon would have no population, so its pupils would be
+    silently missing from the plan; a year before the projection's base year
+    likewise.
+    """
+    pr, plan = scenario.projection, scenario.plan
+    for name in ("evaluation_years", "build_years"):
+        for i, year in enumerate(getattr(plan, name)):
+            if year > pr.horizon:
+                raise ScenarioError(f"{year} is past the projection's horizon {pr.horizon}; raise "
+                                    f"projection.horizon to at least {year} or drop the year",
+                                    scenario.path, f"plan.{name}[{i}]")
+            if name == "evaluation_years" and year < pr.base_year:
+                raise ScenarioError(f"{year} is before the projection's base year {pr.base_year}",
+                                    scenario.path, f"plan.{name}[{i}]")
 
 
 def check_against_city(scenario: Scenario, city) -> None:
@@ -466,6 +497,17 @@ def check_against_city(scenario: Scenario, city) -> None:
         start before the data's base year.
     """
     zone_ids = list(city.zones["zone_id"])
+    for table in ("migration_rate", "tfr_zone_factor"):
+        for zone in getattr(scenario.projection, table):
+            if zone not in zone_ids:
+                raise ScenarioError(f"zone {zone!r} is not in {city.path} (its zone_ids: "
+                                    f"{', '.join(zone_ids[:20])}{' …' if len(zone_ids) > 20 else ''})"
+                                    + did_you_mean(zone, zone_ids), scenario.path,
+                                    f"projection.{table}.{zone}")
+    for level in scenario.standards:
+        if level not in city.standards.levels:
+            raise ScenarioError(f"level {level!r} has no standards in {city.path / 'standards.toml'}",
+                                scenario.path, f"standards.{level}")
     for i, rule in enumerate(scenario.plan.zone_rules):
         if rule.zone not in zone_ids:
             raise ScenarioError(f"zone {rule.zone!r} is not in {city.path}"
