@@ -248,3 +248,83 @@ def network_of(roads) -> RoadNetwork:
     _CACHE.clear()
     _CACHE[id(roads)] = (roads, net)
     return net
+
+
+def read_roads(folder, metric_crs):
+    """Read the optional ``roads.gpkg`` (layer ``roads``) of a data folder, in ``metric_crs``.
+
+    Returns
+    -------
+    GeoDataFrame or None
+        Lines with optional ``walkable`` (bool) and ``speed_kmh`` [km/h]; None when the
+        folder has no road layer.
+
+    Raises
+    ------
+    DataError
+        Unreadable file, a missing layer, geometries that are not lines, or bad column values,
+        naming the file, column and features.
+    """
+    from pathlib import Path
+
+    import geopandas as gpd
+    import pyogrio
+    import shapely
+
+    path = Path(folder) / ROADS_FILE
+    if not path.is_file():
+        return None
+    try:
+        layers = [name for name, _ in pyogrio.list_layers(path)]
+    except Exception as exc:  # pyogrio raises several types for unreadable files
+        raise DataError(f"cannot be read as a vector file: {exc}", path=ROADS_FILE) from None
+    if ROADS_LAYER not in layers:
+        raise DataError(f"layer '{ROADS_LAYER}' not found; the file has {layers}", path=ROADS_FILE)
+    roads = gpd.read_file(path, layer=ROADS_LAYER, engine="pyogrio")
+    if roads.crs is None:
+        raise DataError("the layer declares no CRS", path=ROADS_FILE)
+    bad = ~np.isin(shapely.get_type_id(roads.geometry.values), (1, 5))
+    if bad.any():
+        raise DataError("geometry must be lines", path=ROADS_FILE, column="geometry",
+                        rows=np.flatnonzero(bad) + 1, row_label="feature")
+    if "walkable" in roads.columns:
+        text = roads["walkable"].astype(str).str.strip().str.lower()
+        ok = text.isin(["true", "false", "1", "0", "none", "nan", ""])
+        if not ok.all():
+            raise DataError("walkable must be true or false", path=ROADS_FILE, column="walkable",
+                            rows=np.flatnonzero(~ok.to_numpy()) + 1, row_label="feature")
+        roads["walkable"] = ~text.isin(["false", "0"]).to_numpy()
+    if "speed_kmh" in roads.columns:
+        speed = pd.to_numeric(roads["speed_kmh"], errors="coerce")
+        bad = (speed < 0) | (roads["speed_kmh"].notna() & speed.isna())
+        if bad.any():
+            raise DataError("speed_kmh must be a non-negative number", path=ROADS_FILE, column="speed_kmh",
+                            rows=np.flatnonzero(bad.to_numpy()) + 1, row_label="feature")
+        roads["speed_kmh"] = speed
+    return roads.to_crs(metric_crs) if not roads.crs.equals(metric_crs) else roads
+
+
+def level_arcs(city, unit_xy, unit_urban, facility_xy, std):
+    """Network arcs of one level: the counterpart of :func:`capacity.optimize.geo.build_arcs`.
+
+    Parameters
+    ----------
+    city : CityData
+        Must hold a road layer (``city.roads``).
+    unit_xy, facility_xy : ndarray, shape (n, 2)
+        Points in the metric CRS [m].
+    unit_urban : ndarray of bool
+        Urban flag of each unit (urban or rural maximum distance).
+    std : LevelStandard
+
+    Returns
+    -------
+    (unit, facility, distance_m) : tuple of ndarray
+    """
+    roads = getattr(city, "roads", None)
+    if roads is None:
+        raise DataError('the scenario asks for distance = "network" but the data folder has no '
+                        f"{ROADS_FILE} (layer '{ROADS_LAYER}'); add one or use distance = \"straight\"",
+                        path=ROADS_FILE)
+    radius = np.where(np.asarray(unit_urban, dtype=bool), std.max_distance_urban_m, std.max_distance_rural_m)
+    return network_arcs(network_of(roads), unit_xy, radius, facility_xy)

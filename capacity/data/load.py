@@ -20,6 +20,7 @@ from capacity.data.model import CityData
 from capacity.data.standards import FILE as STANDARDS_FILE
 from capacity.data.standards import check_modules_fit_land, parse_standards
 from capacity.errors import DataError
+from capacity.network import read_roads
 
 CITY_FILE = "city.toml"
 
@@ -173,4 +174,5 @@ def load_city(folder) -> CityData:
         demand_units=layers[schema.DEMAND_UNITS.file],
         schools=layers[schema.SCHOOLS.file],
         candidate_sites=layers[schema.CANDIDATE_SITES.file],
+        roads=read_roads(folder, crs),
     )

@@ -119,6 +119,9 @@ class CityData:
         Existing schools in ``metric_crs``; ``school_id, level, zone_id, name, seats, classes, land_m2, provenance``.
     candidate_sites : GeoDataFrame
         Candidate parcels in ``metric_crs``; ``site_id, level, zone_id, land_m2, available_from, cost_factor, provenance``.
+    roads : GeoDataFrame or None
+        Optional road lines in ``metric_crs`` (``roads.gpkg``; ``walkable``, ``speed_kmh`` optional),
+        used when a scenario asks for ``distance = "network"`` (see :mod:`capacity.network`).
     """
 
     path: Path
@@ -133,6 +136,7 @@ class CityData:
     schools: gpd.GeoDataFrame
     candidate_sites: gpd.GeoDataFrame
     city_population: pd.DataFrame = field(default_factory=pd.DataFrame)
+    roads: gpd.GeoDataFrame | None = None
 
     @property
     def base_year(self) -> int:

@@ -41,12 +41,16 @@ class LevelSettings:
         Pupils stay in their own zone.
     lag_years : int
         Years from the build year until the seats are ready [years].
+    distance : str
+        ``"straight"`` (default: straight lines, k-d tree) or ``"network"`` (shortest paths along
+        the city's road layer, :mod:`capacity.network`).
     """
 
     allow_expansion: bool = True
     single_sourcing: bool = False
     within_zone: bool = False
     lag_years: int = 0
+    distance: str = "straight"
 
 
 @dataclass(frozen=True)
@@ -192,7 +196,12 @@ def build_level(city: CityData, unit_demand: pd.DataFrame, level: str, years, se
     fac_land = np.concatenate([schools["land_m2"].to_numpy(), sites["land_m2"].to_numpy()])
     opts = build_options(std, sites, schools, n_sch, settings.allow_expansion)
     unit_xy = np.column_stack([units.geometry.x.to_numpy(), units.geometry.y.to_numpy()])
-    u, f, d = build_arcs(unit_xy, units["urban"].to_numpy(bool), fac_xy, std)
+    if settings.distance == "network":
+        from capacity.network import level_arcs
+
+        u, f, d = level_arcs(city, unit_xy, units["urban"].to_numpy(bool), fac_xy, std)
+    else:
+        u, f, d = build_arcs(unit_xy, units["urban"].to_numpy(bool), fac_xy, std)
     lp = LevelProblem(
         name=level,
         units=Units(demand=wide.to_numpy(float), zone=units["zone_id"].to_numpy(str),

@@ -98,7 +98,8 @@ def level_settings(plan, level: str) -> LevelSettings:
     """The per-level switches of a scenario's ``[plan]`` (within-zone for compulsory levels only)."""
     return LevelSettings(allow_expansion=plan.allow_expansion, single_sourcing=plan.single_sourcing,
                          within_zone=bool(plan.compulsory_within_zone and level in COMPULSORY),
-                         lag_years=int(plan.construction_lag_years))
+                         lag_years=int(plan.construction_lag_years),
+                         distance=getattr(plan, "distance", "straight"))
 
 
 def budgets(plan) -> np.ndarray:
