@@ -77,6 +77,9 @@ class ZoneRule:
             raise ValueError(f"max: {self.max} is below min {self.min}")
 
 
+DISTANCES = ("straight", "network")  # see PlanParams.distance
+
+
 @dataclass(frozen=True)
 class PlanParams:
     """What the plan must build, when, and within what money.
@@ -113,6 +116,10 @@ class PlanParams:
         Levels to plan (default all four); e.g. ``["kindergarten"]`` for a
         quick look at one level. Totals and zone rules of other levels are
         not applied.
+    distance : str
+        ``"straight"`` (default): straight-line distances; ``"network"``: shortest
+        paths along the data folder's ``roads.gpkg`` (:mod:`capacity.network`), so the
+        walking standards are walking distances.
     """
 
     build_years: tuple[int, ...] = (2023, 2024, 2025)
@@ -128,8 +135,12 @@ class PlanParams:
     single_sourcing: bool = False
     compulsory_within_zone: bool = True
     levels: tuple[str, ...] = LEVELS
+    distance: str = "straight"
 
     def __post_init__(self):
+        if self.distance not in DISTANCES:
+            raise ValueError(f"distance: {self.distance!r} is not one of {list(DISTANCES)}"
+                             + did_you_mean(self.distance, DISTANCES))
         for level in self.levels:
             if level not in LEVELS:
                 raise ValueError(f"levels: {level!r} is not a level; expected some of {list(LEVELS)}"
@@ -497,6 +508,9 @@ def check_against_city(scenario: Scenario, city) -> None:
         start before the data's base year.
     """
     zone_ids = list(city.zones["zone_id"])
+    if scenario.plan.distance == "network" and getattr(city, "roads", None) is None:
+        raise ScenarioError(f"\"network\" needs a road layer, but {city.path} has no roads.gpkg "
+                            "(layer 'roads'; see data/README.md)", scenario.path, "plan.distance")
     for table in ("migration_rate", "tfr_zone_factor"):
         for zone in getattr(scenario.projection, table):
             if zone not in zone_ids:
