@@ -1,11 +1,25 @@
-"""The self-contained HTML report (one file: inline CSS, images as base64 data URIs).
+"""The self-contained HTML report, in Chinese or English (one file, nothing fetched).
 
-Nothing is fetched from the network: a Content-Security-Policy in the page
-allows only inline styles and ``data:`` images, so a browser shows it the
-same on an air-gapped office PC. Every headline number shown comes from
-``summary.json`` (including its ``targets``), so the report and the JSON
-never disagree. :func:`render_report` is pure (text in, text out);
-:func:`write_report` writes the file.
+Everything the page needs is inside it: the CSS, the PNG charts as ``data:``
+URIs, a subset of the bundled CJK font holding exactly the page's characters
+(:mod:`capacity.report.webfont`), and the interactive map with its vendored
+Leaflet script (:mod:`capacity.report.webmap`). A Content-Security-Policy
+allows only inline styles and scripts and ``data:`` images and fonts (plus
+a tile server's origin when the scenario names one), so a browser shows the
+page the same on an air-gapped office PC, and a print stylesheet lays it out
+on A4 (:mod:`capacity.report.pdf` prints it with headless Chromium).
+
+Every phrase comes from :mod:`capacity.report.i18n` and every headline
+number from ``summary`` (including its ``targets``), so the report and
+``summary.json`` never disagree. :func:`render_report` is pure (text in,
+text out); :func:`write_report` writes the file.
+
+The targets table lists every target of the plan (:data:`PLAN_TARGETS`,
+T1–T20 of the Kunming plan's numbering) with how the model treats it —
+*planned* (a constraint or input of the plan), *checked* (reported against
+the plan) or *out of scope* — and a target whose value rests only on an
+assumption (T6 without a public/inclusive flag in the data) is shown as
+"assumed, not assessed", never "met".
 """
 
 from __future__ import annotations
@@ -18,113 +32,181 @@ from pathlib import Path
 import pandas as pd
 
 from capacity import LEVELS
+from capacity.report import i18n
 
 CSS = """
-body{font-family:"Noto Sans CJK SC","Microsoft YaHei","PingFang SC",system-ui,sans-serif;
+body{font-family:"Capacity Sans CJK SC","Noto Sans CJK SC","Microsoft YaHei","PingFang SC",system-ui,sans-serif;
   margin:0 auto;max-width:1180px;padding:1.2em 2em;color:#222;line-height:1.45}
 h1{font-size:1.6em;margin-bottom:.2em}h2{border-bottom:2px solid #ccd;padding-bottom:.2em;margin-top:1.8em}
 table{border-collapse:collapse;margin:.6em 0;font-size:.88em}
 th,td{border:1px solid #ccc;padding:.25em .55em;text-align:left;vertical-align:top}
 th{background:#f0f2f6}td.num{text-align:right;font-variant-numeric:tabular-nums}
 .met{background:#d8f0d8;color:#135d13;font-weight:600}.notmet{background:#f8d7d7;color:#8a1111;font-weight:600}
-.na{background:#eee;color:#555;font-weight:600}
+.na{background:#eee;color:#555;font-weight:600}.assumed{background:#fff1c9;color:#6b5000;font-weight:600}
+.out{color:#777}
 .warn{background:#fff6d6;border-left:4px solid #e0b000;padding:.5em 1em}
 figure{margin:1em 0}figure img{max-width:100%;height:auto;border:1px solid #ddd}
 figcaption{font-size:.85em;color:#555}.small{font-size:.85em;color:#555}
 nav a{margin-right:1em}
+@page{size:A4;margin:14mm 12mm}
+@media print{
+  body{max-width:none;padding:0;font-size:10pt}nav,.noprint{display:none}
+  h2{break-after:avoid;page-break-after:avoid}section{break-before:auto}
+  #maps,#schedule,#shortlist{break-before:page;page-break-before:always}
+  figure,tr,img{break-inside:avoid;page-break-inside:avoid}
+  figure img{max-height:245mm;width:auto;max-width:100%}
+  table{font-size:8.5pt}thead{display:table-header-group}
+  .met,.notmet,.na,.assumed,th{-webkit-print-color-adjust:exact;print-color-adjust:exact}
+}
 """
-CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+CSP = ("default-src 'none'; img-src data:{tiles}; style-src 'unsafe-inline'; font-src data:; "
+       "script-src 'unsafe-inline'")
+
+PLAN_TARGETS = (
+    ("T1", "planned", {"zh": "新建公办幼儿园", "en": "new public kindergartens"}),
+    ("T2", "planned", {"zh": "新建城区小学", "en": "new urban primary schools"}),
+    ("T3", "planned", {"zh": "新建初中", "en": "new junior middle schools"}),
+    ("T4", "planned", {"zh": "新建或改扩建普通高中", "en": "new or expanded general high schools"}),
+    ("T5", "checked", {"zh": "学前三年毛入园率", "en": "preschool 3-year gross enrolment rate"}),
+    ("T6", "checked", {"zh": "普惠性幼儿园覆盖率", "en": "inclusive (普惠) kindergarten coverage"}),
+    ("T7", "checked", {"zh": "九年义务教育巩固率", "en": "9-year compulsory consolidation rate"}),
+    ("T8", "out_of_scope", {"zh": "义务教育优质均衡县(市、区)比例", "en": "quality-balanced compulsory-education counties"}),
+    ("T9", "checked", {"zh": "20 万人口以上县(市、区)特殊教育学校全覆盖",
+                       "en": "special-education school in every county over 200,000 people"}),
+    ("T10", "checked", {"zh": "高中阶段毛入学率", "en": "high-school-stage gross enrolment rate"}),
+    ("T11", "out_of_scope", {"zh": "中职毕业生升学比例", "en": "secondary-vocational graduates progressing"}),
+    ("T12", "out_of_scope", {"zh": "集团化办学覆盖公办学位比例", "en": "group-run schooling share of public seats"}),
+    ("T13", "out_of_scope", {"zh": "公办普通高中生均公用经费", "en": "public general high school per-pupil funding"}),
+    ("T14", "checked", {"zh": "每个县(市、区)有一级高(完)中", "en": "first-class high school in every county"}),
+    ("T15", "planned", {"zh": "磨憨:新建中心幼儿园、普通高中,改扩建中心小学",
+                        "en": "Mohan: new central kindergarten, new general high school, expanded central primary"}),
+    ("T16", "out_of_scope", {"zh": "安保人员配备比例", "en": "security staff per pupils and staff"}),
+    ("T17", "out_of_scope", {"zh": "新招聘紧缺学科教师比例", "en": "shortage-subject teachers among new hires"}),
+    ("T18", "out_of_scope", {"zh": "教师交流轮岗比例", "en": "teacher rotation in urban/quality schools"}),
+    ("T19", "out_of_scope", {"zh": "校内体育活动时间", "en": "daily in-school physical activity"}),
+    ("T20", "planned", {"zh": "分年实施:2023 机制、2024 提质、2025 全面达标",
+                        "en": "phasing: 2023 mechanisms, 2024 quality, 2025 full targets"}),
+)
+"""Every target of the plan: ``(id, role, name)``; role ``planned``, ``checked`` or ``out_of_scope``."""
 
 
 def esc(x) -> str:
     return html.escape("" if x is None else str(x))
 
 
-def fmt_number(v, unit="") -> str:
-    """A number for people: shares as %, money in CNY with separators, None as —."""
-    if v is None or (isinstance(v, float) and v != v):
-        return "—"
+def fmt_number(v, unit="", lang="en") -> str:
+    """A number for people: shares as %, others per :func:`capacity.report.i18n.number`."""
     if isinstance(v, str):
         return v
     if unit.startswith("share"):
-        return f"{v:.1%}"
-    if isinstance(v, float) and not v.is_integer():
-        return f"{v:,.2f}"
-    return f"{v:,.0f}"
+        return i18n.share(v, lang)
+    return i18n.number(v, lang)
 
 
-def table(frame: pd.DataFrame, numeric=(), formats=None) -> str:
+def table(frame: pd.DataFrame, numeric=(), formats=None, lang="en", headers=True) -> str:
+    """A DataFrame as an HTML table; column names translated by :func:`capacity.report.i18n.column_name`."""
     formats = formats or {}
-    head = "".join(f"<th>{esc(c)}</th>" for c in frame.columns)
+    head = "".join(f"<th>{esc(i18n.column_name(c, lang) if headers else c)}</th>" for c in frame.columns)
     body = []
     for row in frame.itertuples(index=False):
         cells = []
         for col, v in zip(frame.columns, row):
             f = formats.get(col)
-            text = f(v) if f else (fmt_number(v) if col in numeric else v)
+            text = f(v) if f else (fmt_number(v, lang=lang) if col in numeric else v)
             cls = ' class="num"' if col in numeric else ""
             cells.append(f"<td{cls}>{esc(text)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
-def image(path: Path, alt: str, caption: str) -> str:
-    data = base64.b64encode(Path(path).read_bytes()).decode("ascii")
+def image(src, alt: str, caption: str) -> str:
+    """A figure with a PNG (a path or the bytes) as a ``data:`` URI."""
+    raw = src if isinstance(src, (bytes, bytearray)) else Path(src).read_bytes()
+    data = base64.b64encode(raw).decode("ascii")
     return (f'<figure><img src="data:image/png;base64,{data}" alt="{esc(alt)}">'
             f"<figcaption>{esc(caption)}</figcaption></figure>")
 
 
-def badge(met) -> str:
-    if met is None:
-        return '<td class="na">not assessable</td>'
-    return '<td class="met">met</td>' if met else '<td class="notmet">not met</td>'
+def target_status(t: dict | None, role: str) -> str:
+    """``met``, ``not_met``, ``na``, ``assumed`` or ``out`` for one target check (None: not checked)."""
+    if t is None:
+        return "out" if role == "out_of_scope" else "na"
+    if t.get("basis") == "assumption" or t.get("assumed") or "assumption (no " in str(t.get("note", "")):
+        return "assumed"
+    met = t.get("met")
+    return "na" if met is None else ("met" if met else "not_met")
 
 
-def targets_section(targets: list) -> str:
-    rows = []
+BADGES = {"met": ("met", "status_met"), "not_met": ("notmet", "status_not_met"), "na": ("na", "status_na"),
+          "assumed": ("assumed", "status_assumed"), "out": ("out", "status_out")}
+
+
+def targets_section(targets: list, lang="en") -> str:
+    """Every target of :data:`PLAN_TARGETS` (and any other check) with role, value and status."""
+    by_id: dict = {}
     for t in targets:
-        rows.append(f"<tr><td>{esc(t['id'])}</td><td>{esc(t['target'])}</td>"
-                    f"<td class=\"num\">{esc(fmt_number(t.get('value'), t.get('unit') or ''))}</td>"
-                    f"{badge(t.get('met'))}<td class=\"small\">{esc(t.get('note'))}</td></tr>")
-    return ("<table><thead><tr><th>#</th><th>target</th><th>value</th><th>status</th><th>how it was checked"
-            "</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>")
+        by_id.setdefault(str(t["id"]).split("-")[0], []).append(t)
+    known = {tid for tid, _, _ in PLAN_TARGETS}
+    rows = []
+    extra = [(tid, "checked", None) for tid in by_id if tid not in known]
+    for tid, role, name in (*PLAN_TARGETS, *extra):
+        checks = by_id.get(tid) or [None]
+        for t in checks:
+            status = target_status(t, role)
+            cls, key = BADGES[status]
+            label = (t or {}).get("target") or (name or {}).get(lang, tid)
+            if t is not None and name and t["id"] == tid and lang == "zh":
+                label = f"{name['zh']}({t.get('target')})"
+            value = "—" if t is None else fmt_number(t.get("value"), t.get("unit") or "", lang)
+            rows.append(f"<tr><td>{esc(t['id'] if t else tid)}</td><td>{esc(label)}</td>"
+                        f"<td>{esc(i18n.tr('role_' + role, lang))}</td><td class=\"num\">{esc(value)}</td>"
+                        f"<td class=\"{cls}\">{esc(i18n.tr(key, lang))}</td>"
+                        f"<td class=\"small\">{esc((t or {}).get('note'))}</td></tr>")
+    head = "".join(f"<th>{esc(i18n.tr(k, lang))}</th>"
+                   for k in ("col_id", "col_target", "col_role", "col_value", "col_status", "col_how"))
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 
-def headline_section(s: dict) -> str:
+def headline_section(s: dict, lang="en") -> str:
     by = s.get("schools_by_level", {})
     first = next(iter(next(iter(s.get("unserved_pupils", {}).values()), {})), None)
-    rows = [{"level": lv, "new": v.get("new"), "expanded": v.get("expand"), "seats added": v.get("seats"),
-             "plan total": v.get("target"),
-             f"unserved pupils {first}": (s.get("unserved_pupils", {}).get(lv, {}) or {}).get(first),
-             f"within walk standard {first}": (s.get("share_within_walk_standard", {}).get(lv, {}) or {}).get(first)}
+    unserved, walk = i18n.tr("h_unserved", lang, year=first), i18n.tr("h_walk", lang, year=first)
+    rows = [{i18n.tr("h_level", lang): i18n.level_name(lv, lang), i18n.tr("h_new", lang): v.get("new"),
+             i18n.tr("h_expanded", lang): v.get("expand"), i18n.tr("h_seats", lang): v.get("seats"),
+             i18n.tr("h_plan_total", lang): v.get("target"),
+             unserved: (s.get("unserved_pupils", {}).get(lv, {}) or {}).get(first),
+             walk: (s.get("share_within_walk_standard", {}).get(lv, {}) or {}).get(first)}
             for lv, v in by.items()]
-    walk = f"within walk standard {first}"
-    frame = pd.DataFrame(rows)
-    cost = s.get("cost_cny_total")
-    out = [f"<p>Total construction cost <b>{fmt_number(cost)} CNY</b> "
-           f"({fmt_number(cost / 1e9 if cost else None)} bn); by year: "
-           + ", ".join(f"{y}: {fmt_number(v)} CNY (budget {fmt_number(s.get('budget_cny_by_year', {}).get(y))})"
-                       for y, v in s.get("cost_cny_by_year", {}).items()) + ".</p>"]
-    out.append(table(frame, numeric=[c for c in frame.columns if c != "level"],
-                     formats={walk: lambda v: fmt_number(v, "share")}))
+    frame = pd.DataFrame(rows, columns=[i18n.tr(k, lang) for k in ("h_level", "h_new", "h_expanded", "h_seats",
+                                                                     "h_plan_total")] + [unserved, walk])
+    budgets = s.get("budget_cny_by_year", {})
+    by_year = ("、" if lang == "zh" else ", ").join(
+        i18n.tr("headline_year_cost", lang, year=y, cost=esc(i18n.money(v, lang)),
+                budget=esc(i18n.money(budgets.get(y), lang)))
+        for y, v in s.get("cost_cny_by_year", {}).items())
+    out = [f"<p>{i18n.tr('headline_cost', lang, cost=esc(i18n.money(s.get('cost_cny_total'), lang)), by_year=by_year)}</p>"]
+    out.append(table(frame, numeric=list(frame.columns[1:]), formats={walk: lambda v: i18n.share(v, lang)},
+                     lang=lang, headers=False))
     return "".join(out)
 
 
-def solver_section(s: dict) -> str:
+def solver_section(s: dict, lang="en") -> str:
     gap = s.get("gap")
-    keys = [("status", s.get("status")), ("solver", s.get("solver")),
-            ("objective", fmt_number(s.get("objective"))), ("best bound", fmt_number(s.get("best_bound"))),
-            ("relative gap", "—" if gap is None else f"{gap:.3%}"),
-            ("model build [s]", fmt_number(s.get("build_seconds"))),
-            ("solve [s]", fmt_number(s.get("solve_seconds"))),
-            ("variables", fmt_number(s.get("n_variables"))), ("constraints", fmt_number(s.get("n_constraints")))]
-    parts = s.get("objective_parts") or {}
-    keys += [(f"objective part: {k}", fmt_number(v)) for k, v in parts.items()]
+    keys = [("sv_status", s.get("status")), ("sv_solver", s.get("solver")),
+            ("sv_objective", fmt_number(s.get("objective"), lang=lang)),
+            ("sv_bound", fmt_number(s.get("best_bound"), lang=lang)),
+            ("sv_gap", "—" if gap is None else f"{gap:.3%}"),
+            ("sv_build", fmt_number(s.get("build_seconds"), lang=lang)),
+            ("sv_solve", fmt_number(s.get("solve_seconds"), lang=lang)),
+            ("sv_variables", fmt_number(s.get("n_variables"), lang=lang)),
+            ("sv_constraints", fmt_number(s.get("n_constraints"), lang=lang))]
+    rows = [(i18n.tr(k, lang), v) for k, v in keys]
+    rows += [(i18n.tr("sv_part", lang, part=k), fmt_number(v, lang=lang))
+             for k, v in (s.get("objective_parts") or {}).items()]
     warn = ""
     if s.get("status") != "optimal":
-        warn = (f'<p class="warn">The solver stopped with status <b>{esc(s.get("status"))}</b>: '
-                "the plan is the best found, not proven optimal within the gap.</p>")
-    return warn + table(pd.DataFrame(keys, columns=["", "value"]))
+        warn = f'<p class="warn">{i18n.tr("sv_warn", lang, status=esc(s.get("status")))}</p>'
+    return warn + table(pd.DataFrame(rows, columns=["key", "value"]), lang=lang)
 
 
 def _plain(v) -> str:
@@ -133,35 +215,36 @@ def _plain(v) -> str:
     return str(v)
 
 
-def assumptions_section(scenario: dict) -> str:
+def assumptions_section(scenario: dict, lang="en") -> str:
+    chain = scenario.get("chain", [])
+    extends = i18n.tr("extends", lang, chain=esc(", ".join(chain[1:]))) if len(chain) > 1 else ""
     out = [f"<p>{esc(scenario.get('description'))}</p>",
-           f"<p class=\"small\">Scenario file {esc(scenario.get('path'))}; data folder {esc(scenario.get('data'))}"
-           + (f"; extends {esc(', '.join(scenario.get('chain', [])[1:]))}" if len(scenario.get("chain", [])) > 1 else "")
-           + ".</p>"]
-    for section in ("plan", "demand", "projection", "objective", "solver", "standards"):
+           '<p class="small">' + i18n.tr("scenario_file", lang, path=esc(scenario.get("path")),
+                                         data=esc(scenario.get("data")), extends=extends) + "</p>"]
+    for section in ("plan", "demand", "projection", "objective", "solver", "standards", "outputs"):
         values = scenario.get(section)
         if not values:
             continue
         rows = [(k, _plain(v)) for k, v in values.items()] if isinstance(values, dict) else [("", _plain(values))]
-        out.append(f"<h3>{esc(section)}</h3>" + table(pd.DataFrame(rows, columns=["key", "value"])))
+        out.append(f"<h3>{esc(section)}</h3>" + table(pd.DataFrame(rows, columns=["key", "value"]), lang=lang))
     return "".join(out)
 
 
-def provenance_section(provenance: pd.DataFrame, synthetic_layers) -> str:
+def provenance_section(provenance: pd.DataFrame, synthetic_layers, lang="en") -> str:
     warn = ""
     if synthetic_layers:
-        warn = ('<p class="warn"><b>Synthetic layers:</b> ' + esc(", ".join(synthetic_layers))
-                + " were made by seeded generators, not surveyed: sites and distances illustrate the "
-                "method and must be replaced by real parcels and school locations before decisions.</p>")
-    text = ("<p>Every figure in the data folder is <i>real</i> (stated in a published source), "
-            "<i>estimated</i> (derived from real figures by a stated rule) or <i>synthetic</i> "
-            "(made by a seeded generator); see the data folder's SOURCES.md.</p>")
-    return text + warn + table(provenance, numeric=[c for c in provenance.columns if c not in ("table",)])
+        warn = f'<p class="warn">{i18n.tr("prov_synthetic", lang, layers=esc(", ".join(synthetic_layers)))}</p>'
+    return (f"<p>{i18n.tr('prov_intro', lang)}</p>" + warn
+            + table(provenance, numeric=[c for c in provenance.columns if c != "table"], lang=lang))
+
+
+def _images(images, section):
+    return "".join(image(p, a, c) for p, a, c, s in images if s == section)
 
 
 def render_report(*, summary: dict, scenario: dict, city_name: str, images: list, schedule: pd.DataFrame,
                   schedule_totals: pd.DataFrame, shortlist: pd.DataFrame, provenance: pd.DataFrame,
-                  files: list) -> str:
+                  files: list, lang: str = "en", map_data: dict | None = None, embed_font: bool = True) -> str:
     """The report as one HTML string.
 
     Parameters
@@ -171,80 +254,118 @@ def render_report(*, summary: dict, scenario: dict, city_name: str, images: list
     scenario : dict
         ``scenario.json``.
     city_name : str
-    images : list of (Path, alt, caption, section)
-        PNG files to embed; ``section`` is ``maps``, ``schedule`` or ``projection``.
+    images : list of (Path or bytes, alt, caption, section)
+        PNG images to embed; ``section`` is ``maps``, ``schedule`` or ``projection``.
     schedule, schedule_totals, shortlist, provenance : DataFrame
     files : list of str
         Names of the files the run folder holds.
+    lang : {"zh", "en"}
+        The language of the page (:mod:`capacity.report.i18n`).
+    map_data : dict, optional
+        From :func:`capacity.report.webmap.map_data`: adds the interactive map.
+    embed_font : bool
+        Embed the subset of the bundled CJK font (default; off only to test the fallback).
     """
-    def figs(section):
-        return "".join(image(p, a, c) for p, a, c, s in images if s == section)
+    from capacity.report import webfont, webmap
 
+    i18n.check_language(lang)
     name = summary.get("scenario") or scenario.get("name")
-    sched = schedule[["year", "name_local", "name_en", "level", "new", "expand", "seats", "cost_cny"]]
+    sched = schedule[["year", "name_local", "name_en", "level", "new", "expand", "seats", "cost_cny"]].copy()
+    sched["level"] = sched["level"].map(lambda lv: i18n.level_name(lv, lang))
+    totals = schedule_totals.copy()
+    if "level" in totals:
+        totals["level"] = totals["level"].map(lambda lv: i18n.level_name(lv, lang))
     short_cols = ["chosen_site_id", "level", "zone_id", "alt_rank", "alt_site_id", "distance_m",
                   "delta_cost_cny", "delta_pupil_km", "pupils_beyond_reach", "score"]
     short = shortlist[short_cols] if len(shortlist) else pd.DataFrame(columns=short_cols)
-    level_names = ", ".join(LEVELS)
+    level_names = ("、" if lang == "zh" else ", ").join(i18n.level_name(lv, lang) for lv in LEVELS)
     sections = [
-        ("targets", "Against the plan's targets",
-         "<p>Checked for the plan's target year (the first evaluation year).</p>"
-         + targets_section(summary.get("targets", []))),
-        ("headline", "Headline figures", headline_section(summary)),
-        ("maps", "Maps: seat balance before and after the plan",
-         f"<p>One map per level ({level_names}).</p>" + figs("maps")),
-        ("schedule", "Phasing schedule",
-         figs("schedule") + "<h3>Totals per level and year</h3>"
-         + table(schedule_totals, numeric=["new", "expand", "schools", "seats", "cost_cny"])
-         + "<h3>Per year, zone and level</h3>"
-         + table(sched, numeric=["new", "expand", "seats", "cost_cny"])
-         + '<p class="small">Also in schedule.csv and schedule.xlsx.</p>'),
-        ("shortlist", "Site shortlist",
-         "<p>For each chosen new site, up to three unused candidate sites of the same level within the "
-         "level's urban maximum distance that hold the same module and are available by the opening "
-         "year, ranked by the objective cost of the swap: cost_weight × Δcost [10⁶ CNY] + "
-         "distance_weight × Δpupil-km for the pupils assigned to the chosen site.</p>"
+        ("targets", i18n.tr("sec_targets", lang),
+         f"<p>{i18n.tr('targets_intro', lang)}</p>" + targets_section(summary.get("targets", []), lang)),
+        ("headline", i18n.tr("sec_headline", lang), headline_section(summary, lang)),
+    ]
+    if map_data is not None:
+        sections.append(("webmap", i18n.tr("sec_webmap", lang),
+                         f"<p class=\"small\">{i18n.tr('webmap_intro', lang)}</p>" + webmap.map_html(map_data)))
+    sections += [
+        ("maps", i18n.tr("sec_maps", lang),
+         f"<p>{i18n.tr('maps_intro', lang, levels=level_names)}</p>" + _images(images, "maps")),
+        ("schedule", i18n.tr("sec_schedule", lang),
+         _images(images, "schedule") + f"<h3>{i18n.tr('sched_totals', lang)}</h3>"
+         + table(totals, numeric=["new", "expand", "schools", "seats", "cost_cny"], lang=lang)
+         + f"<h3>{i18n.tr('sched_rows', lang)}</h3>"
+         + table(sched, numeric=["new", "expand", "seats", "cost_cny"], lang=lang)
+         + f'<p class="small">{i18n.tr("sched_also", lang)}</p>'),
+        ("shortlist", i18n.tr("sec_shortlist", lang),
+         f"<p>{i18n.tr('shortlist_intro', lang)}</p>"
          + table(short, numeric=["alt_rank", "distance_m", "delta_cost_cny", "delta_pupil_km",
-                                 "pupils_beyond_reach", "score"])),
-        ("projection", "Population projection", figs("projection") or "<p>No projection chart in this run folder.</p>"),
-        ("solver", "Solver", solver_section(summary)),
-        ("assumptions", "Assumptions of the scenario", assumptions_section(scenario)),
-        ("provenance", "Where the data come from",
-         provenance_section(provenance, summary.get("synthetic_layers", []))),
-        ("files", "Files of this run", "<ul>" + "".join(f"<li>{esc(f)}</li>" for f in files) + "</ul>"
-         + '<p class="small">Maps use Capacity Sans CJK SC, a subset of Noto Sans CJK SC '
-           "(SIL Open Font License 1.1).</p>"),
+                                 "pupils_beyond_reach", "score"], lang=lang)),
+        ("projection", i18n.tr("sec_projection", lang),
+         _images(images, "projection") or f"<p>{i18n.tr('no_projection', lang)}</p>"),
+        ("solver", i18n.tr("sec_solver", lang), solver_section(summary, lang)),
+        ("assumptions", i18n.tr("sec_assumptions", lang), assumptions_section(scenario, lang)),
+        ("provenance", i18n.tr("sec_provenance", lang),
+         provenance_section(provenance, summary.get("synthetic_layers", []), lang)),
+        ("files", i18n.tr("sec_files", lang), "<ul>" + "".join(f"<li>{esc(f)}</li>" for f in files) + "</ul>"
+         + f'<p class="small">{i18n.tr("font_note", lang)}</p>'),
     ]
     nav = "".join(f'<a href="#{sid}">{esc(title)}</a>' for sid, title, _ in sections)
     body = "".join(f'<section id="{sid}"><h2>{esc(title)}</h2>{content}</section>'
                    for sid, title, content in sections)
-    title = f"{city_name} — {name}: school-place plan"
-    return ("<!DOCTYPE html>\n<html lang=\"zh-Hans\"><head><meta charset=\"utf-8\">"
-            f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
+    title = i18n.tr("title", lang, city=city_name, scenario=name)
+    gap = "—" if summary.get("gap") is None else format(summary["gap"], ".3%")
+    page = (f"<h1>{esc(title)}</h1><p class=\"small\">"
+            f"{esc(i18n.tr('status_line', lang, status=summary.get('status'), gap=gap))}</p>"
+            f"<p class=\"small noprint\">{esc(i18n.tr('print_hint', lang))}</p><nav>{nav}</nav>{body}")
+    font = ""
+    if embed_font:
+        shown = webmap.data_json(map_data) if map_data is not None else ""
+        font = webfont.font_face_css(webfont.page_characters(title, page, shown))
+    tiles = webmap.csp_sources(((map_data or {}).get("tiles") or {}).get("url"))
+    return ("<!DOCTYPE html>\n"
+            f"<html lang=\"{i18n.HTML_LANG[lang]}\"><head><meta charset=\"utf-8\">"
+            f'<meta http-equiv="Content-Security-Policy" content="{CSP.format(tiles=tiles)}">'
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>{esc(title)}</title><style>{CSS}</style></head><body>"
-            f"<h1>{esc(title)}</h1><p class=\"small\">Solver status {esc(summary.get('status'))}, "
-            f"gap {esc('—' if summary.get('gap') is None else format(summary['gap'], '.3%'))}.</p>"
-            f"<nav>{nav}</nav>{body}</body></html>\n")
+            f"<title>{esc(title)}</title><style>{font}{CSS}</style></head><body>{page}</body></html>\n")
+
+
+PROVENANCE_GROUPS = {"stated": "real", "stated-2nd": "real", "real": "real", "derived": "estimated",
+                     "estimate": "estimated", "estimated": "estimated", "synthetic": "synthetic",
+                     "assumption": "assumption", "uncertain": "uncertain"}
+PROVENANCE_COLUMNS = ("real", "estimated", "synthetic", "assumption", "uncertain")
 
 
 def provenance_table(city) -> pd.DataFrame:
-    """Rows per data table, columns per provenance class (real, estimated, synthetic, assumption) [rows]."""
-    groups = {"stated": "real", "stated-2nd": "real", "derived": "estimated", "estimate": "estimated",
-              "synthetic": "synthetic", "assumption": "assumption"}
-    rows = []
+    """Rows per data table (and per extra provenance column), columns per provenance label [rows].
+
+    Labels ``stated``/``stated-2nd`` count as *real*, ``derived``/``estimate`` as *estimated*;
+    ``synthetic``, ``assumption`` and ``uncertain`` as themselves; any other label gets its own
+    column, so no row of the data goes uncounted.
+    """
+    rows, others = [], []
     for name in ("population", "age_structure", "births", "enrolment", "demand_units", "schools",
                  "candidate_sites"):
         frame = getattr(city, name, None)
-        if frame is None or "provenance" not in frame.columns:
+        if frame is None:
             continue
-        counts = frame["provenance"].map(lambda p: groups.get(p, str(p))).value_counts()
-        rows.append({"table": name, **{k: int(counts.get(k, 0)) for k in
-                                       ("real", "estimated", "synthetic", "assumption")}})
-    return pd.DataFrame(rows, columns=["table", "real", "estimated", "synthetic", "assumption"])
+        for col in [c for c in frame.columns if c == "provenance" or c.endswith("_provenance")]:
+            counts = frame[col].fillna("missing").map(lambda p: PROVENANCE_GROUPS.get(p, str(p))).value_counts()
+            others += [k for k in counts.index if k not in PROVENANCE_COLUMNS and k not in others]
+            label = name if col == "provenance" else f"{name} ({col})"
+            rows.append({"table": label, **{k: int(v) for k, v in counts.items()}})
+    cols = ["table", *PROVENANCE_COLUMNS, *others]
+    return pd.DataFrame(rows, columns=cols).fillna(0).astype({c: int for c in cols[1:]})
 
 
 def write_report(path, text: str) -> Path:
+    """Write the page (UTF-8) whole: a temporary file renamed into place."""
+    import os
+
     path = Path(path)
-    path.write_text(text, encoding="utf-8")
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
     return path

@@ -1,0 +1,331 @@
+"""The tool's phrases in Chinese and English, and numbers written for each (pure).
+
+One catalogue, :data:`PHRASES` (``{key: {"zh": ..., "en": ...}}``), holds
+every phrase the report, the schedule workbook, the charts and the
+interactive map show, so a translation is an edit of this file and nothing
+else. :func:`tr` looks a phrase up (``str.format`` fields filled from
+keyword arguments); a key missing from the catalogue is a programming error
+and raises ``KeyError``.
+
+Numbers follow the reader's habit:
+
+* ``zh`` — from 10 000 up, in 万 (10⁴) or 亿 (10⁸) with three significant
+  digits, followed by the exact figure in brackets: ``45.6亿 (4,560,000,000)``;
+  shares as ``12.5%``.
+* ``en`` — the exact figure with thousands separators: ``4,560,000,000``.
+
+Names of levels, actions and provenance labels have their own tables
+(:data:`LEVEL_NAMES`, :data:`ACTION_NAMES`, :data:`PROVENANCE_NAMES`) and
+column headers one more (:data:`COLUMN_NAMES`).
+"""
+
+from __future__ import annotations
+
+import math
+
+LANGUAGES = ("zh", "en")
+"""Languages of the outputs (``[outputs] language``)."""
+
+HTML_LANG = {"zh": "zh-Hans", "en": "en"}
+
+LEVEL_NAMES = {
+    "kindergarten": {"zh": "幼儿园", "en": "kindergarten"},
+    "primary": {"zh": "小学", "en": "primary"},
+    "middle": {"zh": "初中", "en": "junior middle"},
+    "high": {"zh": "普通高中", "en": "general high"},
+    "special": {"zh": "特殊教育", "en": "special education"},
+}
+
+ACTION_NAMES = {
+    "new": {"zh": "新建", "en": "new"},
+    "expand": {"zh": "扩建", "en": "expanded"},
+    "close": {"zh": "撤并", "en": "closed"},
+    "merge": {"zh": "合并", "en": "merged"},
+    "convert": {"zh": "改变学段", "en": "converted"},
+    "existing": {"zh": "现有", "en": "existing"},
+}
+
+PROVENANCE_NAMES = {
+    "real": {"zh": "真实(公开来源)", "en": "real"},
+    "estimated": {"zh": "估算", "en": "estimated"},
+    "synthetic": {"zh": "合成", "en": "synthetic"},
+    "assumption": {"zh": "假设", "en": "assumption"},
+    "uncertain": {"zh": "不确定", "en": "uncertain"},
+}
+
+COLUMN_NAMES = {
+    "year": {"zh": "年份", "en": "Year"},
+    "zone_id": {"zh": "区划代码", "en": "Zone ID"},
+    "name_local": {"zh": "区县", "en": "Zone (local name)"},
+    "name_en": {"zh": "区县(英文)", "en": "Zone"},
+    "level": {"zh": "学段", "en": "Level"},
+    "new": {"zh": "新建", "en": "New schools"},
+    "expand": {"zh": "扩建", "en": "Expanded schools"},
+    "schools": {"zh": "学校数", "en": "Schools"},
+    "seats": {"zh": "学位", "en": "Seats"},
+    "cost_cny": {"zh": "投资(元)", "en": "Cost (CNY)"},
+    "ready_year": {"zh": "投用年份", "en": "Seats ready"},
+    "chosen_site_id": {"zh": "选定地块", "en": "Chosen site"},
+    "alt_rank": {"zh": "备选序号", "en": "Rank"},
+    "alt_site_id": {"zh": "备选地块", "en": "Alternative site"},
+    "distance_m": {"zh": "距离(米)", "en": "Distance (m)"},
+    "delta_cost_cny": {"zh": "投资差(元)", "en": "Δ cost (CNY)"},
+    "delta_pupil_km": {"zh": "学生·公里差", "en": "Δ pupil-km"},
+    "pupils_beyond_reach": {"zh": "超出服务半径学生", "en": "Pupils beyond reach"},
+    "score": {"zh": "替换代价", "en": "Score"},
+    "table": {"zh": "数据表", "en": "Table"},
+    "real": {"zh": "真实", "en": "real"},
+    "estimated": {"zh": "估算", "en": "estimated"},
+    "synthetic": {"zh": "合成", "en": "synthetic"},
+    "assumption": {"zh": "假设", "en": "assumption"},
+    "uncertain": {"zh": "不确定", "en": "uncertain"},
+    "other": {"zh": "其他", "en": "other"},
+    "key": {"zh": "参数", "en": "key"},
+    "value": {"zh": "取值", "en": "value"},
+}
+
+PHRASES = {
+    # page
+    "title": {"zh": "{city} — {scenario}:学位规划", "en": "{city} — {scenario}: school-place plan"},
+    "status_line": {"zh": "求解状态 {status},相对间隙 {gap}。", "en": "Solver status {status}, gap {gap}."},
+    "print_hint": {"zh": "打印或另存为 PDF:浏览器“打印”即可,交互地图以当前视图打印。",
+                   "en": "To print or save as PDF use the browser's Print; the map prints as currently shown."},
+    # sections
+    "sec_targets": {"zh": "对照规划目标", "en": "Against the plan's targets"},
+    "sec_headline": {"zh": "主要指标", "en": "Headline figures"},
+    "sec_webmap": {"zh": "交互地图", "en": "Interactive map"},
+    "sec_maps": {"zh": "地图:规划前后的学位余缺", "en": "Maps: seat balance before and after the plan"},
+    "sec_schedule": {"zh": "建设时序", "en": "Phasing schedule"},
+    "sec_shortlist": {"zh": "备选地块", "en": "Site shortlist"},
+    "sec_projection": {"zh": "人口预测", "en": "Population projection"},
+    "sec_solver": {"zh": "求解器", "en": "Solver"},
+    "sec_assumptions": {"zh": "情景假设", "en": "Assumptions of the scenario"},
+    "sec_provenance": {"zh": "数据来源", "en": "Where the data come from"},
+    "sec_files": {"zh": "本次运行的文件", "en": "Files of this run"},
+    # targets
+    "targets_intro": {"zh": "规划目标年(第一个评估年)的检查结果。规划文件的全部目标 T1–T20 均列出,"
+                            "并注明模型是规划它、检查它,还是不在模型范围内。",
+                      "en": "Checked for the plan's target year (the first evaluation year). Every target "
+                            "of the plan, T1–T20, is listed with whether the model plans it, checks it, "
+                            "or leaves it out of scope."},
+    "col_id": {"zh": "编号", "en": "#"},
+    "col_target": {"zh": "目标", "en": "target"},
+    "col_role": {"zh": "模型如何处理", "en": "in the model"},
+    "col_value": {"zh": "数值", "en": "value"},
+    "col_status": {"zh": "状态", "en": "status"},
+    "col_how": {"zh": "检查方法", "en": "how it was checked"},
+    "role_planned": {"zh": "规划约束", "en": "planned"},
+    "role_checked": {"zh": "检查", "en": "checked"},
+    "role_out_of_scope": {"zh": "不在模型范围", "en": "out of scope"},
+    "status_met": {"zh": "达成", "en": "met"},
+    "status_not_met": {"zh": "未达成", "en": "not met"},
+    "status_na": {"zh": "无法评估", "en": "not assessable"},
+    "status_assumed": {"zh": "假设,未评估", "en": "assumed, not assessed"},
+    "status_out": {"zh": "—", "en": "—"},
+    # headline
+    "headline_cost": {"zh": "建设投资合计 <b>{cost}</b>;分年:{by_year}。",
+                      "en": "Total construction cost <b>{cost}</b>; by year: {by_year}."},
+    "headline_year_cost": {"zh": "{year} 年 {cost}(预算 {budget})", "en": "{year}: {cost} (budget {budget})"},
+    "h_level": {"zh": "学段", "en": "level"},
+    "h_new": {"zh": "新建", "en": "new"},
+    "h_expanded": {"zh": "扩建", "en": "expanded"},
+    "h_seats": {"zh": "新增学位", "en": "seats added"},
+    "h_plan_total": {"zh": "规划总数", "en": "plan total"},
+    "h_unserved": {"zh": "{year} 年未安置学生", "en": "unserved pupils {year}"},
+    "h_walk": {"zh": "{year} 年步行标准内比例", "en": "within walk standard {year}"},
+    "cny": {"zh": "元", "en": "CNY"},
+    # map section (static)
+    "maps_intro": {"zh": "每个学段一张图({levels})。", "en": "One map per level ({levels})."},
+    "map_alt": {"zh": "{level}地图", "en": "map of {level}"},
+    "map_caption": {"zh": "{level}:规划前后各区县学位余缺;按开办年份的地块;插图:飞地",
+                    "en": "{level}: seat balance by zone, before and after the plan; sites by opening year; "
+                          "inset: exclave zones"},
+    "gantt_alt": {"zh": "建设时序图", "en": "phasing chart"},
+    "gantt_caption": {"zh": "按开办年份、分区县的学校", "en": "Sites by opening year, grouped by zone"},
+    "gantt_title": {"zh": "{scenario} — 建设时序:按开办年份和区县的学校",
+                    "en": "{scenario} — phasing: schools by opening year and zone"},
+    "gantt_xlabel": {"zh": "建设年份(条形:建设年至学位投用年);标注:学校数 · 学位",
+                     "en": "build year (bar: build year to the year the seats are ready); "
+                           "label: schools · seats [pupils]"},
+    "gantt_empty": {"zh": "规划中没有学校", "en": "no schools in the plan"},
+    "map_title": {"zh": "{scenario} — {level}:各区县学位余缺,{years}",
+                  "en": "{scenario} — {level}: seat balance by zone, {years}"},
+    "map_before": {"zh": "规划前(现有学位)", "en": "before the plan (existing seats)"},
+    "map_after": {"zh": "规划后", "en": "after the plan"},
+    "map_inset": {"zh": "插图:{names}", "en": "inset: {names}"},
+    "map_colourbar": {"zh": "学位余缺 = 学位 − 需学位学生数 [人](红:缺口,蓝:富余)",
+                      "en": "seat balance = seats − pupils needing a seat [pupils] (red: deficit, blue: surplus)"},
+    "map_existing": {"zh": "现有学校", "en": "existing school"},
+    "map_new_opens": {"zh": "新建,{year} 年开办", "en": "new, opens {year}"},
+    "map_expansion": {"zh": "扩建(颜色:年份)", "en": "expansion (colour: year)"},
+    "and": {"zh": "和", "en": " and "},
+    # interactive map
+    "webmap_intro": {"zh": "缩放、平移,点击地块查看详情;右上角切换图层。区县颜色为所选学段和年份的学位余缺"
+                           "(红:缺口,蓝:富余)。无底图,离线可用。",
+                     "en": "Zoom, pan and click a site for its details; toggle layers at the top right. Zones "
+                           "are shaded by the seat balance of the chosen level and year (red: deficit, blue: "
+                           "surplus). No background tiles: it works offline."},
+    "wm_level": {"zh": "学段", "en": "Level"},
+    "wm_year": {"zh": "年份", "en": "Year"},
+    "wm_zones": {"zh": "区县学位余缺", "en": "Zones: seat balance"},
+    "wm_existing": {"zh": "现有学校", "en": "Existing schools"},
+    "wm_plan": {"zh": "规划地块(新建/扩建/撤并/改变学段)", "en": "Plan sites (new/expanded/closed/converted)"},
+    "wm_units": {"zh": "需求单元", "en": "Demand units"},
+    "wm_shortlist": {"zh": "备选地块", "en": "Shortlist alternatives"},
+    "wm_tiles": {"zh": "底图", "en": "Background tiles"},
+    "wm_name": {"zh": "名称", "en": "name"},
+    "wm_action": {"zh": "措施", "en": "action"},
+    "wm_classes": {"zh": "班数", "en": "classes"},
+    "wm_seats": {"zh": "学位", "en": "seats"},
+    "wm_open_year": {"zh": "开办年份", "en": "opens"},
+    "wm_ready_year": {"zh": "投用年份", "en": "seats ready"},
+    "wm_cost": {"zh": "投资", "en": "cost"},
+    "wm_zone": {"zh": "区县", "en": "zone"},
+    "wm_pupils": {"zh": "服务学生", "en": "pupils served"},
+    "wm_alternatives": {"zh": "最近的备选地块", "en": "nearest alternatives"},
+    "wm_none": {"zh": "无", "en": "none"},
+    "wm_balance": {"zh": "学位余缺", "en": "seat balance"},
+    "wm_demand": {"zh": "需学位学生", "en": "pupils needing a seat"},
+    "wm_population": {"zh": "人口", "en": "population"},
+    "wm_alt_of": {"zh": "备选:替代 {site}", "en": "alternative to {site}"},
+    "wm_rank": {"zh": "序号", "en": "rank"},
+    "wm_distance": {"zh": "距离", "en": "distance"},
+    "wm_score": {"zh": "替换代价", "en": "swap score"},
+    "wm_legend_deficit": {"zh": "缺口", "en": "deficit"},
+    "wm_legend_surplus": {"zh": "富余", "en": "surplus"},
+    # schedule, shortlist, projection
+    "sched_totals": {"zh": "分学段、分年合计", "en": "Totals per level and year"},
+    "sched_rows": {"zh": "分年、分区县、分学段", "en": "Per year, zone and level"},
+    "sched_also": {"zh": "另见 schedule.csv 和 schedule.xlsx。", "en": "Also in schedule.csv and schedule.xlsx."},
+    "shortlist_intro": {
+        "zh": "对每个选定的新建地块,列出最多三个同学段、在该学段城区最大服务距离内、可容纳同规模且在开办年份前可用的"
+              "未使用候选地块,按替换的目标函数代价排序:cost_weight × Δ投资 [10⁶ 元] + distance_weight × "
+              "Δ学生·公里(按分配到选定地块的学生计)。",
+        "en": "For each chosen new site, up to three unused candidate sites of the same level within the "
+              "level's urban maximum distance that hold the same module and are available by the opening "
+              "year, ranked by the objective cost of the swap: cost_weight × Δcost [10⁶ CNY] + "
+              "distance_weight × Δpupil-km for the pupils assigned to the chosen site."},
+    "no_projection": {"zh": "本运行目录中没有人口预测图。", "en": "No projection chart in this run folder."},
+    # solver
+    "sv_status": {"zh": "状态", "en": "status"},
+    "sv_solver": {"zh": "求解器", "en": "solver"},
+    "sv_objective": {"zh": "目标函数值", "en": "objective"},
+    "sv_bound": {"zh": "最优界", "en": "best bound"},
+    "sv_gap": {"zh": "相对间隙", "en": "relative gap"},
+    "sv_build": {"zh": "建模 [秒]", "en": "model build [s]"},
+    "sv_solve": {"zh": "求解 [秒]", "en": "solve [s]"},
+    "sv_variables": {"zh": "变量数", "en": "variables"},
+    "sv_constraints": {"zh": "约束数", "en": "constraints"},
+    "sv_part": {"zh": "目标分项:{part}", "en": "objective part: {part}"},
+    "sv_warn": {"zh": "求解器以状态 <b>{status}</b> 停止:该方案是找到的最好方案,未在间隙内证明最优。",
+                "en": "The solver stopped with status <b>{status}</b>: the plan is the best found, not "
+                      "proven optimal within the gap."},
+    # assumptions, provenance, files
+    "scenario_file": {"zh": "情景文件 {path};数据目录 {data}{extends}。",
+                      "en": "Scenario file {path}; data folder {data}{extends}."},
+    "extends": {"zh": ";继承 {chain}", "en": "; extends {chain}"},
+    "prov_intro": {"zh": "数据目录中的每个数字都标注为<i>真实</i>(公开来源所载)、<i>估算</i>(按明示规则由真实数字推得)、"
+                         "<i>合成</i>(由带种子的生成器生成)、<i>假设</i>或<i>不确定</i>;详见数据目录的 SOURCES.md。",
+                   "en": "Every figure in the data folder is <i>real</i> (stated in a published source), "
+                         "<i>estimated</i> (derived from real figures by a stated rule), <i>synthetic</i> "
+                         "(made by a seeded generator), an <i>assumption</i>, or <i>uncertain</i>; see the "
+                         "data folder's SOURCES.md."},
+    "prov_synthetic": {"zh": "<b>合成图层:</b>{layers} 由带种子的生成器生成,并非实测:其地块和距离仅用于说明方法,"
+                             "决策前必须替换为真实地块和学校位置。",
+                       "en": "<b>Synthetic layers:</b> {layers} were made by seeded generators, not surveyed: "
+                             "sites and distances illustrate the method and must be replaced by real parcels "
+                             "and school locations before decisions."},
+    "font_note": {"zh": "页面和地图使用 Capacity Sans CJK SC(Noto Sans CJK SC 的子集,SIL 开放字体许可 1.1);"
+                        "交互地图使用 Leaflet(BSD-2-Clause 许可)。",
+                  "en": "Page and maps use Capacity Sans CJK SC, a subset of Noto Sans CJK SC (SIL Open Font "
+                        "License 1.1); the interactive map uses Leaflet (BSD 2-Clause licence)."},
+}
+
+
+def check_language(lang: str) -> str:
+    """Return ``lang`` if it is one of :data:`LANGUAGES`, else raise ``ValueError`` naming them."""
+    if lang not in LANGUAGES:
+        raise ValueError(f"language {lang!r} is not one of {list(LANGUAGES)}")
+    return lang
+
+
+def tr(key: str, lang: str, **fields) -> str:
+    """The phrase ``key`` in ``lang`` with ``fields`` filled in (``str.format``)."""
+    text = PHRASES[key][check_language(lang)]
+    return text.format(**fields) if fields else text
+
+
+def _name(table: dict, key, lang: str) -> str:
+    entry = table.get(str(key))
+    return entry[check_language(lang)] if entry else str(key)
+
+
+def level_name(level: str, lang: str) -> str:
+    """A level's name (``primary`` → ``小学``); unknown levels as given."""
+    return _name(LEVEL_NAMES, level, lang)
+
+
+def action_name(action: str, lang: str) -> str:
+    """An action's name (``expand`` → ``扩建``); unknown actions as given."""
+    return _name(ACTION_NAMES, action, lang)
+
+
+def column_name(column: str, lang: str) -> str:
+    """A column header (``seats`` → ``学位``); unknown columns as given."""
+    return _name(COLUMN_NAMES, column, lang)
+
+
+def _is_missing(v) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v))
+
+
+def exact(v) -> str:
+    """``v`` with thousands separators, two decimals when it has a fraction."""
+    v = float(v)
+    return f"{v:,.0f}" if v.is_integer() or abs(v) >= 1e4 else f"{v:,.2f}"
+
+
+def number(v, lang: str) -> str:
+    """A number for a reader of ``lang``: ``None``/NaN as ``—``, strings as given.
+
+    Examples
+    --------
+    >>> number(4_560_000_000, "zh")
+    '45.6亿 (4,560,000,000)'
+    >>> number(123_456, "zh")
+    '12.3万 (123,456)'
+    >>> number(4_560_000_000, "en")
+    '4,560,000,000'
+    >>> number(1234, "zh")
+    '1,234'
+    """
+    check_language(lang)
+    if _is_missing(v):
+        return "—"
+    if isinstance(v, str):
+        return v
+    v = float(v)
+    if lang == "zh" and abs(v) >= 1e4:
+        unit, div = ("亿", 1e8) if abs(v) >= 1e8 else ("万", 1e4)
+        short = f"{v / div:.3g}"
+        if "e" in short:  # ≥ 1000亿: keep all the integer digits
+            short = f"{v / div:,.0f}"
+        return f"{short}{unit} ({exact(v)})"
+    return exact(v)
+
+
+def share(v, lang: str) -> str:
+    """A share (0–1) as a percentage with one decimal; ``None`` as ``—``."""
+    check_language(lang)
+    return "—" if _is_missing(v) else f"{float(v):.1%}"
+
+
+def money(v, lang: str) -> str:
+    """An amount in CNY: ``45.6亿元 (4,560,000,000)`` / ``4,560,000,000 CNY``."""
+    if _is_missing(v):
+        return "—"
+    if lang == "zh":
+        text = number(v, lang)
+        head, _, rest = text.partition(" ")
+        return f"{head}元 {rest}".strip() if rest else f"{head} 元"
+    return f"{number(v, lang)} CNY"
