@@ -2,7 +2,10 @@
 
 * ``gpkg`` — one ``plan.gpkg`` holding every layer of
   :data:`capacity.report.layers.LAYERS`, in the city's metric CRS (declared
-  in the file).
+  in the file), written as GeoPackage :data:`GPKG_VERSION` (1.2): GDAL ≥ 3.7
+  writes 1.4 by default, which GDAL 3.6 (Debian 12) and the QGIS/ArcGIS
+  releases built on it open only with a "may only be partially supported"
+  warning; 1.2 is read by all of them.
 * ``geojson`` — one ``<layer>.geojson`` per layer in WGS 84 (EPSG:4326, as
   RFC 7946 requires).
 * ``shp`` — one ``<layer>.shp`` per layer in the metric CRS (``.prj``) with a
@@ -42,6 +45,9 @@ SHP_NAMES = {
 
 GEOMETRY_TYPES = {"zones": "MultiPolygon", "assignments": "LineString"}
 
+GPKG_VERSION = "1.2"
+"""The GeoPackage version of ``plan.gpkg`` (the GDAL GPKG driver's ``VERSION`` creation option)."""
+
 
 def _geometry_type(name):
     return GEOMETRY_TYPES.get(name, "Point")
@@ -62,7 +68,9 @@ def write_gpkg(layers: dict, out_dir: Path) -> list[Path]:
     tmp.unlink(missing_ok=True)
     try:
         for name, frame in layers.items():
-            _write(frame, tmp, name, "GPKG", promote_to_multi=(name == "zones"), append=tmp.exists())
+            first = not tmp.exists()
+            _write(frame, tmp, name, "GPKG", promote_to_multi=(name == "zones"), append=not first,
+                   **({"dataset_options": {"VERSION": GPKG_VERSION}} if first else {}))
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
