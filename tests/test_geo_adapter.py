@@ -59,7 +59,7 @@ def test_small_plan_end_to_end(city):
     plan_df = plan_table(sol, index)
     assert (plan_df.query("level == 'kindergarten'")["action"] == "new").sum() == 1
     assert (plan_df.query("level == 'primary'")["action"] == "new").sum() == 1
-    assert ((plan_df["level"] == "high") & (plan_df["zone"] == "100002")).any()
+    assert ((plan_df["level"] == "high") & (plan_df["zone_id"] == "100002")).any()
     assign = assignment_table(sol)
     # every assignment is within the level's distance limit
     lim = {lv: city.standards[lv].max_distance_rural_m for lv in city.standards}

@@ -1,7 +1,8 @@
 r"""A fixed plan on a draw's demand, and the figures every plan is judged by (pure but the solve).
 
 :func:`evaluate_plan` fixes a plan's options (site, size, build year) and
-solves only the assignment LP for a draw's unit demand: the best a city can
+solves only the assignment LP for a draw's unit demand (the optimiser's own
+solve with the plan's choices fixed, :func:`capacity.optimize.evaluate`): the best a city can
 do with those schools when the population turns out as the draw says. With
 the build binaries fixed the model separates by level and year, so the LP
 value of the scenario's evaluation years is the plan's objective on the
@@ -21,42 +22,16 @@ regret of a plan on a draw is :math:`J_\text{plan} - J_\text{optimum}`.
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 import pandas as pd
-import pulp
 
-from capacity.errors import SolverError
-from capacity.optimize.model import build_model, set_objective, weighted_objective
-from capacity.optimize.prepare import prepare
-from capacity.optimize.problem import Options
-from capacity.optimize.result import SolveReport, extract
-from capacity.optimize.solvers import run
+from capacity.optimize import evaluate
 
 PLAN_COLUMNS = ["level", "facility", "option", "kind", "seats", "cost_cny", "open_year"]
 
 
-def fixed_plan_problem(problem, opened: pd.DataFrame):
-    """``problem`` reduced to the options a plan opened, each from its build year on.
-
-    Count rules and budgets are dropped (a fixed plan meets them or not
-    whatever the demand); sites the plan leaves empty keep no options, so
-    their arcs disappear in :func:`capacity.optimize.prepare.prepare`.
-    """
-    levels = []
-    for lv in problem.levels:
-        op = opened[opened["level"] == lv.name]
-        o = op["option"].to_numpy(np.int64)
-        opts = Options(facility=lv.options.facility[o], seats=lv.options.seats[o],
-                       cost_cny=lv.options.cost_cny[o], earliest_year=op["open_year"].to_numpy(np.int64),
-                       label=lv.options.label[o])
-        levels.append(dataclasses.replace(lv, options=opts))
-    return dataclasses.replace(problem, levels=tuple(levels), count_rules=(), budget_cny=None)
-
-
 def evaluate_plan(problem, opened: pd.DataFrame, options):
-    """Serve ``problem``'s demand with a fixed plan: the assignment LP.
+    """Serve ``problem``'s demand with a fixed plan: :func:`capacity.optimize.evaluate`.
 
     Parameters
     ----------
@@ -70,37 +45,9 @@ def evaluate_plan(problem, opened: pd.DataFrame, options):
     Returns
     -------
     Solution
-        ``opened`` is the plan again (option positions of ``problem``);
-        assignments and unserved pupils are the LP's.
-
-    Raises
-    ------
-    SolverError
-        The LP did not solve (it always has a solution: pupils may go unserved).
+        ``opened`` is the plan again; assignments and unserved pupils are the LP's.
     """
-    fixed = fixed_plan_problem(problem, opened)
-    model = build_model(fixed, prepare(fixed), strong_linking=False)
-    build_years = fixed.build_years
-    for lc in model.levels.values():
-        p = lc.prepared
-        on = build_years[p.open_year] == p.level.options.earliest_year[p.open_option]
-        for col, flag in zip(lc.open_cols().tolist(), on.tolist()):
-            v = model.columns[col]
-            v.cat = pulp.LpContinuous
-            v.lowBound = v.upBound = 1.0 if flag else 0.0
-    set_objective(model, weighted_objective(model))
-    r = run(model.prob, options)
-    if r.status != "optimal":
-        raise SolverError(f"the assignment LP of a fixed plan stopped with {r.status} ({r.detail})")
-    values = np.fromiter((v.varValue or 0.0 for v in model.columns), dtype=float, count=len(model.columns))
-    parts = {k: float(model.parts[k] @ values) for k in model.parts}
-    report = SolveReport(status=r.status, objective=r.objective, objective_parts=parts, best_bound=r.objective,
-                         gap=0.0, build_seconds=r.transfer_seconds, solve_seconds=r.solve_seconds,
-                         solver=r.solver, n_variables=len(model.columns), n_constraints=model.n_rows)
-    sol = extract(model, values, report)
-    # report the plan with the problem's own option positions
-    return dataclasses.replace(sol, opened=opened[opened["level"].isin([lv.name for lv in problem.levels])]
-                               .reset_index(drop=True))
+    return evaluate(problem, opened, options)
 
 
 def level_figures(problem, solution, years=None) -> pd.DataFrame:

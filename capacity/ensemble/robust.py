@@ -39,19 +39,10 @@ uncertainty: a review, *IIE Transactions* 38(7).
 from __future__ import annotations
 
 import dataclasses
-import time
 
 import numpy as np
-import pulp
 
-from capacity.errors import InfeasibleError, SolverError
-from capacity.optimize.core import apply_start
-from capacity.optimize.decompose import solve_plan
-from capacity.optimize.model import build_model, set_objective
-from capacity.optimize.precheck import check_feasibility
-from capacity.optimize.prepare import prepare
-from capacity.optimize.result import SolveReport, extract
-from capacity.optimize.solvers import relative_gap, run
+from capacity.optimize import CONTINUOUS, LE, solve
 
 
 def stack_draws(problem, matrices: list, weights=None):
@@ -86,8 +77,54 @@ def stack_draws(problem, matrices: list, weights=None):
                                column_weight=np.repeat(p, T))
 
 
+def draw_blocks(model, n_draws: int) -> np.ndarray:
+    """Draw number (0..K-1) of every assignment and shortfall column of a stacked model; -1 elsewhere."""
+    T = model.problem.years.size // n_draws
+    block = np.full(len(model.columns), -1)
+    for lc in model.levels.values():
+        p = lc.prepared
+        block[lc.short_cols()] = p.short_year // T
+        block[lc.assign_cols()] = p.assign_year // T
+    return block
+
+
+def worst_case_hooks(n_draws: int):
+    r"""The worst case over K draws as the optimiser's two hooks.
+
+    Returns
+    -------
+    (extra_constraints, objective) : (callable, callable)
+        ``extra_constraints(model)`` adds the epigraph column :math:`z` and
+        the K rows :math:`\alpha U_k + \beta D_k - z \le 0`; ``objective(model)``
+        gives :math:`z + \gamma C`.
+    """
+    z_col = {}
+
+    def add_epigraph(model):
+        w = model.problem.weights
+        second = w.unserved * model.parts["unserved"] + w.distance * model.parts["distance"]
+        block = draw_blocks(model, n_draws)
+        z = model.new_columns("z_worst", 1, CONTINUOUS, up=None)
+        z_col[id(model)] = z
+        rows, cols, coefs = [], [], []
+        for k in range(n_draws):
+            sel = np.flatnonzero((block == k) & (second != 0))
+            rows.append(np.full(sel.size + 1, k))
+            cols.append(np.r_[sel, z])
+            coefs.append(np.r_[second[sel], -1.0])
+        model.add_rows("worst", np.concatenate(rows), np.concatenate(cols), np.concatenate(coefs),
+                       LE, np.zeros(n_draws))
+
+    def worst_plus_cost(model):
+        coef = model.problem.weights.cost * model.parts["cost"]
+        coef[z_col[id(model)]] = 1.0
+        return coef
+
+    return add_epigraph, worst_plus_cost
+
+
 def solve_worst_case(stacked, n_draws: int, options, start=None):
-    """Minimise the worst draw's weighted unserved pupils and distance, plus cost.
+    r"""Minimise the worst draw's weighted unserved pupils and distance, plus cost.
 
     Parameters
     ----------
@@ -103,54 +140,14 @@ def solve_worst_case(stacked, n_draws: int, options, start=None):
     Returns
     -------
     Solution
-        ``report.objective`` is :math:`z + \\gamma C`.
+        ``report.objective`` is :math:`z + \gamma C`; one model for all
+        levels (the maximum over draws does not split by level).
     """
-    t0 = time.perf_counter()
     problem = dataclasses.replace(stacked, column_weight=None)
-    T = problem.years.size // n_draws
-    prepared = prepare(problem)
-    check_feasibility(problem, prepared)
-    model = build_model(problem, prepared, strong_linking=options.strong_linking)
-    # unweighted parts, but the discount follows the year's rank, not the column position
-    w = problem.weights
-    second = w.unserved * model.parts["unserved"] + w.distance * model.parts["distance"]
-    block = np.full(len(model.columns), -1)
-    for lc in model.levels.values():
-        p = lc.prepared
-        block[lc.short_cols()] = p.short_year // T
-        block[lc.assign_cols()] = p.assign_year // T
-    z = model.new_columns("z_worst", 1, pulp.LpContinuous, up=None)
-    rows, cols, coefs = [], [], []
-    for k in range(n_draws):
-        sel = np.flatnonzero((block == k) & (second != 0))
-        rows.append(np.full(sel.size + 1, k))
-        cols.append(np.r_[sel, z])
-        coefs.append(np.r_[second[sel], -1.0])
-    model.add_rows("worst", np.concatenate(rows), np.concatenate(cols), np.concatenate(coefs),
-                   pulp.LpConstraintLE, np.zeros(n_draws))
-    objective = np.zeros(len(model.columns))
-    objective[: model.parts["cost"].size] = w.cost * model.parts["cost"]
-    objective[z] = 1.0
-    set_objective(model, objective)
-    if start is not None and len(start):
-        apply_start(model, start)
-        options = dataclasses.replace(options, warm_start=True)
-    build_s = time.perf_counter() - t0
-    r = run(model.prob, options)
-    if r.status == "infeasible":
-        raise InfeasibleError(f"the worst-case robust plan is infeasible ({r.detail})")
-    if r.status not in ("optimal", "feasible"):
-        raise SolverError(f"{r.solver} stopped without a robust plan: {r.status} ({r.detail})")
-    values = np.fromiter((v.varValue or 0.0 for v in model.columns), dtype=float, count=len(model.columns))
-    n = model.parts["cost"].size
-    parts = {k: float(model.parts[k] @ values[:n]) for k in model.parts}
-    value = float(objective @ values)  # from the returned solution (see capacity.optimize.core)
-    gap = relative_gap(value, r.best_bound) if np.isfinite(r.best_bound) else r.gap
-    report = SolveReport(status=r.status, objective=value, objective_parts=parts, best_bound=r.best_bound,
-                         gap=gap, build_seconds=build_s + r.transfer_seconds, solve_seconds=r.solve_seconds,
-                         solver=f"{r.solver} (worst case over {n_draws} draws)",
-                         n_variables=len(model.columns), n_constraints=model.n_rows)
-    return extract(model, values, report)
+    hook, objective = worst_case_hooks(n_draws)
+    sol = solve(problem, options, method="joint", extra_constraints=hook, objective=objective, start=start)
+    report = dataclasses.replace(sol.report, solver=f"{sol.report.solver} (worst case over {n_draws} draws)")
+    return dataclasses.replace(sol, report=report)
 
 
 def solve_robust(problem, matrices: list, options, mode: str = "expected", method: str = "auto", start=None):
@@ -165,7 +162,7 @@ def solve_robust(problem, matrices: list, options, mode: str = "expected", metho
     mode : {"expected", "worst"}
     method : str
         ``auto``, ``by_level`` or ``joint`` for the expected-value model
-        (see :func:`capacity.optimize.decompose.solve_plan`).
+        (see :func:`capacity.optimize.solve`).
     start : DataFrame, optional
         A plan to start from, e.g. the scenario's own (a MIP start): the
         robust plan then scores at least as well as it on the fitted draws.
@@ -177,7 +174,7 @@ def solve_robust(problem, matrices: list, options, mode: str = "expected", metho
     """
     stacked = stack_draws(problem, matrices)
     if mode == "expected":
-        return solve_plan(stacked, options, method, start=start)
+        return solve(stacked, options, method=method, start=start)
     if mode == "worst":
         return solve_worst_case(stacked, len(matrices), options, start=start)
     raise ValueError(f"robust mode {mode!r} is not 'expected' or 'worst'")

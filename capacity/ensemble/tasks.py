@@ -23,7 +23,7 @@ import pandas as pd
 from capacity.ensemble.demand import with_demand
 from capacity.ensemble.evaluate import evaluate_plan, level_figures, level_objective
 from capacity.ensemble.robust import solve_robust
-from capacity.optimize.decompose import solve_plan
+from capacity.optimize import solve
 
 OPENED_COLUMNS = ["level", "facility", "option", "kind", "label", "seats", "cost_cny", "zone", "open_year",
                   "ready_year"]
@@ -40,7 +40,7 @@ class Shared:
     options : SolverOptions
         One thread, the ensemble's time limit and gap.
     method : str
-        ``auto``, ``by_level`` or ``joint`` (see :func:`~capacity.optimize.decompose.solve_plan`).
+        ``auto``, ``by_level`` or ``joint`` (see :func:`capacity.optimize.solve`).
     robust : str
         ``expected`` or ``worst``.
     fan_problem : Problem or None
@@ -116,7 +116,7 @@ def optimise_draw(shared: Shared, item: DrawItem) -> DrawOutcome:
     """Re-optimise one draw: the plan that draw would have chosen, and its figures."""
     t0 = time.perf_counter()
     problem = with_demand(shared.problem, item.demand)
-    sol = solve_plan(problem, shared.options, shared.method, start=shared.start)
+    sol = solve(problem, shared.options, method=shared.method, start=shared.start)
     seconds = time.perf_counter() - t0
     fig, obj = _frames(item.draw, "optimum", problem, sol)
     opened = sol.opened[OPENED_COLUMNS].assign(draw=item.draw)
@@ -176,7 +176,7 @@ def run_task(shared: Shared, job: tuple):
 def solve_baseline(shared: Shared, _=None) -> tuple:
     """The scenario's own plan on the medium projection (``Solution.opened``, report)."""
     t0 = time.perf_counter()
-    sol = solve_plan(shared.problem, shared.options, shared.method)
+    sol = solve(shared.problem, shared.options, method=shared.method)
     rep = sol.report.as_dict()
     rep["seconds"] = time.perf_counter() - t0
     return sol.opened[OPENED_COLUMNS].reset_index(drop=True), rep

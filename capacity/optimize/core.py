@@ -18,7 +18,7 @@ from .problem import Problem
 from .result import Solution, SolveReport, StageReport, extract
 from .solvers import SolverOptions, relative_gap, run
 
-__all__ = ["apply_start", "solve"]
+__all__ = ["apply_start", "fix_plan_columns", "run_stage", "solve"]
 
 
 def apply_start(model: Model, start) -> int:
@@ -53,15 +53,47 @@ def apply_start(model: Model, start) -> int:
     return found
 
 
+def fix_plan_columns(model: Model) -> int:
+    """Fix every build column to the plan its options encode: 1 in the option's earliest year, else 0.
+
+    Used on a problem reduced to a plan's options (see
+    :func:`capacity.optimize.api.fixed_plan_problem`): each option's
+    ``earliest_year`` is the plan's build year, so fixing the columns turns
+    the model into the assignment LP of that plan. Returns how many columns
+    were fixed to 1.
+    """
+    build_years = np.asarray(model.problem.build_years)
+    on_total = 0
+    for lc in model.levels.values():
+        p = lc.prepared
+        on = build_years[p.open_year] == p.level.options.earliest_year[p.open_option]
+        model.fix_columns(lc.open_cols(), on.astype(float))
+        on_total += int(on.sum())
+    return on_total
+
+
 def _values(model: Model) -> np.ndarray:
     return np.fromiter((v.varValue or 0.0 for v in model.columns), dtype=float, count=len(model.columns))
 
 
-def _stage(model: Model, part: str, opts: SolverOptions, coef: np.ndarray) -> tuple[StageReport, np.ndarray]:
+def run_stage(model: Model, part: str, opts: SolverOptions, coef: np.ndarray) -> tuple[StageReport, np.ndarray]:
     """One solver call on the objective ``coef``: its report and the column values.
 
-    Objective and gap are taken from the returned values (HiGHS can report an
-    objective that is not the returned solution's after a MIP start)."""
+    The one place a solver call's status is checked and its objective and gap
+    are computed: the objective from the returned values (HiGHS can report an
+    objective that is not the returned solution's after a MIP start), the gap
+    from that objective and the solver's bound.
+
+    Raises
+    ------
+    InfeasibleError
+        The solver proved infeasibility.
+    SolverError
+        It stopped without a solution.
+    """
+    t0 = time.perf_counter()
+    set_objective(model, coef)
+    set_s = time.perf_counter() - t0  # setting the objective counts as transfer
     r = run(model.prob, opts)
     if r.status == "infeasible":
         raise InfeasibleError(f"the solver ({r.solver}) proved the plan infeasible ({r.detail}); "
@@ -71,13 +103,16 @@ def _stage(model: Model, part: str, opts: SolverOptions, coef: np.ndarray) -> tu
                           + (f" within the time limit of {opts.time_limit} s" if opts.time_limit else ""))
     values = _values(model)
     objective = float(coef @ values)
-    gap = relative_gap(objective, r.best_bound) if math.isfinite(r.best_bound) else r.gap
-    return StageReport(part, r.status, objective, r.best_bound, gap, r.transfer_seconds, r.solve_seconds), values
+    bound = r.best_bound if math.isfinite(r.best_bound) else (objective if r.status == "optimal" else r.best_bound)
+    gap = relative_gap(objective, bound) if math.isfinite(bound) else r.gap
+    return dataclasses.replace(r, objective_part=part, objective=objective, best_bound=bound, gap=gap,
+                               transfer_seconds=r.transfer_seconds + set_s), values
 
 
 def solve(problem: Problem, options: SolverOptions = SolverOptions(),
-          extra_constraints: Optional[Callable[[Model], None]] = None, start=None) -> Solution:
-    """Plan schools for ``problem``: where, what size, in which year.
+          extra_constraints: Optional[Callable[[Model], None]] = None, start=None,
+          objective: Optional[Callable[[Model], np.ndarray]] = None, fix_plan: bool = False) -> Solution:
+    """Plan schools for ``problem`` in one model: where, what size, in which year.
 
     Parameters
     ----------
@@ -86,14 +121,21 @@ def solve(problem: Problem, options: SolverOptions = SolverOptions(),
     options : SolverOptions
         Solver name, time limit [s], relative gap, threads, log, strong linking.
     extra_constraints : callable, optional
-        Hook ``f(model)`` to add rows to ``model.prob`` after the built-in
-        ones (see :class:`capacity.optimize.model.Model`).
+        Hook ``f(model)`` to add rows (or columns) after the built-in ones
+        (see :class:`capacity.optimize.model.Model`).
     start : DataFrame, optional
         A plan to start from (``Solution.opened`` of a solve on the same
         city and plan settings, e.g. the scenario's plan when re-optimising
         a demographic draw): its build choices become the solver's MIP start
         (:func:`apply_start`), so the result is never worse than that plan
         when the plan is feasible here.
+    objective : callable, optional
+        ``f(model) -> ndarray`` of one coefficient per column, minimised
+        instead of the weighted objective (weighted mode only); e.g. the
+        worst-case robust plan's epigraph column plus cost.
+    fix_plan : bool
+        Fix the build columns to each option's earliest year
+        (:func:`fix_plan_columns`): the assignment LP of a fixed plan.
 
     Returns
     -------
@@ -123,25 +165,28 @@ def solve(problem: Problem, options: SolverOptions = SolverOptions(),
     check_feasibility(problem, prepared)
     model = build_model(problem, prepared, strong_linking=options.strong_linking,
                         extra_constraints=extra_constraints)
+    if fix_plan:
+        fix_plan_columns(model)
     if start is not None and len(start):
         apply_start(model, start)
         options = dataclasses.replace(options, warm_start=True)
     build_s = time.perf_counter() - t0
     stages = []
     if problem.objective == "weighted":
-        coef = weighted_objective(model)
-        set_objective(model, coef)
-        st, values = _stage(model, "weighted", options, coef)
+        coef = weighted_objective(model) if objective is None else np.asarray(objective(model), dtype=float)
+        if coef.size != len(model.columns):
+            raise ValueError(f"the objective hook gave {coef.size} coefficients for {len(model.columns)} columns")
+        st, values = run_stage(model, "weighted" if objective is None else "custom", options, coef)
         stages.append(st)
+        gap = None
     else:
+        if objective is not None:
+            raise ValueError("an objective hook needs a weighted problem (objective = 'weighted')")
         w = problem.weights
         parts = [k for k in OBJECTIVE_PARTS if np.any(model.parts[k])]
         for n, part in enumerate(parts):
-            t1 = time.perf_counter()
             coef = model.parts[part]
-            set_objective(model, coef)
-            build_s += time.perf_counter() - t1
-            st, values = _stage(model, part, options, coef)
+            st, values = run_stage(model, part, options, coef)
             stages.append(st)
             if n < len(parts) - 1:
                 t1 = time.perf_counter()
@@ -153,13 +198,10 @@ def solve(problem: Problem, options: SolverOptions = SolverOptions(),
                 # this stage's solution meets the new row: the next stage starts from it
                 options = dataclasses.replace(options, warm_start=True)
                 build_s += time.perf_counter() - t1
+        gap = max(s.gap for s in stages)  # each stage's gap holds for its own part
     last = stages[-1]
-    parts = {k: float(model.parts[k] @ values) for k in OBJECTIVE_PARTS}
-    status = "optimal" if all(s.status == "optimal" for s in stages) else "feasible"
-    report = SolveReport(
-        status=status, objective=last.objective, objective_parts=parts,
-        best_bound=last.best_bound, gap=max(s.gap for s in stages) if stages else math.nan,
-        build_seconds=build_s + sum(s.transfer_seconds for s in stages),
-        solve_seconds=sum(s.solve_seconds for s in stages), solver=options.solver,
-        n_variables=len(model.columns), n_constraints=model.n_rows, stages=tuple(stages))
+    report = SolveReport.from_stages(
+        stages, last.objective, {k: float(model.parts[k] @ values) for k in OBJECTIVE_PARTS}, last.best_bound,
+        gap=gap, build_seconds=build_s, solver=options.solver, n_variables=len(model.columns),
+        n_constraints=model.n_rows)
     return extract(model, values, report)

@@ -100,22 +100,20 @@ def budget_shares(budget: np.ndarray, spent: dict, start=None, build_years=None)
 def _merge(solutions: list[Solution], problem: Problem, bound: float, note: str, earlier=()) -> Solution:
     """Union of level solutions; ``earlier`` reports (a first round) add their time and stages."""
     reps = [s.report for s in solutions]
-    calls = list(earlier) + reps
-    objective = float(sum(r.objective for r in reps))
+    calls = [st for r in reps for st in r.stages]
+    before = [st for r in earlier for st in r.stages]
+    python_s = sum(r.build_seconds for r in list(earlier) + reps) - sum(st.transfer_seconds for st in calls + before)
     parts = {k: float(sum(r.objective_parts.get(k, 0.0) for r in reps)) for k in reps[0].objective_parts}
-    gap = abs(objective - bound) / max(abs(objective), 1e-10)
-    status = "optimal" if all(r.status == "optimal" for r in reps) else "feasible"
-    report = SolveReport(
-        status=status, objective=objective, objective_parts=parts, best_bound=bound, gap=gap,
-        build_seconds=sum(r.build_seconds for r in calls), solve_seconds=sum(r.solve_seconds for r in calls),
+    report = SolveReport.from_stages(
+        calls, float(sum(r.objective for r in reps)), parts, bound, build_seconds=python_s,
         solver=f"{reps[0].solver} (by level{note})", n_variables=sum(r.n_variables for r in reps),
-        n_constraints=sum(r.n_constraints for r in reps),
-        stages=tuple(st for r in calls for st in r.stages))
+        n_constraints=sum(r.n_constraints for r in reps), earlier=before)
     cat = lambda name: pd.concat([getattr(s, name) for s in solutions], ignore_index=True)  # noqa: E731
     return Solution(cat("opened"), cat("assignments"), cat("unserved"), report)
 
 
-def solve_by_level(problem: Problem, options, progress=None, start=None) -> Solution:
+def solve_by_level(problem: Problem, options, progress=None, start=None, extra_constraints=None,
+                   objective=None) -> Solution:
     """Solve each level on its own and combine; see the module docstring.
 
     Parameters
@@ -129,6 +127,10 @@ def solve_by_level(problem: Problem, options, progress=None, start=None) -> Solu
         ``progress(message)`` after each level.
     start : DataFrame, optional
         A plan to start each level from (see :func:`capacity.optimize.solve`).
+    extra_constraints, objective : callable, optional
+        Hooks of :func:`capacity.optimize.core.solve`, called on every level's
+        model (``model.levels`` holds that level only). An objective hook must
+        add up over levels for the bound to hold.
 
     Returns
     -------
@@ -139,9 +141,10 @@ def solve_by_level(problem: Problem, options, progress=None, start=None) -> Solu
     """
     say = progress or (lambda message: None)
     names = [lv.name for lv in problem.levels]
+    hooks = dict(extra_constraints=extra_constraints, objective=objective)
     first = {}
     for name in names:
-        first[name] = solve(level_problem(problem, name), options, start=_level_start(start, name))
+        first[name] = solve(level_problem(problem, name), options, start=_level_start(start, name), **hooks)
         r = first[name].report
         say(f"{name}: {r.status}, gap {r.gap:.2%}, {r.solve_seconds:.0f} s")
     bound = float(sum(s.report.best_bound for s in first.values()))
@@ -157,30 +160,24 @@ def solve_by_level(problem: Problem, options, progress=None, start=None) -> Solu
     try:
         for name in names:
             sub = solve(level_problem(problem, name, shares[name]), options,
-                        start=_level_start(start, name))
+                        start=_level_start(start, name), **hooks)
             final.append(sub)
             r = sub.report
             say(f"{name} (budget share): {r.status}, gap to its own bound {r.gap:.2%}")
     except InfeasibleError as exc:
         say(f"a budget share is too small ({exc}); solving all levels jointly")
-        return solve(problem, options, start=start)
+        return solve(problem, options, start=start, **hooks)
     return _merge(final, problem, bound, ", budget split by shares", [s.report for s in first.values()])
 
 
-def solve_plan(problem: Problem, options, method: str = "auto", progress=None, start=None) -> Solution:
-    """Solve jointly or level by level.
+def solve_plan(problem: Problem, options, method: str = "auto", progress=None, start=None, **hooks) -> Solution:
+    """Solve jointly or level by level: :func:`capacity.optimize.api.solve` with ``method``.
 
-    ``method`` is ``joint``, ``by_level`` or ``auto`` (by level when there are
-    several levels and the objective is weighted); ``start`` is an optional
-    plan to start from (see :func:`capacity.optimize.solve`).
+    Kept for callers of the first wave; ``hooks`` are ``extra_constraints`` and ``objective``.
     """
-    by_level = method == "by_level" or (
-        method == "auto" and len(problem.levels) > 1 and problem.objective == "weighted")
-    if by_level and problem.objective != "weighted":
-        by_level = False
-    if by_level:
-        return solve_by_level(problem, options, progress, start=start)
-    return solve(problem, options, start=start)
+    from capacity.optimize.api import solve as solve_any
+
+    return solve_any(problem, options, method=method, progress=progress, start=start, **hooks)
 
 
 __all__ = ["budget_shares", "level_problem", "plan_spending", "solve_by_level", "solve_plan", "spending"]

@@ -76,6 +76,10 @@ from .problem import Problem
 
 OBJECTIVE_PARTS = ("unserved", "distance", "cost")
 
+# row senses and column categories for hooks (:meth:`Model.add_rows`, :meth:`Model.new_columns`)
+LE, GE, EQ = pulp.LpConstraintLE, pulp.LpConstraintGE, pulp.LpConstraintEQ
+CONTINUOUS, BINARY = pulp.LpContinuous, pulp.LpBinary
+
 
 def _probe_fast_expression() -> bool:
     """True when PuLP's LpAffineExpression can be filled without its constructor.
@@ -222,6 +226,13 @@ class Model:
             add(Con(Expr(zip(vars_[s:e], coefs[s:e])), sense, f"{name}_{base + r}", rhs_l[r]))
         self.n_rows += n_rows
         return n_rows
+
+    def fix_columns(self, cols, values) -> None:
+        """Fix columns ``cols`` to ``values`` (bounds equal, continuous): an LP in those columns."""
+        for c, v in zip(np.asarray(cols, dtype=np.int64).tolist(), np.asarray(values, dtype=float).tolist()):
+            var = self.columns[c]
+            var.cat = pulp.LpContinuous
+            var.lowBound = var.upBound = v
 
     # -- views for hooks and results --------------------------------------
     def open_variables(self, level: str):
@@ -472,7 +483,11 @@ def build_model(problem: Problem, prepared: list, strong_linking: bool = True,
     strong_linking : bool
         Add the disaggregated linking rows for capacitated new sites too.
     extra_constraints : callable, optional
-        Hook ``f(model)`` called after the built-in rows; add rows to ``model.prob``.
+        Hook ``f(model)`` called after the built-in rows and the objective
+        parts: add rows with :meth:`Model.add_rows` (or ``model.prob``), and
+        columns with :meth:`Model.new_columns` (their objective parts are 0).
+        In a level-by-level solve it is called once per level model, whose
+        ``model.levels`` holds that level only.
 
     Returns
     -------
@@ -496,4 +511,7 @@ def build_model(problem: Problem, prepared: list, strong_linking: bool = True,
     define_objective_parts(model)
     if extra_constraints is not None:
         extra_constraints(model)
+        # columns a hook added have no part in the built-in objective
+        n = len(model.columns)
+        model.parts = {k: np.pad(v, (0, n - v.size)) for k, v in model.parts.items()}
     return model

@@ -9,21 +9,13 @@ import numpy as np
 import pandas as pd
 
 from .model import Model
+from .solvers import RunResult, relative_gap
 
 EPS = 1e-6
 
 
-@dataclass(frozen=True)
-class StageReport:
-    """One solver call (one stage of a lexicographic solve, or the weighted solve)."""
-
-    objective_part: str
-    status: str
-    objective: float
-    best_bound: float
-    gap: float
-    transfer_seconds: float
-    solve_seconds: float
+#: One solver call of a solve; the same type as the solver registry's result.
+StageReport = RunResult
 
 
 @dataclass(frozen=True)
@@ -66,6 +58,39 @@ class SolveReport:
     n_variables: int
     n_constraints: int
     stages: tuple = ()
+
+    @classmethod
+    def from_stages(cls, stages, objective: float, objective_parts, best_bound: float, *,
+                    build_seconds: float, solver: str, n_variables: int, n_constraints: int,
+                    gap: float | None = None, earlier=()) -> "SolveReport":
+        """The report of a solve: status, gap and times from its solver calls (the one place they are computed).
+
+        Parameters
+        ----------
+        stages : sequence of StageReport
+            The solver calls whose solutions make up the result.
+        objective, best_bound : float
+            The result's objective (from its values) and a valid lower bound.
+        objective_parts : mapping
+        build_seconds : float
+            Python time outside the solver calls; their transfer time is added [s].
+        gap : float, optional
+            A gap already certified (the largest stage gap of a lexicographic
+            solve); default :func:`~capacity.optimize.solvers.relative_gap`
+            of ``objective`` and ``best_bound``.
+        earlier : sequence of StageReport
+            Calls whose solutions were replaced (e.g. a first round): their
+            time counts, their status does not.
+        """
+        calls = tuple(earlier) + tuple(stages)
+        status = "optimal" if all(s.status == "optimal" for s in stages) else "feasible"
+        return cls(status=status, objective=float(objective),
+                   objective_parts={k: float(v) for k, v in dict(objective_parts).items()},
+                   best_bound=float(best_bound),
+                   gap=relative_gap(objective, best_bound) if gap is None else float(gap),
+                   build_seconds=build_seconds + sum(s.transfer_seconds for s in calls),
+                   solve_seconds=sum(s.solve_seconds for s in calls), solver=solver,
+                   n_variables=int(n_variables), n_constraints=int(n_constraints), stages=calls)
 
     def as_dict(self) -> dict:
         d = {k: getattr(self, k) for k in ("status", "objective", "best_bound", "gap", "build_seconds",

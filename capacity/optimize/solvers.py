@@ -86,12 +86,26 @@ class SolverOptions:
 
 @dataclass(frozen=True)
 class RunResult:
-    """What one solver call returned.
+    """What one solver call returned (also one stage of a solve, see :class:`~capacity.optimize.result.SolveReport`).
 
-    ``status`` is one of ``optimal``, ``feasible`` (stopped with an
-    incumbent, e.g. on the time limit), ``infeasible``, ``unbounded``,
-    ``no_solution``. ``objective`` and ``best_bound`` are in objective units;
-    ``gap`` is ``|objective - best_bound| / max(|objective|, 1e-10)``.
+    Attributes
+    ----------
+    status : str
+        ``optimal``, ``feasible`` (stopped with an incumbent, e.g. on the
+        time limit), ``infeasible``, ``unbounded`` or ``no_solution``.
+    objective, best_bound : float
+        In objective units. After :func:`capacity.optimize.core.run_stage` the
+        objective is the returned solution's own value.
+    gap : float
+        :func:`relative_gap` of ``objective`` and ``best_bound``.
+    transfer_seconds, solve_seconds : float
+        Handing the model to the solver and reading it back; inside the solver [s].
+    solver : str
+    detail : str
+        The solver's own status text.
+    objective_part : str
+        Which objective the call minimised (``weighted``, ``unserved``,
+        ``distance``, ``cost``, or a caller's name); empty for a bare call.
     """
 
     status: str
@@ -102,6 +116,7 @@ class RunResult:
     solve_seconds: float
     solver: str
     detail: str = ""
+    objective_part: str = ""
 
 
 def relative_gap(objective: float, bound: float) -> float:
