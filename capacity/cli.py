@@ -153,6 +153,16 @@ def _say_error(exc: CapacityError) -> None:
 RUN_MARKERS = ("summary.json", "plan.csv")
 
 
+def _check_paths(args) -> None:
+    """Check the paths a command was given before any work: an explicit ``--out``
+    that cannot become an output folder, and run folders that are not runs."""
+    if getattr(args, "out", None) is not None:
+        from capacity.io.atomic import check_output_target
+
+        check_output_target(args.out, getattr(args, "force", False))
+    _check_run_folders(args)
+
+
 def _check_run_folders(args) -> None:
     """Raise :class:`DataError` when a command that reads run folders is given
     something else: a missing path, a file, or a folder without a run's files."""
@@ -188,7 +198,7 @@ def main(argv=None) -> int:
 def _main(argv) -> int:
     try:
         args = _parser().parse_args(argv)
-        _check_run_folders(args)
+        _check_paths(args)
         from capacity import commands
 
         return getattr(commands, f"cmd_{args.command}")(args)

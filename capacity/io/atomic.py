@@ -60,7 +60,18 @@ def publish_modes(root) -> None:
                 os.chmod(path, 0o666 & ~mask)
 
 
-def _check_target(target: Path, force: bool) -> None:
+def check_output_target(target, force: bool = False) -> None:
+    """Raise unless ``target`` can become an output folder; call it before long work.
+
+    Raises
+    ------
+    OutputExistsError
+        ``target`` is a non-empty folder and ``force`` is false.
+    UsageError
+        ``target`` or a folder above it is a file; or ``force`` would replace a
+        data folder (one holding ``city.toml``) or the current folder.
+    """
+    target = Path(target)
     if target.exists() and not target.is_dir():
         raise UsageError(f"--out {target} is an existing file, not a folder; choose a folder "
                          "name (an output folder is replaced whole, a file never)")
@@ -102,7 +113,7 @@ def output_folder(target, force: bool = False):
         replace a data folder or the current folder.
     """
     target = Path(target)
-    _check_target(target, force)
+    check_output_target(target, force)
     created = [p for p in reversed(target.parents) if not p.exists()]
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
