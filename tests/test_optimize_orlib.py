@@ -8,8 +8,8 @@ import pytest
 from capacity.optimize import SolverOptions, solve
 from capacity.optimize import classic, instances
 
-ORLIB = Path(__file__).resolve().parents[1].parent / "shared" / "benchmarks" / "orlib"
-needs_orlib = pytest.mark.skipif(not ORLIB.is_dir(), reason=f"OR-Library instances not found at {ORLIB}")
+# the few small instances these tests need, vendored with their source (tests/data/orlib/README.md)
+ORLIB = Path(__file__).resolve().parent / "data" / "orlib"
 OPTS = SolverOptions(solver="highs", gap_rel=1e-7)
 
 
@@ -44,7 +44,6 @@ def test_cflp_per_unit_cost_is_cost_over_demand():
     assert sol.report.objective == pytest.approx(13.0)
 
 
-@needs_orlib
 def test_pmed1_optimum():
     inst = instances.read_pmed(ORLIB / "pmed1.txt")
     sol = solve(classic.p_median(inst.cost, inst.p), OPTS)
@@ -53,7 +52,6 @@ def test_pmed1_optimum():
     assert len(sol.opened) == 5
 
 
-@needs_orlib
 def test_pmedcap1_1_optimum():
     inst = instances.read_cpmp(ORLIB / "cpmp" / "pmedcap1_1.txt")
     assert inst.optimum == 713
@@ -64,7 +62,6 @@ def test_pmedcap1_1_optimum():
     assert sol.assignments.unit.is_unique  # single sourcing
 
 
-@needs_orlib
 def test_cap71_optimum():
     inst = instances.read_cap(ORLIB / "cap" / "cap71.txt")
     sol = solve(classic.capacitated_facility_location(inst.fixed_cost, inst.capacity, inst.demand,
@@ -73,7 +70,6 @@ def test_cap71_optimum():
     assert instances.read_cap_optima(ORLIB / "cap" / "capopt.txt")["cap71"] == 932615.75
 
 
-@needs_orlib
 @pytest.mark.slow
 def test_pmed6_optimum_highs():
     inst = instances.read_pmed(ORLIB / "pmed6.txt")
@@ -81,7 +77,6 @@ def test_pmed6_optimum_highs():
     assert sol.report.objective == pytest.approx(7824)
 
 
-@needs_orlib
 def test_optima_files():
     opt = instances.read_pmed_optima(ORLIB / "pmedopt.txt")
     assert opt["pmed1"] == 5819 and opt["pmed40"] == 5128 and len(opt) == 40
