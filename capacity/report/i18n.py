@@ -194,6 +194,10 @@ PHRASES = {
     "wm_legend_deficit": {"zh": "缺口", "en": "deficit"},
     "wm_legend_surplus": {"zh": "富余", "en": "surplus"},
     # schedule, shortlist, projection
+    "xlsx_summary": {"zh": "分学段、分建设年份的学校数、学位 [人] 和投资 [元]",
+                     "en": "schools, seats [pupils] and cost [CNY] per level and build year"},
+    "xlsx_level": {"zh": "{level}:分建设年份和区县的学校数、学位 [人] 和投资 [元]",
+                   "en": "{level}: schools, seats [pupils] and cost [CNY] per build year and zone"},
     "sched_totals": {"zh": "分学段、分年合计", "en": "Totals per level and year"},
     "sched_rows": {"zh": "分年、分区县、分学段", "en": "Per year, zone and level"},
     "sched_also": {"zh": "另见 schedule.csv 和 schedule.xlsx。", "en": "Also in schedule.csv and schedule.xlsx."},

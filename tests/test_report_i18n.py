@@ -1,0 +1,165 @@
+"""Languages of the outputs (capacity.report.i18n), the web font subset and the report's tables in zh/en."""
+
+import base64
+import html
+import io
+import re
+import string
+
+import pandas as pd
+import pytest
+
+from capacity.report import i18n, webfont
+from capacity.report.excel import write_schedule_xlsx
+from capacity.report.html import PLAN_TARGETS, provenance_table, render_report
+
+
+def _fields(text):
+    return {f for _, f, _, _ in string.Formatter().parse(text) if f}
+
+
+def test_catalogue_complete_and_consistent():
+    for key, entry in i18n.PHRASES.items():
+        assert set(entry) == set(i18n.LANGUAGES), key
+        assert _fields(entry["zh"]) == _fields(entry["en"]), key
+        assert re.search(r"[\u4e00-\u9fff]", entry["zh"]) or not re.search("[A-Za-z]{4,}", entry["zh"]) \
+            or key in ("title", "status_line", "sv_warn"), key
+    for table in (i18n.LEVEL_NAMES, i18n.ACTION_NAMES, i18n.PROVENANCE_NAMES, i18n.COLUMN_NAMES):
+        assert all(set(v) == set(i18n.LANGUAGES) for v in table.values())
+
+
+def test_lookup_and_errors():
+    assert i18n.tr("sec_targets", "zh") == "对照规划目标"
+    assert i18n.tr("h_unserved", "en", year=2025) == "unserved pupils 2025"
+    assert i18n.level_name("primary", "zh") == "小学" and i18n.level_name("vocational", "zh") == "vocational"
+    assert i18n.action_name("expand", "zh") == "扩建"
+    with pytest.raises(KeyError):
+        i18n.tr("no_such_phrase", "en")
+    with pytest.raises(ValueError, match="'fr'"):
+        i18n.tr("sec_targets", "fr")
+
+
+@pytest.mark.parametrize("value, lang, text", [
+    (4_560_000_000, "zh", "45.6亿 (4,560,000,000)"),
+    (123_456, "zh", "12.3万 (123,456)"),
+    (10_000, "zh", "1万 (10,000)"),
+    (9_999, "zh", "9,999"),
+    (-25_000, "zh", "-2.5万 (-25,000)"),
+    (150_000_000_000, "zh", "1,500亿 (150,000,000,000)"),
+    (4_560_000_000, "en", "4,560,000,000"),
+    (3.25, "en", "3.25"),
+    (None, "zh", "—"),
+    (float("nan"), "en", "—"),
+    ("n/a", "zh", "n/a"),
+])
+def test_number(value, lang, text):
+    assert i18n.number(value, lang) == text
+
+
+def test_money_and_share():
+    assert i18n.money(95_670_000, "zh") == "9,567万元 (95,670,000)"
+    assert i18n.money(2_500, "zh") == "2,500 元"
+    assert i18n.money(95_670_000, "en") == "95,670,000 CNY"
+    assert i18n.share(0.125, "zh") == "12.5%" and i18n.share(None, "en") == "—"
+
+
+def test_font_subset_holds_exactly_the_characters():
+    from fontTools.ttLib import TTFont
+
+    chars = webfont.page_characters("<p title='x'>昆明 学位 &amp; 五华</p><script>var a='磨憨'</script>", "甲")
+    assert set(chars) == set("昆明 学位&五华甲")  # tags, attributes and scripts dropped; entities decoded
+    font = TTFont(io.BytesIO(webfont.subset_font(chars)))
+    cmap = set(font.getBestCmap())
+    assert cmap == {ord(c) for c in chars if c != " "} | {ord(" ")} & cmap
+    assert "磨" not in chars and ord("磨") not in cmap
+    assert font.flavor in ("woff2", "woff")
+    css = webfont.font_face_css("昆明")
+    data = re.search(r"base64,([A-Za-z0-9+/=]+)", css).group(1)
+    assert set(TTFont(io.BytesIO(base64.b64decode(data))).getBestCmap()) >= {ord("昆"), ord("明")}
+
+
+class _City:
+    population = pd.DataFrame({"provenance": ["stated", "stated-2nd", "uncertain", "estimate"]})
+    births = pd.DataFrame({"provenance": ["uncertain", "uncertain"]})
+    schools = pd.DataFrame({"provenance": ["synthetic"] * 3, "seats_provenance": ["assumption", "derived", "x"]})
+
+
+def test_provenance_table_keeps_every_label():
+    t = provenance_table(_City()).set_index("table")
+    assert t.loc["population", "real"] == 2 and t.loc["population", "uncertain"] == 1
+    assert t.loc["population", "estimated"] == 1 and t.loc["births", "uncertain"] == 2
+    assert t.loc["schools (seats_provenance)", "x"] == 1  # an unknown label gets its own column
+    assert int(t.drop(columns=[]).sum().sum()) == 4 + 2 + 3 + 3
+
+
+SUMMARY = {
+    "scenario": "tiny", "status": "optimal", "gap": 0.0, "objective": 12.5, "cost_cny_total": 95_670_000.0,
+    "cost_cny_by_year": {"2023": 23_850_000.0}, "budget_cny_by_year": {"2023": 1e8},
+    "schools_by_level": {"primary": {"new": 1, "expand": 0, "seats": 270, "target": 1}},
+    "unserved_pupils": {"primary": {"2025": 0.0}}, "share_within_walk_standard": {"primary": {"2025": 0.5}},
+    "targets": [
+        {"id": "T1", "target": "new kindergartens = 2", "value": 2, "met": True, "note": "2 planned", "unit": "schools"},
+        {"id": "T5", "target": "kindergarten seats ≥ 99%", "value": 0.9, "met": False, "note": "", "unit": "share"},
+        {"id": "T6", "target": "inclusive kindergarten seats ≥ 90%", "value": 0.94, "met": True,
+         "note": "2025: assumption (no public/inclusive flag in the data): 90% of existing seats are public",
+         "unit": "share"},
+        {"id": "T14", "target": "first-class high school", "value": None, "met": None, "note": "no grades"},
+        {"id": "T14-proxy", "target": "proxy", "value": 1.0, "met": True, "note": "", "unit": "share"},
+    ],
+}
+
+
+def _render(lang):
+    sched = pd.DataFrame({"year": [2023], "zone_id": ["1"], "name_local": ["甲区"], "name_en": ["A District"],
+                          "level": ["primary"], "new": [1], "expand": [0], "schools": [1], "seats": [270.0],
+                          "cost_cny": [12_960_000.0], "ready_year": [2023]})
+    totals = sched.groupby(["level", "year"], as_index=False)[["new", "expand", "seats", "cost_cny"]].sum()
+    return render_report(summary=SUMMARY, scenario={"name": "tiny", "description": "d"}, city_name="昆明 Kunming",
+                         images=[], schedule=sched, schedule_totals=totals, shortlist=pd.DataFrame(),
+                         provenance=provenance_table(_City()), files=["report.html"], lang=lang,
+                         embed_font=False)
+
+
+def _target_rows(page):
+    rows = re.findall(r"<tr><td>(T\d+[\w-]*)</td>(.*?)</tr>", page)
+    return {tid: re.findall(r'<td(?: class="(\w+)")?>', body) and body for tid, body in rows}
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_report_language_and_targets(lang):
+    page = _render(lang)
+    assert f'<html lang="{i18n.HTML_LANG[lang]}">' in page
+    assert html.escape(i18n.tr("sec_targets", lang)) in page and i18n.tr("sec_provenance", lang) in page
+    other = "en" if lang == "zh" else "zh"
+    assert html.escape(i18n.tr("sec_targets", other)) not in page
+    rows = _target_rows(page)
+    assert [f"T{i}" for i in range(1, 21)] == [t for t in rows if "-" not in t]  # every target, in order
+    assert "T14-proxy" in rows
+    assert f'class="assumed">{i18n.tr("status_assumed", lang)}<' in rows["T6"]  # not "met"
+    assert f'class="met">' not in rows["T6"]
+    assert f'class="met">{i18n.tr("status_met", lang)}<' in rows["T1"]
+    assert f'class="notmet">' in rows["T5"] and 'class="na">' in rows["T14"]
+    for tid, role, _ in PLAN_TARGETS:
+        assert i18n.tr("role_" + role, lang) in rows[tid], tid
+    assert i18n.tr("status_out", lang) in rows["T11"] and 'class="out"' in rows["T11"]
+    assert "uncertain" in page or "不确定" in page
+    if lang == "zh":
+        assert "9,567万元 (95,670,000)" in page and "小学" in page and "学位" in page
+    else:
+        assert "95,670,000 CNY" in page and "Seats" in page
+
+
+@pytest.mark.parametrize("lang, header", [("zh", "学位"), ("en", "Seats"), (None, "Seats 学位")])
+def test_schedule_workbook_headers(tmp_path, lang, header):
+    from openpyxl import load_workbook
+
+    sched = pd.DataFrame({"year": [2023], "zone_id": ["1"], "name_local": ["甲区"], "name_en": ["A"],
+                          "level": ["primary"], "new": [1], "expand": [0], "schools": [1], "seats": [270.0],
+                          "cost_cny": [1.0], "ready_year": [2023]})
+    path = write_schedule_xlsx(sched, tmp_path / "s.xlsx", title="tiny", lang=lang)
+    wb = load_workbook(path, read_only=True)
+    assert wb.sheetnames == ["summary", "primary"]
+    heads = [c.value for c in next(wb["primary"].iter_rows(min_row=2, max_row=2))]
+    assert header in heads, heads
+    note = wb["primary"]["A1"].value
+    assert ("小学" in note) if lang == "zh" else ("primary" in note)
