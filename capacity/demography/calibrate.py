@@ -17,7 +17,7 @@ TFR and migration is added after survival:
 The reference rate of a zone combines its pre-base growth (annualised
 growth over ``migration_window`` years minus the natural increase the
 model gives it in the first year) with the rates fitted after the base
-year, weighted by years. The fit is reported as tables of reported vs
+year, recent years weighted most (:func:`recency_weighted_rate`). The fit is reported as tables of reported vs
 projected values.
 """
 
@@ -48,7 +48,14 @@ class Calibration:
     city_tfr_last : float
         City TFR of the last calibrated (or implied) year [births / woman].
     reference_rate : ndarray, shape (Z,)
-        Net migration rate to carry forward [1/year].
+        Net migration rate to carry forward [1/year] (recency-weighted
+        history, see :func:`recency_weighted_rate`).
+    history_weight : ndarray, shape (Z,)
+        Total weight of the history behind ``reference_rate`` (0: none)
+        [years, discounted].
+    city_tfr : dict of int to float
+        City TFR (as a multiple of the zone factors) of each year with
+        reported births, base year included [births / woman].
     births_fit : DataFrame
         ``year, kind, reported, projected, rel_error``.
     totals_fit : DataFrame
@@ -61,6 +68,8 @@ class Calibration:
     city_tfr_base: float
     city_tfr_last: float
     reference_rate: np.ndarray
+    history_weight: np.ndarray
+    city_tfr: dict
     births_fit: pd.DataFrame
     totals_fit: pd.DataFrame
 
@@ -99,12 +108,56 @@ def pre_base_growth(population, zone_ids, base_year, base_totals, window):
     return growth, span
 
 
+def recency_weighted_rate(pre_rate, pre_years, fitted, persistence):
+    """A zone's net migration rate from its history, recent years first.
+
+    The rate of the year *j* years before the last calibrated year gets the
+    weight φʲ (exponential smoothing, Brown 1959): with φ = 0.5 last year
+    counts as much as all earlier years together. The pre-base growth rate
+    stands for each of the ``pre_years`` years it spans.
+
+    Parameters
+    ----------
+    pre_rate : ndarray, shape (Z,)
+        Pre-base net migration rate, NaN where unknown [1/year].
+    pre_years : ndarray, shape (Z,)
+        Years that rate spans [years].
+    fitted : ndarray, shape (Z, N)
+        Rates fitted in the N calibrated years, NaN where not fitted [1/year].
+    persistence : float
+        φ in (0, 1] [share / year].
+
+    Returns
+    -------
+    rate : ndarray, shape (Z,)
+        Weighted mean rate, 0 where there is no history [1/year].
+    weight : ndarray, shape (Z,)
+        Sum of the weights (0: no history) [years, discounted].
+
+    References
+    ----------
+    Brown, R. G. (1959). *Statistical Forecasting for Inventory Control*.
+    McGraw-Hill.
+    """
+    phi = float(persistence)
+    Z, N = fitted.shape
+    ages_post = np.arange(N)[::-1]                          # last calibrated year: age 0
+    w_post = np.where(np.isnan(fitted), 0.0, phi ** ages_post[None, :])
+    span = np.where(np.isnan(pre_rate), 0, np.asarray(pre_years, dtype=int))
+    w_pre = np.array([sum(phi ** (N + j) for j in range(int(s))) for s in span])
+    num = (w_post * np.nan_to_num(fitted)).sum(axis=1) + w_pre * np.nan_to_num(pre_rate)
+    den = w_post.sum(axis=1) + w_pre
+    rate = np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0)
+    return rate, den
+
+
 def _city_exposure(P, Q, schedule, factor):
     return (factor * (cohort.female_exposure(P, Q) * schedule).sum(axis=-1)).sum()
 
 
 def calibrate(P0, zone_ids, base_year, rates_of_year, observed_births, observed_totals,
-              zone_factor, growth, growth_years, default_tfr, city_totals=None, city_zones=None):
+              zone_factor, growth, growth_years, default_tfr, city_totals=None, city_zones=None,
+              persistence=1.0):
     """Fit city TFR and zone migration year by year.
 
     Parameters
@@ -132,6 +185,9 @@ def calibrate(P0, zone_ids, base_year, rates_of_year, observed_births, observed_
         their rates are shifted by one common amount.
     city_zones : sequence of str, optional
         Zones that make up the city total (default: all).
+    persistence : float
+        φ of :func:`recency_weighted_rate` (1: every year of history counts
+        the same) [share / year].
 
     Returns
     -------
@@ -151,10 +207,12 @@ def calibrate(P0, zone_ids, base_year, rates_of_year, observed_births, observed_
     births_rows = []
     k = float(default_tfr)
     k_base = np.nan
+    k_of = {}
     if base_year in observed_births:
         exposure = (zone_factor * (P0[:, 1, :] * schedule).sum(axis=-1)).sum()
         k_base = observed_births[base_year] / exposure
         k = k_base
+        k_of[base_year] = k
         births_rows.append({"year": base_year, "kind": "base year (implied by base women)",
                             "reported": observed_births[base_year],
                             "projected": k * exposure})
@@ -176,6 +234,7 @@ def calibrate(P0, zone_ids, base_year, rates_of_year, observed_births, observed_
         Q, _ = cohort.age_and_survive(P, survival)
         if year in observed_births:
             k = observed_births[year] / _city_exposure(P, Q, schedule, zone_factor)
+            k_of[year] = k
         tfr[:, t] = k * zone_factor
         births = (tfr[:, t] * (cohort.female_exposure(P, Q) * schedule).sum(axis=-1))
         if year in observed_births:
@@ -208,11 +267,8 @@ def calibrate(P0, zone_ids, base_year, rates_of_year, observed_births, observed_
             totals_rows.append({"zone_id": "city", "year": year, "reported": city_totals[year],
                                 "projected": end[in_city].sum()})
 
-    w_pre = np.where(np.isnan(pre_rate), 0.0, growth_years)
-    n_post = (~np.isnan(fitted)).sum(axis=1)
-    num = np.nan_to_num(pre_rate) * w_pre + np.nansum(np.nan_to_num(fitted, nan=0.0), axis=1)
-    den = w_pre + n_post
-    reference = np.where(den > 0, num / np.where(den > 0, den, 1), 0.0)
+    reference, weight = recency_weighted_rate(pre_rate, growth_years, fitted, persistence)
+    city_tfr = {int(y): float(v) for y, v in sorted(k_of.items())}
 
     def fit_frame(rows, keys):
         f = pd.DataFrame(rows, columns=keys + ["reported", "projected"])
@@ -221,6 +277,6 @@ def calibrate(P0, zone_ids, base_year, rates_of_year, observed_births, observed_
 
     return Calibration(
         years=years, tfr=tfr, migration=mig, city_tfr_base=float(k_base),
-        city_tfr_last=float(k), reference_rate=reference,
+        city_tfr_last=float(k), reference_rate=reference, history_weight=weight, city_tfr=city_tfr,
         births_fit=fit_frame(births_rows, ["year", "kind"]),
         totals_fit=fit_frame(totals_rows, ["zone_id", "year"]))

@@ -50,7 +50,17 @@ class ProjectionParams:
         City TFR after the last year with reported births [births / woman];
         None keeps the last calibrated value.
     tfr_zone_factor : mapping of str to float
-        Relative fertility of a zone (1 = city level) [ratio].
+        Relative fertility of a zone (1 = city level) [ratio]; zones not
+        given get their census child–woman ratio relative to the city's
+        where their age structure is known (see
+        :func:`capacity.demography.fertility.zone_fertility_factors`).
+    tfr_trend_damping : float
+        ψ of the damped TFR trend after the last year with births [share /
+        year]; 0 holds the last TFR. Default 0.5 (assumption: with a few
+        annual points a slope is half noise; the trend reaches a long-run
+        level of TFR·exp(b·ψ/(1 − ψ)) = TFR·exp(b)).
+    tfr_trend_window : int
+        Years of fitted TFR the trend's slope is taken from [years].
     tfr_variant_delta : float
         TFR difference of the low / high variants from medium [births /
         woman]; the UN World Population Prospects use 0.5, halved here for
@@ -63,9 +73,25 @@ class ProjectionParams:
         Years of pre-base growth used for a zone's reference migration
         rate [years].
     migration_decay_years : float
-        e-folding time over which a zone's net migration rate moves from
-        its reference rate to the city-wide rate after the calibrated
-        years [years]; 0 keeps it constant.
+        τ: e-folding time over which a zone's net migration rate moves from
+        its recent rate to ``migration_long_run_rate`` after the calibrated
+        years; φ = exp(−1/τ) is also the yearly persistence with which past
+        years are weighted in that recent rate [years]; 0 keeps rates
+        constant and weights every past year alike. Default 1/ln 2 ≈ 1.44:
+        a deviation halves every year (assumption, chosen on the rolling
+        back-test of Kunming, origins 2020–2022; see ``data/kunming/SOURCES.md``
+        and ``capacity backtest``).
+    migration_long_run_rate : float
+        ρ_∞, the rate all zones tend to [1/year]. Default 0 (assumption: net
+        migration is not extrapolated beyond a few years).
+    migration_prior_rate : float
+        Starting rate of a zone with no population history before the base
+        year or in the calibrated years [1/year]. Default 0 (assumption:
+        published series exist mostly for the zones that grow, so the mean of
+        the others is no neutral prior).
+    migration_prior_weight : float
+        κ: weight of the city mean when a zone's rate is shrunk toward it,
+        in the units of the recency weights (one recent year = 1) [years].
     migration_variant_delta : float
         Net migration rate difference of the low / high variants [1/year].
     variant_ramp_years : int
@@ -80,11 +106,21 @@ class ProjectionParams:
         Seed of the stochastic draws.
     tfr_sigma, tfr_rho : float
         Yearly innovation s.d. [log TFR] and AR(1) persistence of the TFR
-        deviations of the draws.
+        deviations of the draws. The spread defaults (``tfr_sigma`` 0.14,
+        ``migration_sigma`` 0.003, ``migration_zone_factor`` 3) are
+        calibrated on back-test errors (Kunming, origins 2020–2022, by
+        :func:`capacity.demography.spread.calibrate_spread`: 0.119, 0.0029,
+        2.8 for 80 % coverage, rounded up; ``tfr_sigma`` raised to 0.14, the
+        smallest value whose band holds all nine back-test birth figures,
+        because nine figures are too few to tell 80 % from 89 %).
+        ``capacity backtest --calibrate-spread`` gives the values for another
+        data folder, to be set in its scenario.
     migration_sigma, migration_rho : float
         Yearly innovation s.d. [1/year] and AR(1) persistence of the city-wide
-        net migration rate deviation; each zone adds its own deviation with
-        half that s.d.
+        net migration rate deviation.
+    migration_zone_factor : float
+        Yearly innovation s.d. of each zone's own deviation (same AR(1)
+        persistence), as a multiple of ``migration_sigma`` [ratio].
     quantiles : tuple of float
         Quantiles of the draws to report [share].
     chunk_draws : int
@@ -103,20 +139,26 @@ class ProjectionParams:
     fertility_spread: float = 3.8
     tfr: float | None = None
     tfr_zone_factor: Mapping[str, float] = field(default_factory=_empty)
+    tfr_trend_damping: float = 0.5
+    tfr_trend_window: int = 5
     tfr_variant_delta: float = 0.25
     migration_rate: Mapping[str, float] = field(default_factory=_empty)
     migration_window: int = 3
-    migration_decay_years: float = 5.0
+    migration_decay_years: float = 1.4426950408889634
+    migration_long_run_rate: float = 0.0
+    migration_prior_rate: float = 0.0
+    migration_prior_weight: float = 1.0
     migration_variant_delta: float = 0.005
     variant_ramp_years: int = 5
     migrant_male_share: float = 0.5
     calibrate: bool = True
     draws: int = 0
     seed: int = 0
-    tfr_sigma: float = 0.05
+    tfr_sigma: float = 0.14
     tfr_rho: float = 0.9
     migration_sigma: float = 0.003
     migration_rho: float = 0.7
+    migration_zone_factor: float = 3.0
     quantiles: tuple[float, ...] = (0.05, 0.5, 0.95)
     chunk_draws: int = 250
 
@@ -142,6 +184,10 @@ class ProjectionParams:
             raise ValueError("migrant_male_share: must be between 0 and 1")
         if any(not 0 < q < 1 for q in self.quantiles):
             raise ValueError("quantiles: each must be strictly between 0 and 1")
+        if not 0 <= self.tfr_trend_damping < 1:
+            raise ValueError("tfr_trend_damping: must be in [0, 1)")
+        if self.tfr_trend_window < 1 or self.migration_prior_weight < 0:
+            raise ValueError("tfr_trend_window: must be ≥ 1 (and migration_prior_weight ≥ 0)")
         if self.migration_decay_years < 0:
             raise ValueError("migration_decay_years: must be ≥ 0")
         if self.migration_window < 0 or self.variant_ramp_years < 0:

@@ -151,7 +151,7 @@ def calibration_report(cal: Calibration, zone_ids, params, future_tfr, base_note
 def project_tables(population, age_structure, births, zone_ids, params: ProjectionParams,
                    age_groups: Mapping[str, tuple] | None = None,
                    city_totals: Mapping[int, float] | None = None,
-                   city_zones=None) -> ProjectionResult:
+                   city_zones=None, enrolment=None) -> ProjectionResult:
     """Projection from the data-contract tables (the pure core of :func:`run_projection`).
 
     Parameters
@@ -201,7 +201,9 @@ def project_tables(population, age_structure, births, zone_ids, params: Projecti
 
     cal = calibrate(P0, zone_ids, params.base_year, rates_of_year, observed_births, obs_totals,
                     factor, growth, span, default_tfr,
-                    {y: v for y, v in (city_totals or {}).items() if y <= params.horizon}, city_zones)
+                    {y: v for y, v in (city_totals or {}).items() if y <= params.horizon}, city_zones,
+                    persistence=np.exp(-1.0 / params.migration_decay_years) if params.migration_decay_years > 0
+                    else 1.0)
     tfr, rate, since = paths.medium_future(cal, zone_ids, years, params, factor, totals0)
     tfr_v, mig_v, is_rate = paths.variant_paths(cal, tfr, rate, since, params, VARIANTS)
 
