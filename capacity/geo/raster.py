@@ -166,7 +166,9 @@ def aggregate_population(path, zones, cell_m: float, metric_crs, raster_crs=None
     if rows.size == 0:
         raise DataError("no persons in any cell inside the zones (wrong CRS, or the raster covers "
                         "another area?)", path=name)
-    cx, cy = transform * (cols + 0.5, rows + 0.5)
+    c, r = cols + 0.5, rows + 0.5  # cell centres through the affine transform
+    cx = transform.c + transform.a * c + transform.b * r
+    cy = transform.f + transform.d * c + transform.e * r
     x, y = transform_xy(cx, cy, crs, metric_crs)
     persons = values[rows, cols]
     zone_ids = zones["zone_id"].astype(str).to_numpy()[zone_idx[rows, cols] - 1]

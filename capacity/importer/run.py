@@ -10,6 +10,7 @@ folder, checked with :func:`capacity.data.load_city` (the same checks as
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -21,6 +22,7 @@ from capacity.importer import layers, read
 from capacity.importer.spec import ImportSpec, Source, read_spec
 from capacity.importer.sources import SourceRecord, sources_markdown
 
+IMPORT_MARK = "# Written by `capacity import`"
 LAYER_FILES = {"zones": "zones.gpkg", "schools": "schools.gpkg", "candidate_sites": "candidate_sites.gpkg",
                "demand_units": "demand_units.gpkg", "roads": "roads.gpkg"}
 TABLE_FILES = {"population": "population.csv", "births": "births.csv", "age_structure": "age_structure.csv",
@@ -93,7 +95,7 @@ def _copy_table(table, folder: Path) -> SourceRecord:
 
 
 def _city_toml(spec: ImportSpec, records) -> str:
-    lines = ["# Written by `capacity import` from " + spec.path.name + "; see SOURCES.md."]
+    lines = [f"{IMPORT_MARK} from {spec.path.name}; see SOURCES.md."]
     for key in ("name", "name_local", "metric_crs", "base_year", "description"):
         if key in spec.city:
             lines.append(f"{key} = {json.dumps(spec.city[key], ensure_ascii=False)}")
@@ -176,14 +178,31 @@ def import_folder(spec_path, out, force: bool = False, today: str | None = None)
     spec = read_spec(spec_path)
     today = today or datetime.now(timezone.utc).date().isoformat()
     out = Path(out)
-    with output_folder(out, force=force) as tmp:
+    again = force and _imported_before(out)
+    target = out.parent / f".{out.name}.import-new" if again else out
+    with output_folder(target, force=force) as tmp:
         result = build_folder(spec, tmp, today)
         try:
             load_city(tmp)
         except DataError as exc:
             raise DataError(f"the imported folder does not validate: {exc.reason}", path=exc.path,
                             column=exc.column, rows=exc.rows, row_label=exc.row_label) from None
+    if again:  # replace a folder an earlier import wrote, in two renames (never a bureau's own data)
+        old = out.parent / f".{out.name}.import-old"
+        shutil.rmtree(old, ignore_errors=True)
+        out.rename(old)
+        target.rename(out)
+        shutil.rmtree(old, ignore_errors=True)
     return ImportResult(out=out, counts=result.counts, raster=result.raster, records=result.records)
+
+
+def _imported_before(out: Path) -> bool:
+    """``out`` is a data folder written by ``capacity import`` (its city.toml says so)."""
+    city = out / "city.toml"
+    try:
+        return city.is_file() and city.read_text(encoding="utf-8").startswith(IMPORT_MARK)
+    except (OSError, UnicodeDecodeError):
+        return False
 
 
 def frame_summary(result: ImportResult) -> pd.DataFrame:

@@ -192,7 +192,8 @@ def write_raster(folder: Path, rng) -> float:
     h = int(np.ceil((lat0[0] - lat1[0]) / res))
     transform = from_origin(lon0[0], lat0[0], res, res)
     cols, rows = np.meshgrid(np.arange(w) + 0.5, np.arange(h) + 0.5)
-    lon, lat = transform * (cols, rows)
+    lon = transform.c + transform.a * cols
+    lat = transform.f + transform.e * rows
     x, y = transform_xy(lon, lat, "EPSG:4326", METRIC)
     cell_ha = (res * 111_320 * np.cos(np.radians(25.0))) * (res * 110_570) / 1e4
     persons = _density(x, y) * cell_ha * rng.lognormal(0.0, 0.3, size=x.shape)
@@ -261,12 +262,13 @@ def write_parcels(folder: Path, rng):
 
 def write_roads(folder: Path):
     lines, walk, speed = [], [], []
+    # streets every 400 m, with a vertex at every crossing (a noded layer, as OSM is)
     for k in range(0, 12001, 400):
-        lines.append(LineString([(X0 + k, Y0), (X0 + k, Y0 + 6000)]))
+        lines.append(LineString([(X0 + k, Y0 + j) for j in range(0, 6001, 400)]))
         walk.append(True)
         speed.append(30.0)
     for k in range(0, 6001, 400):
-        lines.append(LineString([(X0, Y0 + k), (X0 + 12000, Y0 + k)]))
+        lines.append(LineString([(X0 + i, Y0 + k) for i in range(0, 12001, 400)]))
         walk.append(True)
         speed.append(30.0)
     lines.append(LineString([(X0, Y0 + 5900), (X0 + 12000, Y0 + 100)]))
