@@ -282,6 +282,7 @@ class SolverParams:
 
 
 FORMATS = ("gpkg", "geojson", "shp")
+LANGUAGES = ("zh", "en")  # as capacity.report.i18n.LANGUAGES (a scenario does not import the report)
 
 
 @dataclass(frozen=True)
@@ -294,15 +295,29 @@ class OutputParams:
         GIS formats: ``gpkg``, ``geojson``, ``shp``.
     report : bool
         Write the HTML report and maps.
+    language : str
+        Language of the report, the schedule workbook's headers and the map labels:
+        ``zh`` or ``en`` (``capacity run/report --lang`` overrides it).
+    tile_url : str
+        Optional background-tile URL template for the report's interactive map
+        (``https://host/{z}/{x}/{y}.png``); empty: no tiles, the map works offline.
     """
 
     formats: tuple[str, ...] = ("gpkg",)
     report: bool = True
+    language: str = "en"
+    tile_url: str = ""
 
     def __post_init__(self):
         for f in self.formats:
             if f not in FORMATS:
                 raise ValueError(f"formats: {f!r} is not one of {list(FORMATS)}" + did_you_mean(f, FORMATS))
+        if self.language not in LANGUAGES:
+            raise ValueError(f"language: {self.language!r} is not one of {list(LANGUAGES)}"
+                             + did_you_mean(self.language, LANGUAGES))
+        if self.tile_url and not (self.tile_url.startswith(("https://", "http://"))
+                                  and all(k in self.tile_url for k in ("{z}", "{x}", "{y}"))):
+            raise ValueError(f"tile_url: {self.tile_url!r} is not an http(s) URL with {{z}}, {{x}} and {{y}}")
 
 
 def _section_types() -> dict:
