@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 from capacity.commands import load_inputs  # noqa: E402
 from capacity.demand import run_demand  # noqa: E402
 from capacity.demography import run_projection  # noqa: E402
-from capacity.optimize.decompose import solve_plan  # noqa: E402
+from capacity.optimize import solve  # noqa: E402
 from capacity.optimize.solvers import SolverOptions  # noqa: E402
 from capacity.optimize.translate import plan_demand, problem_from_scenario  # noqa: E402
 
@@ -64,7 +64,7 @@ def main(argv=None) -> int:
         opts = SolverOptions(solver=solver, time_limit=args.time_limit, gap_rel=args.gap)
         start = time.perf_counter()
         try:
-            sol = solve_plan(problem, opts, method)
+            sol = solve(problem, opts, method=method)
             rep = sol.report
             row = {"solver": solver, "method": method, "status": rep.status, "objective": rep.objective,
                    "best_bound": rep.best_bound, "gap": rep.gap, "build_seconds": round(rep.build_seconds, 2),

@@ -16,7 +16,7 @@ second evaluation year) — enough to size the model, not a forecast.
 
 The problem goes through the geo adapter (:func:`capacity.optimize.translate.problem_from_scenario`)
 and the optimiser as ``capacity run`` uses it
-(:func:`capacity.optimize.decompose.solve_plan`, level by level by default,
+(:func:`capacity.optimize.solve`, level by level by default,
 the time limit applying per level solve). Prints one JSON line per scale:
 units, facilities, options, arcs, variables, constraints, geo seconds,
 build seconds (Python model + hand-over), solve seconds, status, gap, and the
@@ -43,7 +43,7 @@ sys.path.insert(0, str(ROOT))
 from capacity.data.load import load_city  # noqa: E402
 from capacity.errors import CapacityError  # noqa: E402
 from capacity.optimize import SolverOptions  # noqa: E402
-from capacity.optimize.decompose import solve_plan  # noqa: E402
+from capacity.optimize import solve  # noqa: E402
 from capacity.optimize.translate import problem_from_scenario  # noqa: E402
 from capacity.scenario import load_scenario  # noqa: E402
 
@@ -134,8 +134,8 @@ def main(argv=None) -> int:
         row["method"] = args.method
         t1 = time.perf_counter()
         try:
-            sol = solve_plan(problem, opts, args.method,
-                             progress=lambda m: print(f"  {k}x {m}", file=sys.stderr, flush=True))
+            sol = solve(problem, opts, method=args.method,
+                        progress=lambda m: print(f"  {k}x {m}", file=sys.stderr, flush=True))
         except CapacityError as exc:
             row.update(status="error", error=str(exc))
         else:

@@ -35,14 +35,14 @@ def fan_chart(quantiles: pd.DataFrame, title: str, path) -> Path:
     """Quantile bands of unserved pupils over draws, per level (see the module docstring)."""
     import matplotlib.pyplot as plt
 
-    from capacity.report import fonts
+    from capacity import plotting
 
     path = Path(path)
     levels = [lv for lv in LEVELS if lv in set(quantiles["level"])]
     qs = sorted(set(quantiles["quantile"]))
     pairs = [(qs[i], qs[-1 - i]) for i in range(len(qs) // 2)]
     mid = min(qs, key=lambda q: abs(q - 0.5))
-    with fonts.style():
+    with plotting.style():
         fig, axes = plt.subplots(1, len(levels), figsize=(3.6 * len(levels) + 1, 3.8), squeeze=False,
                                  layout="constrained")
         for ax, level in zip(axes[0], levels):
@@ -79,7 +79,7 @@ def _zones_outline(ax, zones):
     from matplotlib.collections import PatchCollection
     from matplotlib.patches import PathPatch
 
-    from capacity.report.maps import polygon_path
+    from capacity.plotting import polygon_path
 
     patches = [PathPatch(polygon_path(g)) for g in zones.geometry]
     ax.add_collection(PatchCollection(patches, facecolors="#f4f4f4", edgecolors="#777777", linewidths=0.5,
@@ -106,8 +106,8 @@ def frequency_map(city, freq: pd.DataFrame, n_draws: int, title: str, path) -> P
     from matplotlib.colors import Normalize
     from matplotlib.lines import Line2D
 
-    from capacity.report import fonts
-    from capacity.report.maps import _extent, add_north_arrow, add_scale_bar
+    from capacity import plotting
+    from capacity.plotting import add_north_arrow, add_scale_bar, fit_extent
 
     path = Path(path)
     zones = city.zones.copy()
@@ -118,7 +118,7 @@ def frequency_map(city, freq: pd.DataFrame, n_draws: int, title: str, path) -> P
     inset = zones[exclave] if (~exclave).any() else zones.iloc[0:0]
     levels = [lv for lv in LEVELS if lv in set(freq["level"])]
     norm, cmap = Normalize(0.0, 1.0), plt.get_cmap("viridis_r")
-    with fonts.style():
+    with plotting.style():
         ncol = min(2, len(levels))
         nrow = int(np.ceil(len(levels) / ncol))
         fig, axes = plt.subplots(nrow, ncol, figsize=(5.6 * ncol, 5.2 * nrow + 0.8), squeeze=False,
@@ -130,7 +130,7 @@ def frequency_map(city, freq: pd.DataFrame, n_draws: int, title: str, path) -> P
             _zones_outline(ax, main)
             in_main = ~f["zone_id"].isin(inset["zone_id"])
             _sites(ax, f[in_main], norm, cmap)
-            _extent(ax, main, right=0.45 if len(inset) else 0.0)
+            fit_extent(ax, main, right=0.45 if len(inset) else 0.0)
             add_scale_bar(ax)
             add_north_arrow(ax)
             ax.set_title(f"{level}: {int((f['draws_chosen'] > 0).sum())} of {len(f)} sites chosen in some draw",
@@ -139,7 +139,7 @@ def frequency_map(city, freq: pd.DataFrame, n_draws: int, title: str, path) -> P
                 ia = ax.inset_axes([0.69, 0.03, 0.29, 0.34])
                 _zones_outline(ia, inset)
                 _sites(ia, f[~in_main], norm, cmap)
-                _extent(ia, inset, pad=0.15)
+                fit_extent(ia, inset, pad=0.15)
                 ia.set_title("inset: " + "、".join(inset.get("name_local", inset["zone_id"])), fontsize=6, pad=2)
         sm = plt.cm.ScalarMappable(norm=norm, cmap=cmap)
         cbar = fig.colorbar(sm, ax=axes, orientation="horizontal", fraction=0.04, aspect=50, location="bottom")
