@@ -1,13 +1,14 @@
 """Scenario files: extends, strict validation, checks against the data (capacity.scenario)."""
 
+import dataclasses
+import warnings
 from pathlib import Path
 
 import pytest
 
 from capacity.data import load_city
-from capacity.errors import ScenarioError
+from capacity.errors import RenamedKeyWarning, ScenarioError
 from capacity.scenario import apply_standards, check_against_city, load_scenario
-from capacity.testing import write_tiny_city
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 
@@ -36,10 +37,10 @@ min = 1
 
 
 @pytest.fixture
-def folder(tmp_path):
-    write_tiny_city(tmp_path / "tiny")
-    (tmp_path / "base.toml").write_text(BASE, encoding="utf-8")
-    return tmp_path
+def folder(tiny_city):
+    """The tiny city (conftest) with ``base.toml`` next to it."""
+    (tiny_city.parent / "base.toml").write_text(BASE, encoding="utf-8")
+    return tiny_city.parent
 
 
 def write(folder, name, text):
@@ -133,3 +134,171 @@ def test_shipped_scenarios_validate(path):
         pytest.skip("Kunming data folder not built yet")
     s = load_scenario(path)
     check_against_city(s, apply_standards(s, load_city(s.data)))
+
+
+# ---- names the data does not have, years the projection does not reach
+@pytest.mark.parametrize("snippet,key", [
+    ("[projection.migration_rate]\nmohan = 0.04\n", "projection.migration_rate.mohan"),
+    ("[projection.tfr_zone_factor]\n100003 = 1.2\n", "projection.tfr_zone_factor.100003"),
+])
+def test_zone_keys_must_be_zones_of_the_data(folder, snippet, key):
+    s = load_scenario(write(folder, "z.toml", 'extends = "base.toml"\n' + snippet))
+    with pytest.raises(ScenarioError, match=r"is not in .*zone_ids: 100001, 100002") as err:
+        check_against_city(s, load_city(s.data))
+    assert err.value.key == key
+
+
+def test_known_zone_keys_pass(folder):
+    s = load_scenario(write(folder, "z.toml", 'extends = "base.toml"\n[projection.migration_rate]\n100002 = 0.01\n'))
+    check_against_city(s, load_city(s.data))
+    assert s.projection.migration_rate["100002"] == 0.01
+
+
+@pytest.mark.parametrize("snippet,key", [
+    ("[demand.enrolment_targets]\nprimery = 0.9\n", "demand.enrolment_targets.primery"),
+    ("[demand.bands]\nnursery = [0, 2]\n", "demand.bands.nursery"),
+    ("[demand.module_classes]\nsenior = 24\n", "demand.module_classes.senior"),
+    ("[demand]\nlevels = [\"primary\", \"college\"]\n", "demand.levels[1]"),
+])
+def test_demand_keys_must_be_levels(folder, snippet, key):
+    with pytest.raises(ScenarioError, match="is not a level") as err:
+        load_scenario(write(folder, "l.toml", 'extends = "base.toml"\n' + snippet))
+    assert err.value.key == key
+
+
+@pytest.mark.parametrize("snippet,key,match", [
+    ("[plan]\nevaluation_years = [2025, 2041]\n", "plan.evaluation_years[1]", "2041 is past the projection's horizon 2040"),
+    ("[projection]\nhorizon = 2024\n[plan]\nevaluation_years = [2024]\n", "plan.build_years[2]",
+     "2025 is past the projection's horizon 2024"),
+    ("[projection]\nbase_year = 2026\n", "plan.evaluation_years[0]", "before the projection's base year 2026"),
+])
+def test_plan_years_outside_the_projection(folder, snippet, key, match):
+    with pytest.raises(ScenarioError, match=match) as err:
+        load_scenario(write(folder, "y.toml", 'extends = "base.toml"\n' + snippet))
+    assert err.value.key == key
+
+
+def test_evaluation_year_at_the_horizon_is_fine(folder):
+    s = load_scenario(write(folder, "h.toml", 'extends = "base.toml"\n[plan]\nevaluation_years = [2025, 2040]\n'))
+    assert s.plan.evaluation_years[-1] == s.projection.horizon
+
+
+@pytest.mark.parametrize("snippet,key", [
+    ("[projection]\nhorizon = 20118\n", "projection.horizon"),
+    ("[plan]\nbuild_years = [2023, 20124]\n", "plan.build_years[1]"),
+    ("[projection.migration_rate]\n100001 = 2.5\n", "projection.migration_rate.100001"),
+    ("[plan.budget_cny]\n2023 = 8.0e15\n", "plan.budget_cny.2023"),
+    ("[solver]\nthreads = 100000\n", "solver.threads"),
+    ("[objective]\ncost_discount_rate = 8\n", "objective.cost_discount_rate"),
+    ("[[plan.zone_rules]]\nzone = \"100001\"\nlevel = \"primary\"\nmin = 50000\n", "plan.zone_rules[0].min"),
+])
+def test_values_outside_plausible_ranges(folder, snippet, key):
+    with pytest.raises(ScenarioError, match="outside the plausible range") as err:
+        load_scenario(write(folder, "r.toml", 'extends = "base.toml"\n' + snippet))
+    assert err.value.key == key
+
+
+def test_every_plausible_range_names_a_real_key():
+    """A range on a key that no longer exists would silently check nothing."""
+    from capacity.scenario import _section_types
+    from capacity.scenario_rules import PLAUSIBLE
+
+    sections = _section_types()
+    for dotted in PLAUSIBLE:
+        section, name = dotted.split(".")[:2]
+        name = name.split("[")[0]
+        assert name in {f.name for f in dataclasses.fields(sections[section])}, dotted
+
+
+# ---- files as saved by editors
+def test_scenario_with_byte_order_mark_loads(folder):
+    path = folder / "bom.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + BASE.encode("utf-8"))
+    assert load_scenario(path).name == "tiny-base"
+
+
+def test_scenario_in_gbk_names_file_and_encoding(folder):
+    path = folder / "gbk.toml"
+    path.write_bytes(BASE.replace("tiny test scenario", "小城测试").encode("gbk"))
+    with pytest.raises(ScenarioError, match=r"gbk\.toml: line 2: not UTF-8 text .*GBK"):
+        load_scenario(path)
+
+
+# ---- renamed keys: old scenario files keep working, with a warning naming file and key
+RENAMES = {"plan.budget_scale": "plan.budget_factor", "plan.zone_rules[].zone_code": "plan.zone_rules[].zone",
+           "solver.engine": "solver.name"}
+
+
+def test_renamed_keys_are_accepted_with_a_warning(folder, monkeypatch):
+    monkeypatch.setattr("capacity.scenario.RENAMED_KEYS", RENAMES)
+    old = write(folder, "old.toml", 'extends = "base.toml"\n[plan]\nbudget_scale = 0.8\n'
+                '[[plan.zone_rules]]\nzone_code = "100001"\nlevel = "primary"\nmin = 1\n'
+                '[solver]\nengine = "cbc"\n')
+    with pytest.warns(RenamedKeyWarning) as record:
+        s = load_scenario(old)
+    messages = [str(w.message) for w in record]
+    assert any("old.toml: key 'plan.budget_scale' is now called 'plan.budget_factor'" in m for m in messages)
+    assert any("key 'plan.zone_rules[0].zone_code' is now called 'plan.zone_rules[0].zone'" in m for m in messages)
+    assert s.plan.budget_factor == 0.8 and s.solver.name == "cbc"
+    assert s.plan.zone_rules[-1].zone == "100001"
+    assert issubclass(RenamedKeyWarning, DeprecationWarning)
+
+
+def test_renamed_key_in_an_extended_file_is_overridden_by_the_new_name(folder, monkeypatch):
+    monkeypatch.setattr("capacity.scenario.RENAMED_KEYS", RENAMES)
+    write(folder, "parent.toml", 'extends = "base.toml"\n[plan]\nbudget_scale = 0.8\n')
+    child = write(folder, "child.toml", 'extends = "parent.toml"\n[plan]\nbudget_factor = 0.5\n')
+    with pytest.warns(RenamedKeyWarning, match="parent.toml: key 'plan.budget_scale'"):
+        s = load_scenario(child)
+    assert s.plan.budget_factor == 0.5
+
+
+def test_old_and_new_name_in_one_file_is_an_error(folder, monkeypatch):
+    monkeypatch.setattr("capacity.scenario.RENAMED_KEYS", RENAMES)
+    path = write(folder, "both.toml", 'extends = "base.toml"\n[plan]\nbudget_scale = 0.8\nbudget_factor = 0.5\n')
+    with pytest.raises(ScenarioError, match="sets both 'plan.budget_scale'.*keep only 'plan.budget_factor'"):
+        load_scenario(path)
+
+
+def test_command_line_prints_the_rename_on_stderr(folder, monkeypatch, capsys):
+    from capacity.cli import main
+
+    monkeypatch.setattr("capacity.scenario.RENAMED_KEYS", RENAMES)
+    write(folder, "old.toml", 'extends = "base.toml"\n[solver]\nengine = "cbc"\n')
+    monkeypatch.chdir(folder)
+    assert main(["validate", "old.toml", "--quiet"]) == 0
+    err = capsys.readouterr().err
+    assert "capacity: warning: " in err and "old.toml: key 'solver.engine' is now called 'solver.name'" in err
+    assert "Traceback" not in err and "DeprecationWarning" not in err
+
+
+def test_current_files_use_no_renamed_key(folder):
+    """The shipped scenarios and the tiny one load without any deprecation warning."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RenamedKeyWarning)
+        load_scenario(folder / "base.toml")
+        for path in sorted(SCENARIOS.glob("*.toml")):
+            load_scenario(path)
+
+
+BASELINE_03AD4E2 = Path(__file__).parent / "data" / "baseline_03ad4e2.toml"
+
+
+def test_baseline_of_commit_03ad4e2_runs_unchanged(tmp_path):
+    """Issue 14: the baseline scenario file of commit 03ad4e2, byte for byte, still loads and
+    checks against the Kunming data (renamed keys allowed, with a warning)."""
+    kunming = SCENARIOS.parent / "data" / "kunming"
+    if not (kunming / "candidate_sites.gpkg").exists():
+        pytest.skip("Kunming data folder not built yet")
+    (tmp_path / "scenarios").mkdir()
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "kunming").symlink_to(kunming)
+    path = tmp_path / "scenarios" / "baseline.toml"
+    path.write_bytes(BASELINE_03AD4E2.read_bytes())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RenamedKeyWarning)
+        s = load_scenario(path)
+    city = apply_standards(s, load_city(s.data))
+    check_against_city(s, city)
+    assert dict(s.plan.totals) == {"kindergarten": 165, "primary": 156, "middle": 49, "high": 10}
+    assert s.plan.evaluation_years == (2025, 2030) and s.plan.construction_lag_years == 0
