@@ -13,20 +13,10 @@ def _echo(args, text=""):
 
 
 def load_inputs(scenario_path):
-    """Scenario, then its data folder, checked against each other.
+    """See :func:`capacity.pipeline.load_inputs`."""
+    from capacity.pipeline import load_inputs as _load
 
-    Returns
-    -------
-    (Scenario, CityData)
-        The city carries the scenario's standards overrides.
-    """
-    from capacity.data import load_city
-    from capacity.scenario import apply_standards, check_against_city, load_scenario
-
-    scenario = load_scenario(scenario_path)
-    city = load_city(scenario.data)
-    check_against_city(scenario, city)
-    return scenario, apply_standards(scenario, city)
+    return _load(scenario_path)
 
 
 def cmd_validate(args) -> int:
@@ -51,15 +41,13 @@ def _out_dir(args, scenario) -> Path:
     return Path(args.out) if args.out else Path("outputs") / scenario.name
 
 
-def _scenario_stage(args, stage) -> int:
-    """Load a scenario, run ``stage(scenario, city, folder, quiet=...)`` into a
-    temporary folder that becomes the output folder only on success."""
+def _write(args, result, out: Path) -> int:
+    """Write ``result`` (:func:`capacity.io.write_run`) into ``out``, whole or not at all."""
+    from capacity.io import write_run
     from capacity.io.atomic import output_folder
 
-    scenario, city = load_inputs(args.scenario)
-    out = _out_dir(args, scenario)
     with output_folder(out, force=args.force) as tmp:
-        result = stage(scenario, city, tmp, quiet=args.quiet)
+        write_run(result, tmp)
     _echo(args, result.describe())
     print(f"wrote {out}")
     return 0
@@ -67,14 +55,70 @@ def _scenario_stage(args, stage) -> int:
 
 def cmd_project(args) -> int:
     from capacity.pipeline import project
+    from capacity.progress import Progress
 
-    return _scenario_stage(args, project)
+    scenario, city = load_inputs(args.scenario)
+    out = _out_dir(args, scenario)
+    _check_out(args, out)
+    return _write(args, project(scenario, city, Progress(args.quiet)), out)
 
 
 def cmd_run(args) -> int:
     from capacity.pipeline import run
+    from capacity.progress import Progress
 
-    return _scenario_stage(args, run)
+    scenario, city = load_inputs(args.scenario)
+    out = _out_dir(args, scenario)
+    _check_out(args, out)
+    progress = Progress(args.quiet)
+    result = run(scenario, city, progress=progress)
+    progress(f"writing {out}")
+    return _write(args, result, out)
+
+
+def _check_out(args, out: Path) -> None:
+    """Refuse an existing output folder before the long work, not after it (see ``output_folder``)."""
+    from capacity.io.atomic import OutputExistsError
+
+    if out.exists() and not out.is_dir():
+        raise OutputExistsError(f"--out {out} is an existing file, not a folder")
+    if out.is_dir() and any(out.iterdir()) and not args.force:
+        raise OutputExistsError(f"output folder {out} already exists; pass --force to replace it, "
+                                "or choose another folder with --out")
+
+
+def cmd_report(args) -> int:
+    """Read a run folder, make its report and write the report's files into it (``--force`` to redo)."""
+    import os
+    import shutil
+    import tempfile
+
+    from capacity.io import read_run
+    from capacity.io.atomic import OutputExistsError
+    from capacity.io.jsonfile import write_json
+    from capacity.io.run import city_of, write_report
+    from capacity.report import report
+
+    folder = Path(args.run)
+    run = read_run(folder)
+    if (folder / "report.html").exists() and not args.force:
+        raise OutputExistsError(f"{folder} already has a report; pass --force to make it again")
+    formats = tuple(args.format) if args.format else None
+    rep = report(run, city_of(run.scenario), run.scenario, formats)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.report-", dir=folder.parent))
+    try:
+        files = write_report(rep, tmp)
+        if rep.summary is not run.summary:
+            files.append(write_json(tmp / "summary.json", rep.summary))
+        for f in files:  # every file is complete before the first one is moved in
+            target = folder / f.relative_to(tmp)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(f, target)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    _echo(args, rep.describe())
+    print(f"wrote the report into {folder}")
+    return 0
 
 
 def cmd_verify(args) -> int:
@@ -97,19 +141,19 @@ def cmd_compare(args) -> int:
     out = Path(args.out) if args.out else Path("outputs") / ("compare-" + "-".join(p.name for p in args.runs))
     with output_folder(out, force=args.force) as tmp:
         text = compare_runs(args.runs, tmp)
-    print(text)
+    _echo(args, text)
     print(f"wrote {out}")
     return 0
 
 
 def cmd_export(args) -> int:
     from capacity.io.atomic import output_folder
-    from capacity.report.gis import export_run
+    from capacity.io.run import export_run
 
     out = Path(args.out) if args.out else Path(args.run) / f"gis-{args.format}"
     with output_folder(out, force=args.force) as tmp:
         files = export_run(Path(args.run), tmp, args.format)
-    _echo(args, "\n".join(str(out / f.name) for f in files))
+    _echo(args, "\n".join(str(out / f.relative_to(tmp)) for f in files))
     print(f"wrote {out}")
     return 0
 
@@ -129,15 +173,12 @@ def cmd_ensemble(args) -> int:
     out = Path(args.out) if args.out else Path("outputs") / f"{scenario.name}-ensemble"
     plan, plan_path = None, None
     if args.plan is not None:
+        from capacity.io.run import read_plan
+
         plan_path = args.plan / "plan.csv" if args.plan.is_dir() else args.plan
         if not plan_path.is_file():
             raise DataError("no plan.csv here; give a `capacity run` output folder or its plan.csv", path=plan_path)
-        import pandas as pd
-
-        try:
-            plan = pd.read_csv(plan_path, dtype={"site_id": str, "level": str})
-        except (ValueError, UnicodeDecodeError) as exc:  # pandas' ParserError is a ValueError
-            raise DataError(f"not a readable plan.csv ({exc})", path=plan_path) from None
+        plan = read_plan(plan_path)
     if args.serial:
         runner = make_runner("serial", quiet=args.quiet)
     elif args.scheduler:
@@ -159,3 +200,9 @@ def cmd_ensemble(args) -> int:
                     f"(mean unserved {r['mean_unserved']:,.0f} pupils, cost {r['mean_cost_cny'] / 1e9:,.2f} bn CNY)")
     print(f"wrote {out}")
     return 0
+
+
+def cmd_backtest(args) -> int:
+    from capacity.demography.backtest_io import backtest_command
+
+    return backtest_command(args, load_inputs(args.scenario))

@@ -8,13 +8,11 @@ or ``resized`` (same site and year, another size).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pandas as pd
 
 from capacity import LEVELS
-from capacity.errors import DataError
 
 HEADLINES = (
     ("status", "status", None),
@@ -24,15 +22,12 @@ HEADLINES = (
 
 
 def read_run(folder: Path) -> dict:
-    """A run folder's ``summary.json`` and ``plan.csv``; a :class:`DataError` if missing."""
-    folder = Path(folder)
-    for name in ("summary.json", "plan.csv"):
-        if not (folder / name).is_file():
-            raise DataError(f"not a run folder: {name} is missing (run 'capacity run' first)",
-                            path=folder / name)
-    summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
-    plan = pd.read_csv(folder / "plan.csv", dtype={"site_id": str, "zone": str})
-    return {"name": summary.get("scenario", folder.name), "folder": folder, "summary": summary, "plan": plan}
+    """A run folder's name, summary and plan (:func:`capacity.io.read_run`); a :class:`DataError` if it is not one."""
+    from capacity.io import read_run as read
+
+    run = read(folder)
+    return {"name": run.name, "folder": Path(folder), "summary": run.summary, "plan": run.plan,
+            "scenario": run.scenario}
 
 
 def headline_table(runs: list[dict]) -> pd.DataFrame:
@@ -59,10 +54,10 @@ def headline_table(runs: list[dict]) -> pd.DataFrame:
 
 
 def site_changes(reference: pd.DataFrame, other: pd.DataFrame) -> pd.DataFrame:
-    """How each school of two plans differs: ``site_id, level, zone, action, change,
+    """How each school of two plans differs: ``site_id, level, zone_id, action, change,
     open_year_ref, open_year_other, size_ref, size_other, x, y``."""
     key = ["site_id", "level", "action"]
-    cols = key + ["zone", "open_year", "size_classes", "x", "y"]
+    cols = key + ["zone_id", "open_year", "size_classes", "x", "y"]
     m = reference[cols].merge(other[cols], on=key, how="outer", suffixes=("_ref", "_other"), indicator=True)
     change = pd.Series("same", index=m.index)
     change[m["_merge"] == "left_only"] = "dropped"
@@ -73,7 +68,7 @@ def site_changes(reference: pd.DataFrame, other: pd.DataFrame) -> pd.DataFrame:
     change[both & (m["open_year_other"] == m["open_year_ref"])
            & (m["size_classes_other"] != m["size_classes_ref"])] = "resized"
     return pd.DataFrame({
-        "site_id": m["site_id"], "level": m["level"], "zone": m["zone_ref"].fillna(m["zone_other"]),
+        "site_id": m["site_id"], "level": m["level"], "zone_id": m["zone_id_ref"].fillna(m["zone_id_other"]),
         "action": m["action"], "change": change,
         "open_year_ref": m["open_year_ref"], "open_year_other": m["open_year_other"],
         "size_ref": m["size_classes_ref"], "size_other": m["size_classes_other"],
@@ -124,7 +119,7 @@ def compare_runs(folders, out: Path) -> str:
         for row in moved.head(15).itertuples():
             years = f"{row.open_year_ref:.0f}" if pd.notna(row.open_year_ref) else "-"
             years += f" → {row.open_year_other:.0f}" if pd.notna(row.open_year_other) else " → -"
-            text.append(f"  {row.change:<9} {row.level:<13} {row.site_id:<16} zone {row.zone:<8} {years}")
+            text.append(f"  {row.change:<9} {row.level:<13} {row.site_id:<16} zone {row.zone_id:<8} {years}")
         if len(moved) > 15:
             text.append(f"  … {len(moved) - 15} more in site_changes.csv")
     all_changes = pd.concat(changes, ignore_index=True)

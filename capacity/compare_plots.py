@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -56,10 +55,10 @@ def _zones(runs, crs):
     """The reference run's zones (from its data folder), in the plan's CRS; None if unavailable."""
     import geopandas as gpd
 
-    scen = Path(runs[0]["folder"]) / "scenario.json"
-    if not scen.is_file():
+    scenario = runs[0].get("scenario") or {}
+    if not scenario.get("data"):
         return None
-    data = Path(json.loads(scen.read_text(encoding="utf-8"))["data"])
+    data = Path(scenario["data"])
     if not (data / "zones.gpkg").is_file():
         return None
     zones = gpd.read_file(data / "zones.gpkg", layer="zones")
@@ -68,8 +67,7 @@ def _zones(runs, crs):
 
 def change_map(changes, runs, path: Path, crs=None) -> Path:
     """Sites of the plans by change class, over the zones (one panel per compared run)."""
-    from capacity.plotting import style
-    from capacity.plotting import add_north_arrow, add_scale_bar
+    from capacity.plotting import add_north_arrow, add_scale_bar, style
     import matplotlib.pyplot as plt
 
     zones = _zones(runs, crs)

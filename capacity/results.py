@@ -1,12 +1,16 @@
 """Planner-facing tables of a solved plan (pure functions, no I/O).
 
 From the optimiser's :class:`~capacity.optimize.result.Solution` and the
-inputs it was built from, make the run's tables:
+inputs it was built from, make the run's tables (columns, dtypes and units in
+:mod:`capacity.io.schema`):
 
 * ``plan`` — one row per new or expanded school;
 * ``assignment`` — pupils from each demand unit to each school, per year;
 * ``zone_balance`` — demand, seats and unserved pupils per zone, level, year;
-* ``summary`` — a JSON-ready dict with every headline number.
+* ``summary`` — a JSON-ready dict with every headline number and the target checks.
+
+The optimiser's own names (``facility``, ``kind``, ``zone``) end here: the
+tables use ``site_id``, ``action`` and ``zone_id``.
 """
 
 from __future__ import annotations
@@ -15,30 +19,32 @@ import numpy as np
 import pandas as pd
 
 from capacity import LEVELS
+from capacity.io.jsonfile import to_jsonable  # noqa: F401  (re-exported: the one JSON conversion)
+from capacity.io.schema import PLAN_KEY, UNITS, columns, empty
 
 
 def plan_table(solution, indexes) -> pd.DataFrame:
-    """New and expanded schools: ``site_id, level, zone, action, size_classes, seats,
+    """New and expanded schools: ``site_id, level, zone_id, action, size_classes, seats,
     open_year, ready_year, cost_cny, x, y`` (x, y in the metric CRS [m])."""
     op = solution.opened
     if op.empty:
-        return pd.DataFrame(columns=["site_id", "level", "zone", "action", "size_classes", "seats",
-                                     "open_year", "ready_year", "cost_cny", "x", "y"])
+        return empty("plan")
     parts = []
     for level, rows in op.groupby("level", sort=False):
         idx = indexes[level]
         pos = pd.Index(idx.facility_ids).get_indexer(rows["facility"])
         parts.append(pd.DataFrame({
-            "site_id": rows["facility"].to_numpy(), "level": level, "zone": rows["zone"].to_numpy(),
+            "site_id": rows["facility"].to_numpy(), "level": level, "zone_id": rows["zone"].to_numpy(),
             "action": rows["kind"].to_numpy(), "size_classes": idx.option_classes[rows["option"].to_numpy()],
             "seats": rows["seats"].to_numpy(), "open_year": rows["open_year"].to_numpy(),
             "ready_year": rows["ready_year"].to_numpy(), "cost_cny": rows["cost_cny"].to_numpy(),
             "x": idx.facility_xy[pos, 0], "y": idx.facility_xy[pos, 1]}))
     out = pd.concat(parts, ignore_index=True)
     order = {lv: i for i, lv in enumerate(LEVELS)}
-    out = out.sort_values(["level", "open_year", "zone", "site_id"],
+    out = out.sort_values(["level", "open_year", "zone_id", "site_id"],
                           key=lambda s: s.map(order) if s.name == "level" else s).reset_index(drop=True)
-    out.attrs["units"] = {"seats": "pupils", "cost_cny": "CNY", "x": "m", "y": "m"}
+    out = out[columns("plan")]
+    out.attrs["units"] = dict(UNITS["plan"])
     return out
 
 
@@ -47,36 +53,36 @@ def assignment_table(solution) -> pd.DataFrame:
     a = solution.assignments
     out = pd.DataFrame({"unit_id": a["unit"], "school_id": a["facility"], "level": a["level"],
                         "year": a["year"], "pupils": a["pupils"], "distance_m": a["distance"]})
-    out.attrs["units"] = {"pupils": "pupils", "distance_m": "m"}
+    out.attrs["units"] = dict(UNITS["assignment"])
     return out
 
 
 def zone_balance_table(city, unit_demand, plan_df, solution, years, levels=LEVELS) -> pd.DataFrame:
-    """Demand, seats and unserved pupils per ``zone, level, year`` [pupils].
+    """Demand, seats and unserved pupils per ``zone_id, level, year`` [pupils].
 
     ``seats`` are the zone's existing seats plus the new seats ready by that
     year; ``unserved`` are pupils of the zone's units left without a seat.
     """
     unit_zone = city.demand_units.set_index("unit_id")["zone_id"]
     ud = unit_demand[unit_demand["year"].isin(years) & unit_demand["level"].isin(levels)]
-    demand = (ud.assign(zone=ud["unit_id"].map(unit_zone))
-              .groupby(["zone", "level", "year"])["pupils"].sum())
+    demand = (ud.assign(zone_id=ud["unit_id"].map(unit_zone))
+              .groupby(["zone_id", "level", "year"])["pupils"].sum())
     existing = city.schools[city.schools["level"].isin(levels)].groupby(["zone_id", "level"])["seats"].sum()
     frames = []
     for year in years:
-        new = plan_df[plan_df["ready_year"] <= year].groupby(["zone", "level"])["seats"].sum()
-        seats = existing.rename_axis(["zone", "level"]).add(new, fill_value=0.0)
+        new = plan_df[plan_df["ready_year"] <= year].groupby(["zone_id", "level"])["seats"].sum()
+        seats = existing.add(new, fill_value=0.0)
         frames.append(seats.rename("seats").reset_index().assign(year=year))
-    seats = pd.concat(frames).set_index(["zone", "level", "year"])["seats"]
-    un = solution.unserved.assign(zone=solution.unserved["unit"].map(unit_zone))
-    unserved = un.groupby(["zone", "level", "year"])["pupils"].sum()
+    seats = pd.concat(frames).set_index(["zone_id", "level", "year"])["seats"]
+    un = solution.unserved.assign(zone_id=solution.unserved["unit"].map(unit_zone))
+    unserved = un.groupby(["zone_id", "level", "year"])["pupils"].sum()
     grid = pd.MultiIndex.from_product([list(city.zones["zone_id"]), list(levels), list(years)],
-                                      names=["zone", "level", "year"])
+                                      names=["zone_id", "level", "year"])
     out = pd.DataFrame({"demand": demand.reindex(grid, fill_value=0.0),
                         "seats": seats.reindex(grid, fill_value=0.0),
                         "unserved": unserved.reindex(grid, fill_value=0.0)}).reset_index()
     out["balance"] = out["seats"] - out["demand"]
-    out.attrs["units"] = {c: "pupils" for c in ("demand", "seats", "unserved", "balance")}
+    out.attrs["units"] = dict(UNITS["zone_balance"])
     return out
 
 
@@ -99,8 +105,12 @@ def walk_share(assign_df, unit_demand, standards, years, levels=LEVELS) -> dict:
     return out
 
 
-def summary_dict(scenario, city, solution, plan_df, assign_df, balance_df, unit_demand) -> dict:
-    """Every headline number of a run, JSON-ready."""
+def summary_dict(scenario, city, solution, plan_df, assign_df, balance_df, unit_demand, targets=None) -> dict:
+    """Every headline number of a run, JSON-ready.
+
+    ``targets`` (from :func:`capacity.demand.targets.check_targets`) is stored
+    under ``targets`` when given.
+    """
     rep = solution.report
     years = list(scenario.plan.evaluation_years)
     levels = [lv for lv in LEVELS if lv in scenario.plan.levels]
@@ -146,23 +156,12 @@ def summary_dict(scenario, city, solution, plan_df, assign_df, balance_df, unit_
                                                 ("schools", city.schools),
                                                 ("candidate_sites", city.candidate_sites))
                              if (layer["provenance"] == "synthetic").any()],
+        "metric_crs": city.metric_crs,
+        **({"targets": targets} if targets is not None else {}),
     }
 
 
-def to_jsonable(obj):
-    """Replace numpy scalars and non-finite floats so ``json.dumps`` accepts ``obj``."""
-    if isinstance(obj, dict):
-        return {str(k): to_jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [to_jsonable(v) for v in obj]
-    if isinstance(obj, (np.integer,)):
-        return int(obj)
-    if isinstance(obj, (float, np.floating)):
-        return float(obj) if np.isfinite(obj) else None
-    return obj
-
-
-PLAN_KEY_COLUMNS = ("site_id", "level", "size_classes", "open_year")
+PLAN_KEY_COLUMNS = PLAN_KEY
 
 
 def opened_from_plan_table(plan: pd.DataFrame, problem, indexes, source="plan.csv") -> pd.DataFrame:

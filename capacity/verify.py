@@ -1,8 +1,9 @@
 """Independent verification of a written plan, from its output files alone.
 
 Nothing here trusts the optimiser: every check is recomputed from
-``plan.csv``, ``assignment.csv``, ``unit_demand.csv`` and ``scenario.json``
-in a run folder, against the data folder the scenario names. A planner (or a
+``plan.csv``, ``assignment.csv``, ``unit_demand.csv``, ``zone_balance.csv``
+and ``scenario.json`` of a run folder (read by :func:`capacity.io.read_run`),
+against the data folder the scenario names. A planner (or a
 test) can run it on any run folder: ``capacity verify outputs/baseline``.
 
 Checks
@@ -20,7 +21,6 @@ conservation  assigned + unserved pupils = the unit's demand, per level and year
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,15 +39,6 @@ class Check:
     detail: str
 
 
-def _read(run: Path):
-    run = Path(run)
-    scenario = json.loads((run / "scenario.json").read_text(encoding="utf-8"))
-    plan = pd.read_csv(run / "plan.csv", dtype={"site_id": str, "zone": str})
-    assign = pd.read_csv(run / "assignment.csv", dtype={"unit_id": str, "school_id": str})
-    demand = pd.read_csv(run / "unit_demand.csv", dtype={"unit_id": str, "zone_id": str})
-    return scenario, plan, assign, demand
-
-
 def check_counts(plan, scen) -> Check:
     p = scen["plan"]
     planned = set(p.get("levels", p["totals"]))
@@ -64,7 +55,7 @@ def check_counts(plan, scen) -> Check:
     for r in p["zone_rules"]:
         if r["level"] not in planned:
             continue
-        sel = plan[(plan["level"] == r["level"]) & (plan["zone"] == r["zone"])]
+        sel = plan[(plan["level"] == r["level"]) & (plan["zone_id"] == str(r["zone"]))]
         if r["action"] != "any":
             sel = sel[sel["action"] == r["action"]]
         if r.get("year") is not None:
@@ -163,8 +154,7 @@ def check_zone(assign, city, scen) -> Check:
                  else f"all {len(comp):,} compulsory assignments within their zone")
 
 
-def check_conservation(assign, demand, run: Path) -> Check:
-    unserved = pd.read_csv(run / "zone_balance.csv", dtype={"zone": str})
+def check_conservation(assign, demand, unserved) -> Check:
     seated = assign.groupby(["level", "year"])["pupils"].sum()
     need = demand.groupby(["level", "year"])["pupils"].sum()
     lost = unserved.groupby(["level", "year"])["unserved"].sum()
@@ -177,17 +167,23 @@ def check_conservation(assign, demand, run: Path) -> Check:
 
 
 def verify_run(run) -> list[Check]:
-    """Every check of the module docstring on a run folder."""
-    from capacity.data import load_city
-    from capacity.scenario import apply_standards, load_scenario
+    """Every check of the module docstring on a run folder (a path, or a :class:`capacity.io.RunFolder`).
 
-    run = Path(run)
-    scen, plan, assign, demand = _read(run)
-    city = load_city(scen["data"])
-    scenario_path = Path(scen["path"])
-    if scenario_path.is_file():
-        city = apply_standards(load_scenario(scenario_path), city)
+    Raises
+    ------
+    DataError
+        Not a run folder, or one of its tables is unreadable (file, column and line named).
+    """
+    from capacity.errors import DataError
+    from capacity.io.run import city_of, read_run
+
+    folder = run if hasattr(run, "plan") else read_run(run)
+    if folder.unit_demand is None:
+        raise DataError("run folder lacks unit_demand.csv (needed to re-check the pupils seated)",
+                        path=folder.folder / "unit_demand.csv")
+    scen, plan, assign, demand = folder.scenario, folder.plan, folder.assignment, folder.unit_demand
+    city = city_of(scen)
     return [check_counts(plan, scen), check_opening(plan, scen, city.candidate_sites),
             check_land(plan, city), check_budget(plan, scen), check_capacity(plan, assign, city),
             check_distance(assign, city, scen), check_zone(assign, city, scen),
-            check_conservation(assign, demand, run)]
+            check_conservation(assign, demand, folder.zone_balance)]

@@ -54,7 +54,7 @@ def test_run_writes_tables_and_refuses_to_overwrite(folder, capsys):
                  "population.csv", "components.csv", "school_age.csv", "demand.csv", "calibration.json"):
         assert (folder / "out" / name).is_file(), name
     plan = pd.read_csv(folder / "out" / "plan.csv")
-    assert set(plan.columns) >= {"site_id", "level", "zone", "action", "size_classes", "seats",
+    assert set(plan.columns) >= {"site_id", "level", "zone_id", "action", "size_classes", "seats",
                                  "open_year", "cost_cny"}
     assert (plan["level"] == "kindergarten").sum() == 1
     summary = json.loads((folder / "out" / "summary.json").read_text(encoding="utf-8"))

@@ -9,7 +9,7 @@ import pyogrio
 import pytest
 from PIL import Image
 
-from capacity.report.sample import sample_outputs
+from capacity.testing.sample import sample_outputs
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +33,7 @@ def test_schedule_csv_and_xlsx(run):
     from openpyxl import load_workbook
 
     run_dir, city, _, _ = run
-    plan = pd.read_csv(run_dir / "plan.csv", dtype={"zone": str})
+    plan = pd.read_csv(run_dir / "plan.csv", dtype={"zone_id": str})
     sched = pd.read_csv(run_dir / "schedule.csv", dtype={"zone_id": str})
     assert (run_dir / "schedule.csv").read_bytes()[:3] == b"\xef\xbb\xbf"  # BOM: Excel reads UTF-8
     assert sched["schools"].sum() == len(plan)
@@ -69,7 +69,7 @@ def _layer(path, layer=None):
 def test_geopackage_layers_read_back(run):
     run_dir, city, _, _ = run
     gpkg = run_dir / "plan.gpkg"
-    plan = pd.read_csv(run_dir / "plan.csv", dtype={"zone": str, "site_id": str})
+    plan = pd.read_csv(run_dir / "plan.csv", dtype={"zone_id": str, "site_id": str})
     assign = pd.read_csv(run_dir / "assignment.csv")
     layers = dict(pyogrio.list_layers(gpkg))
     assert list(layers) == ["zones", "demand_units", "existing_schools", "candidate_sites",
@@ -141,8 +141,8 @@ def test_map_has_no_missing_glyphs(run, tmp_path):
     from capacity.report.maps import level_map
 
     run_dir, city, _, _ = run
-    zb = pd.read_csv(run_dir / "zone_balance.csv", dtype={"zone": str})
-    plan = pd.read_csv(run_dir / "plan.csv", dtype={"zone": str})
+    zb = pd.read_csv(run_dir / "zone_balance.csv", dtype={"zone_id": str})
+    plan = pd.read_csv(run_dir / "plan.csv", dtype={"zone_id": str})
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         level_map(city, zb, plan, "kindergarten", [2025], "磨憨 Mohan test 测试", tmp_path / "m.png")

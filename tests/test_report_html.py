@@ -7,7 +7,7 @@ import shutil
 import numpy as np
 import pytest
 
-from capacity.report.sample import sample_outputs
+from capacity.testing.sample import sample_outputs
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,7 @@ import pytest
 
 from capacity.report import webmap
 from capacity.report.html import provenance_table, render_report
-from capacity.report.sample import sample_outputs
+from capacity.testing.sample import sample_outputs
 
 CITY = "昆明 Kunming"
 

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from capacity.data import load_city
-from capacity.report.sample import sample_frames
+from capacity.testing.sample import sample_frames
 from capacity.report.shortlist import shortlist_table
 from capacity.testing import X0, Y0, write_tiny_city
 
@@ -17,7 +17,7 @@ def city(tmp_path_factory):
 def test_swap_cost_by_hand(city):
     # chosen ks4 (3 classes, 90 seats, cost factor 1) at (21200, -5200); ks5 (factor 1.1) at (20600, -4600);
     # unit u7 at (21000, -5000) sends 60 pupils in each of 2025 and 2030.
-    plan = pd.DataFrame([{"site_id": "ks4", "level": "kindergarten", "zone": "100003", "action": "new",
+    plan = pd.DataFrame([{"site_id": "ks4", "level": "kindergarten", "zone_id": "100003", "action": "new",
                           "size_classes": 3, "seats": 90.0, "open_year": 2023, "ready_year": 2023,
                           "cost_cny": 90 * 9 * 5000.0, "x": X0 + 21200, "y": Y0 - 5200}])
     assign = pd.DataFrame({"unit_id": ["u7", "u7"], "school_id": ["ks4", "ks4"], "level": ["kindergarten"] * 2,
@@ -39,7 +39,7 @@ def test_swap_cost_by_hand(city):
 
 def test_used_sites_and_ranking(city):
     # ks1 chosen (1000, 2000); unused kindergarten sites within 1,500 m: none of ks2 (2,236 m), ks3
-    plan = pd.DataFrame([{"site_id": "ks1", "level": "kindergarten", "zone": "100001", "action": "new",
+    plan = pd.DataFrame([{"site_id": "ks1", "level": "kindergarten", "zone_id": "100001", "action": "new",
                           "size_classes": 3, "seats": 90.0, "open_year": 2025, "ready_year": 2025,
                           "cost_cny": 4.05e6, "x": X0 + 1000, "y": Y0 + 2000}])
     assign = pd.DataFrame(columns=["unit_id", "school_id", "level", "year", "pupils", "distance_m"])

@@ -5,7 +5,7 @@ import json
 import pandas as pd
 import pytest
 
-from capacity.report.sample import sample_outputs
+from capacity.testing.sample import sample_outputs
 from capacity.report.targets import CHECKS, TargetInputs, check_targets
 
 ZONES = pd.DataFrame({"zone_id": ["a", "b", "mohan"], "name_local": ["甲区", "乙县", "磨憨镇"],
@@ -19,7 +19,7 @@ SCENARIO = {"plan": {"evaluation_years": [2025, 2030], "totals": {"kindergarten"
 
 
 def plan(rows):
-    return pd.DataFrame(rows, columns=["site_id", "level", "zone", "action", "seats", "open_year",
+    return pd.DataFrame(rows, columns=["site_id", "level", "zone_id", "action", "seats", "open_year",
                                        "ready_year", "cost_cny"])
 
 
@@ -31,7 +31,7 @@ PLAN = plan([("k1", "kindergarten", "a", "new", 90, 2023, 2023, 1e6),
 
 def balance(seats):
     """zone_balance rows for 2025 from {(zone, level): seats}."""
-    return pd.DataFrame([{"zone": z, "level": lv, "year": 2025, "demand": 0.0, "seats": s,
+    return pd.DataFrame([{"zone_id": z, "level": lv, "year": 2025, "demand": 0.0, "seats": s,
                           "unserved": 0.0, "balance": 0.0} for (z, lv), s in seats.items()])
 
 

@@ -42,7 +42,7 @@ def test_a_real_run_passes_every_check(run, capsys):
 def tampered(run, tmp_path, name, edit):
     copy = tmp_path / "run"
     shutil.copytree(run, copy)
-    frame = pd.read_csv(copy / name, dtype={"site_id": str, "unit_id": str, "school_id": str, "zone": str})
+    frame = pd.read_csv(copy / name, dtype={"site_id": str, "unit_id": str, "school_id": str, "zone_id": str})
     changed = edit(frame)  # an edit either changes the frame in place or returns a new one
     (frame if changed is None else changed).to_csv(copy / name, index=False)
     return copy

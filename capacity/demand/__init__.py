@@ -2,7 +2,7 @@
 
 :func:`run_demand` is the orchestrator; the steps are plain functions in
 :mod:`~capacity.demand.seats`, :mod:`~capacity.demand.spatial` and
-:mod:`~capacity.demand.checks`.
+:mod:`~capacity.demand.targets`.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from capacity.demand.checks import plan_checks
+from capacity.demand.targets import plan_checks
 from capacity.demand.params import DemandParams
 from capacity.demand.seats import existing_seats, level_bands, school_age, zone_demand
 from capacity.demand.spatial import spatial_demand

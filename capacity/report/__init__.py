@@ -1,7 +1,9 @@
 """What a planner takes away from a run: schedule, maps, GIS layers, shortlist and a report.
 
-:func:`write_outputs` reads the run tables a pipeline run wrote and writes,
-into the same folder:
+:func:`report` takes a solved run in memory (:class:`capacity.pipeline.PlanRun`)
+and returns a :class:`ReportRun`: its tables, GIS layers, figures (PNG bytes)
+and the HTML page; nothing is read or written here. :func:`capacity.io.write_run`
+writes it into a run folder:
 
 =======================  ===========================================================
 file                     what
@@ -15,99 +17,216 @@ file                     what
                          chosen_sites, assignments, shortlist (``gpkg`` format)
 ``geojson/``, ``shp/``   the same layers when those formats are asked for
 ``report.html``          one self-contained page: targets, maps, schedule, assumptions
-``summary.json``         rewritten with the target checks under ``targets``
 =======================  ===========================================================
 
-Modules: :mod:`~capacity.report.runfolder` (reading the run, rewriting
-``summary.json``), :mod:`~capacity.report.schedule`, :mod:`~capacity.report.targets`,
-:mod:`~capacity.report.shortlist` and :mod:`~capacity.report.layers` (pure
-tables), :mod:`~capacity.report.excel`, :mod:`~capacity.report.maps`,
-:mod:`~capacity.report.charts`, :mod:`~capacity.report.gis` and
-:mod:`~capacity.report.html` (writers), :mod:`~capacity.report.fonts` (the
-bundled CJK font).
+The target checks are not made here: they are in the run's summary
+(:mod:`capacity.demand.targets`, computed once by :func:`capacity.pipeline.plan`).
+
+Modules: :mod:`~capacity.report.schedule`, :mod:`~capacity.report.shortlist` and
+:mod:`~capacity.report.layers` (pure tables), :mod:`~capacity.report.excel`,
+:mod:`~capacity.report.maps`, :mod:`~capacity.report.charts`,
+:mod:`~capacity.report.gis` and :mod:`~capacity.report.html` (renderers and
+writers); the CJK font and map helpers are in :mod:`capacity.plotting`.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import io
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
+from typing import Mapping
+
+import pandas as pd
 
 GIS_FOLDERS = {"gpkg": ".", "geojson": "geojson", "shp": "shp"}
+"""Where each GIS format goes in the run folder."""
+
+GIS_FILES = {"gpkg": lambda layer: ["plan.gpkg"],
+             "geojson": lambda layer: [f"geojson/{layer}.geojson"],
+             "shp": lambda layer: [f"shp/{layer}{e}" for e in (".shp", ".shx", ".dbf", ".prj", ".cpg")]}
+"""The files a GIS format makes per layer (names relative to the run folder)."""
 
 
-def write_outputs(run_dir: Path, city, scenario, formats=("gpkg",)) -> list[Path]:
-    """Write the planner's outputs of a run into its folder.
+@dataclass(frozen=True)
+class ReportRun:
+    """A run with its report, in memory (see :func:`report`).
+
+    Attributes
+    ----------
+    run : PlanRun
+        The solved run the report is of.
+    schedule, schedule_totals : DataFrame
+        :func:`~capacity.report.schedule.schedule_table` and its totals.
+    shortlist : DataFrame
+        :func:`~capacity.report.shortlist.shortlist_table`.
+    layers : mapping of str to GeoDataFrame
+        :func:`~capacity.report.layers.run_layers`, in the city's metric CRS.
+    formats : tuple of str
+        GIS formats to write (``gpkg``, ``geojson``, ``shp``).
+    figures : mapping of str to bytes
+        PNG files by name (``map_<level>.png``, ``schedule_gantt.png``, ``school_age.png``).
+    html : str
+        ``report.html``.
+    title : str
+        The workbook title (the scenario's name).
+    """
+
+    run: object
+    schedule: pd.DataFrame
+    schedule_totals: pd.DataFrame
+    shortlist: pd.DataFrame
+    layers: Mapping[str, object]
+    formats: tuple
+    figures: Mapping[str, bytes] = field(default_factory=lambda: MappingProxyType({}))
+    html: str = ""
+    title: str = ""
+
+    @property
+    def summary(self) -> dict:
+        return self.run.summary
+
+    def describe(self) -> str:
+        return self.run.describe()
+
+
+def _png(draw, *args) -> bytes:
+    buf = io.BytesIO()
+    draw(*args, buf)
+    return buf.getvalue()
+
+
+def report_files(formats, layers, figures) -> list[str]:
+    """The names (relative to the run folder) of every file the report adds."""
+    names = {"schedule.csv", "schedule.xlsx", "shortlist.csv", "report.html", *figures}
+    for fmt in formats:
+        for layer in layers:
+            names.update(GIS_FILES[fmt](layer))
+        if fmt == "shp":
+            names.add("shp/shp_field_names.csv")
+    return sorted(names)
+
+
+def report(run, city, scenario, formats=None) -> ReportRun:
+    """The planner's outputs of a solved run, in memory.
 
     Parameters
     ----------
-    run_dir : Path
-        A folder holding ``plan.csv``, ``assignment.csv``, ``zone_balance.csv``,
-        ``summary.json`` and ``scenario.json`` (and optionally the projection tables).
+    run : PlanRun
+        From :func:`capacity.pipeline.plan` (or :func:`capacity.io.read_run` with the projection tables).
     city : CityData
         The city the run planned (with the scenario's standards applied).
-    scenario : Scenario
-        The scenario run (its name, objective weights and assumptions).
-    formats : sequence of str
-        GIS formats: ``gpkg`` (``plan.gpkg``), ``geojson`` (``geojson/``), ``shp`` (``shp/``).
+    scenario : Scenario or dict
+        The scenario run (``scenario.json`` as a dict is enough): its name and objective weights.
+    formats : sequence of str, optional
+        GIS formats (default: the scenario's ``outputs.formats``, else ``gpkg``).
 
     Returns
     -------
-    list of Path
-        Every file written.
+    ReportRun
     """
+    from capacity.io.schema import PROJECTION_FILES, RUN_FILES
     from capacity.report.charts import gantt_chart
-    from capacity.report.excel import write_schedule_csv, write_schedule_xlsx
-    from capacity.report.gis import write_layers
-    from capacity.report.html import provenance_table, render_report, write_report
+    from capacity.report.html import provenance_table, render_report
     from capacity.report.layers import run_layers
-    from capacity.report.maps import write_maps
-    from capacity.report.runfolder import add_to_summary, read_run
+    from capacity.report.maps import level_map
     from capacity.report.schedule import schedule_table, schedule_totals
     from capacity.report.shortlist import shortlist_table
-    from capacity.report.targets import check_targets, target_inputs
 
-    run_dir = Path(run_dir)
-    tables = read_run(run_dir)
-    name = scenario.name
-    written = []
+    scen = scenario if isinstance(scenario, dict) else scenario.to_dict()
+    if formats is None:
+        formats = tuple((scen.get("outputs") or {}).get("formats") or ("gpkg",))
+    unknown = [f for f in formats if f not in GIS_FILES]
+    if unknown:
+        from capacity.errors import ScenarioError
 
-    schedule = schedule_table(tables.plan, city.zones)
-    written.append(write_schedule_csv(schedule, run_dir / "schedule.csv"))
-    written.append(write_schedule_xlsx(schedule, run_dir / "schedule.xlsx", title=name))
+        raise ScenarioError(f"unknown GIS format(s) {unknown}; expected some of {list(GIS_FILES)}",
+                            key="outputs.formats")
+    name = scen["name"]
+    years = run.years
+    schedule = schedule_table(run.plan, city.zones)
+    totals = schedule_totals(schedule)
     zone_ids = list(city.zones["zone_id"].astype(str))
-    gantt = gantt_chart(schedule, f"{name} — phasing: schools by opening year and zone 建设时序",
-                        run_dir / "schedule_gantt.png", zone_order=zone_ids)
-    maps = write_maps(city, tables.zone_balance, tables.plan, name, tables.years, run_dir)
-    written += [gantt, *maps]
+    figures = {}
+    figures["schedule_gantt.png"] = _png(
+        lambda buf: gantt_chart(schedule, f"{name} — phasing: schools by opening year and zone 建设时序", buf,
+                                zone_order=zone_ids))
+    map_years = [years[0]] + ([years[-1]] if years[-1] != years[0] else [])
+    from capacity import LEVELS
 
-    obj = scenario.objective
-    short = shortlist_table(tables.plan, tables.assignment, city, obj.cost_weight, obj.distance_weight)
-    short.to_csv(run_dir / "shortlist.csv", index=False, encoding="utf-8-sig")
-    written.append(run_dir / "shortlist.csv")
+    maps = []
+    for level in [lv for lv in LEVELS if lv in set(run.zone_balance["level"])]:
+        title = f"{name} — {level}: seat balance by zone, {' and '.join(map(str, map_years))}"
+        figures[f"map_{level}.png"] = _png(
+            lambda buf: level_map(city, run.zone_balance, run.plan, level, map_years, title, buf))
+        maps.append(level)
+    if run.projection is not None:
+        projection_chart = projection_png(run.projection)
+    else:  # a run folder read back: its chart as read
+        projection_chart = (getattr(run, "images", None) or {}).get("school_age.png")
+    if projection_chart is not None:
+        figures["school_age.png"] = projection_chart
 
-    layers = run_layers(city, tables.plan, tables.assignment, short, tables.years[0])
-    for fmt in formats:
-        written += write_layers(layers, run_dir / GIS_FOLDERS.get(fmt, fmt), fmt)
+    obj = scen.get("objective") or {}
+    short = shortlist_table(run.plan, run.assignment, city, obj.get("cost_weight", 1.0),
+                            obj.get("distance_weight", 1.0))
+    layers = run_layers(city, run.plan, run.assignment, short, years[0])
 
-    targets = check_targets(target_inputs(tables, city))
-    written.append(add_to_summary(run_dir, targets=targets))
-    summary = read_run(run_dir).summary
+    images = [(figures[f"map_{lv}.png"], f"map of {lv}", f"{lv}: seat balance by zone, before and after the plan; "
+               "sites by opening year; inset: exclave zones", "maps") for lv in maps]
+    images.append((figures["schedule_gantt.png"], "phasing chart", "Sites by opening year, grouped by zone",
+                   "schedule"))
+    if projection_chart is not None:
+        images.append((projection_chart, "school_age", "school age", "projection"))
+    held = set(RUN_FILES) | (set(PROJECTION_FILES) if run.projection is not None else set())
+    folder = getattr(run, "folder", None)
+    if folder is not None:  # a run folder read back: the files it has
+        held = {p.name for p in Path(folder).iterdir() if p.is_file()}
+    files = sorted(set(report_files(formats, layers, figures)) | held)
+    summary = run.summary
+    if "targets" not in summary:  # a folder written before the summary held its targets
+        from capacity.demand.targets import check_targets, target_inputs
 
-    images = [(p, f"map of {p.stem[4:]}", f"{p.stem[4:]}: seat balance by zone, before and after the plan; "
-               "sites by opening year; inset: exclave zones", "maps") for p in maps]
-    images.append((gantt, "phasing chart", "Sites by opening year, grouped by zone", "schedule"))
-    images += [(p, stem, stem.replace("_", " "), "projection") for stem, p in tables.images.items()]
-    files = sorted({str(p.relative_to(run_dir)) for p in written} | {"report.html"}
-                   | {p.name for p in run_dir.iterdir() if p.is_file()})
+        persons = getattr(run, "school_age", None)
+        summary = {**summary, "targets": check_targets(
+            target_inputs(run.plan, run.zone_balance, persons, scen, city))}
+        run = dataclasses.replace(run, summary=summary)
     city_name = " ".join(str(city.meta.get(k, "")) for k in ("name_local", "name")).strip()
-    text = render_report(summary=summary, scenario=tables.scenario, city_name=city_name, images=images,
-                         schedule=schedule, schedule_totals=schedule_totals(schedule), shortlist=short,
+    text = render_report(summary=summary, scenario=scen, city_name=city_name, images=images,
+                         schedule=schedule, schedule_totals=totals, shortlist=short,
                          provenance=provenance_table(city), files=files)
-    written.append(write_report(run_dir / "report.html", text))
-    return written
+    return ReportRun(run=run, schedule=schedule, schedule_totals=totals, shortlist=short,
+                     layers=MappingProxyType(dict(layers)), formats=tuple(formats),
+                     figures=MappingProxyType(figures), html=text, title=name)
+
+
+def projection_png(projection) -> bytes | None:
+    """The projection's ``school_age.png`` as PNG bytes (None without the projection)."""
+    if projection is None or getattr(projection, "demand", None) is None:
+        return None
+    from capacity.demography.outputs import plot_school_age
+
+    buf = io.BytesIO()
+    plot_school_age(projection.demand, buf, zone_names=projection.zone_names)
+    return buf.getvalue()
+
+
+def write_outputs(run_dir, city, scenario, formats=("gpkg",)) -> list[Path]:
+    """Deprecated: the report of an existing run folder, written into it.
+
+    Same as ``capacity report RUN_DIR``: :func:`capacity.io.read_run`, :func:`report`
+    and :func:`capacity.io.write_report`. Kept for old callers.
+    """
+    from capacity.io import read_run
+    from capacity.io.run import write_report
+
+    run = read_run(run_dir)
+    return write_report(report(run, city, scenario, formats), run_dir)
 
 
 def export_run(run_dir, out_dir, fmt):
-    """See :func:`capacity.report.gis.export_run`."""
-    from capacity.report.gis import export_run as _export
+    """See :func:`capacity.io.run.export_run`."""
+    from capacity.io.run import export_run as _export
 
     return _export(Path(run_dir), Path(out_dir), fmt)

@@ -9,6 +9,7 @@ of the zones layer, with the zone's local and English names.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from capacity import LEVELS
@@ -33,7 +34,7 @@ def gantt_chart(schedule, title, path, zone_order=None) -> Path:
     import matplotlib.pyplot as plt
     from matplotlib.patches import Patch
 
-    path = Path(path)
+    path = Path(path) if isinstance(path, (str, os.PathLike)) else path  # or a binary file object
     order = {lv: i for i, lv in enumerate(LEVELS)}
     zone_order = list(zone_order) if zone_order is not None else sorted(set(schedule["zone_id"]))
     zone_order += sorted(set(schedule["zone_id"]) - set(zone_order))

@@ -39,7 +39,7 @@ def _points(df, crs):
 def chosen_sites(plan, assignment, zones, year, crs) -> gpd.GeoDataFrame:
     """``chosen_sites`` layer (see the module table)."""
     served = (assignment[assignment["year"] == year].groupby(["school_id", "level"])["pupils"].sum())
-    p = plan.rename(columns={"zone": "zone_id"}).copy()
+    p = plan.copy()
     p["zone_id"] = p["zone_id"].astype(str)
     key = pd.MultiIndex.from_arrays([p["site_id"].astype(str), p["level"]])
     p["pupils"] = served.reindex(key).fillna(0.0).to_numpy()

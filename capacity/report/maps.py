@@ -15,6 +15,7 @@ north arrow (the metric CRS has grid north up).
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -29,16 +30,16 @@ YEAR_COLOURS = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02"
 
 
 def balance_frame(zone_balance, plan, level, year) -> pd.DataFrame:
-    """``zone, demand, seats_after, seats_before, after, before`` for one level and year [pupils]."""
+    """``zone_id, demand, seats_after, seats_before, after, before`` for one level and year [pupils]."""
     b = zone_balance[(zone_balance["level"] == level) & (zone_balance["year"] == year)].copy()
-    b["zone"] = b["zone"].astype(str)
+    b["zone_id"] = b["zone_id"].astype(str)
     p = plan[(plan["level"] == level) & (plan["ready_year"] <= year)]
-    new = p.groupby(p["zone"].astype(str))["seats"].sum()
+    new = p.groupby(p["zone_id"].astype(str))["seats"].sum()
     b["seats_after"] = b["seats"]
-    b["seats_before"] = b["seats"] - b["zone"].map(new).fillna(0.0)
+    b["seats_before"] = b["seats"] - b["zone_id"].map(new).fillna(0.0)
     b["after"] = b["seats_after"] - b["demand"]
     b["before"] = b["seats_before"] - b["demand"]
-    return b[["zone", "demand", "seats_after", "seats_before", "after", "before"]].reset_index(drop=True)
+    return b[["zone_id", "demand", "seats_after", "seats_before", "after", "before"]].reset_index(drop=True)
 
 
 def draw_zones(ax, zones, values, norm, cmap):
@@ -97,7 +98,7 @@ def level_map(city, zone_balance, plan, level, years, title, path) -> Path:
     from matplotlib.colors import TwoSlopeNorm
     from matplotlib.lines import Line2D
 
-    path = Path(path)
+    path = Path(path) if isinstance(path, (str, os.PathLike)) else path  # or a binary file object
     zones = city.zones[["zone_id", "name_local", "name_en", "kind", "geometry"]].copy()
     zones["zone_id"] = zones["zone_id"].astype(str)
     exclave = zones["kind"] == "exclave"
@@ -120,7 +121,7 @@ def level_map(city, zone_balance, plan, level, years, title, path) -> Path:
         fig, axes = plt.subplots(len(years), 2, figsize=(11, len(years) * (5.4 * ratio + 0.4) + 1.6),
                                  squeeze=False, layout="constrained")
         for r, year in enumerate(years):
-            f = frames[year].set_index("zone")
+            f = frames[year].set_index("zone_id")
             for c, (col, label) in enumerate((("before", "before the plan (existing seats)"),
                                               ("after", "after the plan"))):
                 ax = axes[r, c]

@@ -41,7 +41,7 @@ def schedule_table(plan: pd.DataFrame, zones: pd.DataFrame) -> pd.DataFrame:
     Parameters
     ----------
     plan : DataFrame
-        ``plan.csv`` (``level, zone, action, seats, open_year, ready_year, cost_cny``).
+        ``plan.csv`` (``level, zone_id, action, seats, open_year, ready_year, cost_cny``).
     zones : DataFrame
         ``zone_id, name_local, name_en``.
 
@@ -54,10 +54,10 @@ def schedule_table(plan: pd.DataFrame, zones: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(columns=COLUMNS)
     p = plan.assign(new=(plan["action"] == "new").astype(int),
                     expand=(plan["action"] == "expand").astype(int))
-    g = (p.groupby(["open_year", "zone", "level"], as_index=False)
+    g = (p.groupby(["open_year", "zone_id", "level"], as_index=False)
          .agg(new=("new", "sum"), expand=("expand", "sum"), seats=("seats", "sum"),
               cost_cny=("cost_cny", "sum"), ready_year=("ready_year", "max"))
-         .rename(columns={"open_year": "year", "zone": "zone_id"}))
+         .rename(columns={"open_year": "year"}))
     g["schools"] = g["new"] + g["expand"]
     names = zones.set_index("zone_id")[["name_local", "name_en"]]
     g = g.join(names, on="zone_id")

@@ -110,7 +110,7 @@ def shortlist_table(plan, assignment, city, cost_weight=1.0, distance_weight=1.0
             for rank, i in enumerate(order, start=1):
                 c = cand.iloc[i]
                 rows.append({
-                    "chosen_site_id": str(site.site_id), "level": level, "zone_id": str(site.zone),
+                    "chosen_site_id": str(site.site_id), "level": level, "zone_id": str(site.zone_id),
                     "size_classes": int(site.size_classes), "open_year": int(site.open_year),
                     "alt_rank": rank, "alt_site_id": str(c["site_id"]), "alt_zone_id": str(c["zone_id"]),
                     "distance_m": float(dist[i]), "land_m2": float(c["land_m2"]),

@@ -1,16 +1,15 @@
-"""A small solved run folder on the tiny city (for tests, examples and trying the report).
+"""A small solved run on the tiny city (for tests, examples and trying the report).
 
-:func:`write_sample_run` writes the tiny city of :mod:`capacity.testing`
-with a third, exclave zone (丙镇 / C Town, far to the east, like Mohan),
-solves a small plan on flat demand, and writes the run tables a real run
-writes (``plan.csv``, ``assignment.csv``, ``zone_balance.csv``,
-``summary.json``, ``scenario.json``) plus a ``school_age.csv``. Every
-number is small enough to check by hand.
+:func:`sample_plan` writes the tiny city of :mod:`capacity.testing` with a
+third, exclave zone (丙镇 / C Town, far to the east, like Mohan) and solves a
+small plan on flat demand, in memory; :func:`write_sample_run` writes it as a
+run folder (the tables a real run writes, plus a ``school_age.csv``) and
+:func:`sample_outputs` with its report. Every number is small enough to check
+by hand.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pandas as pd
@@ -84,19 +83,22 @@ def flat_demand(city, years=(2025, 2030), per_unit=None) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["unit_id", "level", "year", "pupils"])
 
 
-def write_sample_run(folder) -> tuple:
-    """Write the sample city and a solved run into ``folder``.
+def sample_plan(folder):
+    """Write the sample city into ``folder/city`` and solve its plan in memory.
 
     Returns
     -------
-    (run_dir, city, scenario) : (Path, CityData, Scenario)
+    (PlanRun, CityData, Scenario)
+        ``PlanRun.projection`` is None (flat demand, no projection);
+        the summary's targets compare with :func:`sample_school_age`.
     """
     from capacity.data import load_city
+    from capacity.demand.targets import check_targets, target_inputs
     from capacity.optimize.core import solve
-    from capacity.optimize.geo import build_problem
     from capacity.optimize.solvers import SolverOptions
-    from capacity.results import (assignment_table, plan_table, summary_dict, to_jsonable,
-                                  zone_balance_table)
+    from capacity.optimize.translate import problem_from_scenario
+    from capacity.pipeline import PlanRun
+    from capacity.results import assignment_table, plan_table, summary_dict, zone_balance_table
     from capacity.scenario import load_scenario
     from capacity.testing import write_tiny_city
 
@@ -106,32 +108,48 @@ def write_sample_run(folder) -> tuple:
     scenario = load_scenario(folder / "scenario.toml")
     city = load_city(scenario.data)
     demand = flat_demand(city, scenario.plan.evaluation_years)
-    problem, index = build_problem(city, demand, scenario.plan, scenario.objective)
+    problem, index = problem_from_scenario(scenario, city, demand)
     sol = solve(problem, SolverOptions(time_limit=scenario.solver.time_limit_s, msg=False))
     years = list(scenario.plan.evaluation_years)
     plan = plan_table(sol, index)
     assign = assignment_table(sol)
     balance = zone_balance_table(city, demand, plan, sol, years)
-    summary = summary_dict(scenario, city, sol, plan, assign, balance, demand)
-    summary["metric_crs"] = city.metric_crs
-    run = folder / "run"
-    run.mkdir(parents=True, exist_ok=True)
-    plan.to_csv(run / "plan.csv", index=False)
-    assign.to_csv(run / "assignment.csv", index=False)
-    balance.to_csv(run / "zone_balance.csv", index=False)
+    scenario_dict = scenario.to_dict()
+    persons = sample_school_age(city, demand)
+    targets = check_targets(target_inputs(plan, balance, persons, scenario_dict, city))
+    summary = summary_dict(scenario, city, sol, plan, assign, balance, demand, targets)
+    unit_demand = demand.assign(zone_id=demand["unit_id"].map(city.demand_units.set_index("unit_id")["zone_id"]))
+    unit_demand = unit_demand[["unit_id", "zone_id", "level", "year", "pupils"]]
+    return PlanRun(None, plan, assign, balance, unit_demand, summary, scenario_dict), city, scenario
+
+
+def sample_school_age(city, demand) -> pd.DataFrame:
+    """``zone_id, year, level, persons``: children of the age bands implied by the flat demand [persons]."""
     unit_zone = city.demand_units.set_index("unit_id")["zone_id"]
-    age = (demand.assign(zone_id=demand["unit_id"].map(unit_zone),
-                         persons=demand["pupils"] * demand["level"].map(AGE_SHARE))
-           .groupby(["zone_id", "year", "level"], as_index=False)["persons"].sum())
-    age.to_csv(run / "school_age.csv", index=False)
-    for name, obj in (("summary.json", summary), ("scenario.json", scenario.to_dict())):
-        (run / name).write_text(json.dumps(to_jsonable(obj), ensure_ascii=False, indent=2),
-                                encoding="utf-8")
-    return run, city, scenario
+    return (demand.assign(zone_id=demand["unit_id"].map(unit_zone),
+                          persons=demand["pupils"] * demand["level"].map(AGE_SHARE))
+            .groupby(["zone_id", "year", "level"], as_index=False)["persons"].sum())
+
+
+def write_sample_run(folder) -> tuple:
+    """Write the sample city and its solved run (:func:`capacity.io.write_run`) into ``folder``.
+
+    Returns
+    -------
+    (run_dir, city, scenario) : (Path, CityData, Scenario)
+        ``run_dir`` is ``folder/run``; it also holds ``school_age.csv``.
+    """
+    from capacity.io import write_run
+
+    run, city, scenario = sample_plan(folder)
+    out = Path(folder) / "run"
+    write_run(run, out)
+    sample_school_age(city, run.unit_demand).to_csv(out / "school_age.csv", index=False)
+    return out, city, scenario
 
 
 def sample_outputs(folder, formats=("gpkg", "geojson", "shp")) -> tuple:
-    """:func:`write_sample_run` plus :func:`capacity.report.write_outputs`, reused when already in ``folder``.
+    """The sample run with its report (:func:`capacity.report.report`), reused when already in ``folder``.
 
     Tests in several modules share one built folder this way (building it
     takes a few seconds: four maps at 200 dpi).
@@ -142,14 +160,16 @@ def sample_outputs(folder, formats=("gpkg", "geojson", "shp")) -> tuple:
         ``files`` is None when the folder was reused.
     """
     from capacity.data import load_city
-    from capacity.report import write_outputs
+    from capacity.io import write_run
+    from capacity.report import report
     from capacity.scenario import load_scenario
 
     folder = Path(folder)
-    run = folder / "run"
-    if (run / "report.html").is_file():
+    out = folder / "run"
+    if (out / "report.html").is_file():
         scenario = load_scenario(folder / "scenario.toml")
-        return run, load_city(scenario.data), scenario, None
-    run, city, scenario = write_sample_run(folder)
-    files = write_outputs(run, city, scenario, formats=formats)
-    return run, city, scenario, files
+        return out, load_city(scenario.data), scenario, None
+    run, city, scenario = sample_plan(folder)
+    files = write_run(report(run, city, scenario, formats), out)
+    sample_school_age(city, run.unit_demand).to_csv(out / "school_age.csv", index=False)
+    return out, city, scenario, files + [out / "school_age.csv"]
