@@ -52,6 +52,13 @@ re-optimisation and the robust fit start from it.""",
 examples:
   capacity report outputs/baseline            report of a run made with outputs.report = false
   capacity report outputs/baseline --force --format gpkg --format shp""",
+    "backtest": """\
+examples:
+  capacity backtest scenarios/baseline.toml --origin 2020 --origin 2021 --origin 2022 --out outputs/backtest
+  capacity backtest scenarios/baseline.toml --origin 2020 --calibrate-spread --out outputs/bt --force
+
+For each origin, the scenario's projection is made from the data up to that year only and compared
+with every figure reported after it. Writes backtest.csv, backtest_summary.json and backtest.png.""",
     "export": """\
 examples:
   capacity export outputs/baseline --format shp
@@ -126,6 +133,18 @@ def _parser() -> argparse.ArgumentParser:
                    help="judge this plan (a `capacity run` folder or its plan.csv) instead of solving the "
                         "scenario's plan again")
     p.add_argument("--out", type=Path, help="output folder (default: outputs/<scenario name>-ensemble)")
+    p.add_argument("--force", action="store_true", help="replace the output folder if it exists")
+
+    p = command("backtest", "Rolling-origin back-test of the projection: project from the data up to each "
+                            "origin year, compare with what was reported later.")
+    p.add_argument("scenario", type=Path, help="scenario TOML file, e.g. scenarios/baseline.toml")
+    p.add_argument("--origin", type=int, action="append", required=True, metavar="YEAR",
+                   help="last year of data used (repeat for several origins)")
+    p.add_argument("--draws", type=int, default=500, help="stochastic draws per origin for the 80 %% band (default 500)")
+    p.add_argument("--calibrate-spread", action="store_true",
+                   help="also find the draws' spread (tfr_sigma, migration_sigma, migration_zone_factor) whose "
+                        "80 %% bands cover 80 %% of these figures, and record it in the summary")
+    p.add_argument("--out", type=Path, help="output folder (default: outputs/<scenario name>-backtest)")
     p.add_argument("--force", action="store_true", help="replace the output folder if it exists")
 
     p = command("export", "Write a run's GIS layers in another format.")

@@ -390,15 +390,22 @@ def run_backtest(tables: BacktestTables, params, origins: Sequence[int], horizon
     if not origins:
         raise DataError("give at least one origin year")
     if horizon is None:
-        years = [int(tables.population["year"].max()), int(tables.births["year"].max()) if len(tables.births) else 0]
-        if len(tables.city_population):
-            years.append(int(tables.city_population["year"].max()))
-        horizon = max(years)
+        horizon = horizon_of(tables)
     if origins[-1] >= horizon:
         raise DataError(f"origin {origins[-1]}: nothing is reported after it (last year {horizon})",
                         path="population.csv", column="year")
     runs = [prepare_origin(tables, params, o, horizon) for o in origins]
     return backtest_from_runs(runs, params, draws)
+
+
+def horizon_of(tables: BacktestTables) -> int:
+    """The last year with a reported population or births figure [year]."""
+    years = [int(tables.population["year"].max())]
+    if len(tables.births):
+        years.append(int(tables.births["year"].max()))
+    if len(tables.city_population):
+        years.append(int(tables.city_population["year"].max()))
+    return max(years)
 
 
 def backtest_from_runs(runs: Sequence[OriginRun], params, draws: int = 500) -> BacktestResult:

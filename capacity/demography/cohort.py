@@ -23,6 +23,7 @@ only loop is over years.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Mapping
 
 import numpy as np
 
@@ -245,3 +246,22 @@ def project(P0, rates: Rates, group_matrix=None, dtype=np.float64) -> Trajectory
         pop[t + 1] = keep(P)
         totals[t + 1] = P.sum(axis=(-2, -1))
     return Trajectory(population=pop, totals=totals, births=births, deaths=deaths, net_migration=net)
+
+
+def group_matrix(age_groups: Mapping[str, tuple], n_ages: int = 101):
+    """0/1 matrix (A, G) of the named age groups plus ``all``, and the names.
+
+    Parameters
+    ----------
+    age_groups : mapping of str to (int, int)
+        First and last age of each group, inclusive [years].
+    n_ages : int
+        Length of the age axis [years].
+    """
+    names = list(age_groups) + ["all"]
+    M = np.zeros((n_ages, len(names)))
+    for j, name in enumerate(age_groups):
+        lo, hi = age_groups[name]
+        M[lo:hi + 1, j] = 1.0
+    M[:, -1] = 1.0
+    return M, names

@@ -110,9 +110,7 @@ def project_draws(basis: DrawBasis, seeds: Sequence, age_groups: Mapping[str, tu
         Persons of each group (both sexes) at year end [persons]; G follows
         ``age_groups``' order.
     """
-    from capacity.demography.run import group_matrix
-
-    M, _ = group_matrix(age_groups)
+    M, _ = cohort.group_matrix(age_groups, basis.P0.shape[-1])
     M = M[:, :-1]  # drop the "all" column
     drawn = [draw_paths(basis, s) for s in seeds]
     if not drawn:

@@ -86,7 +86,7 @@ def plot_school_age(demand, path, max_zones=16, zone_names=None):
     import matplotlib.pyplot as plt
     from matplotlib.ticker import MaxNLocator
 
-    from capacity.report.fonts import style
+    from capacity.plotting import style
 
     with style():
         _plot_school_age(demand, path, max_zones, dict(zone_names or {}), plt, MaxNLocator)

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from capacity.demography import cohort, paths
+from capacity.demography.cohort import group_matrix
 from capacity.demography.base import base_population, base_totals
 from capacity.demography.calibrate import Calibration, calibrate, pre_base_growth
 from capacity.demography.draws import DrawBasis
@@ -80,17 +81,6 @@ def life_tables(params: ProjectionParams, years):
     survival = np.array([[m.survival, f.survival] for m, f in per_year])
     birth_survival = np.array([[m.birth_survival, f.birth_survival] for m, f in per_year])
     return survival, birth_survival, base
-
-
-def group_matrix(age_groups: Mapping[str, tuple]):
-    """0/1 matrix (A, G) of the named age groups plus ``all``, and the names."""
-    names = list(age_groups) + ["all"]
-    M = np.zeros((AGES.size, len(names)))
-    for j, name in enumerate(age_groups):
-        lo, hi = age_groups[name]
-        M[lo:hi + 1, j] = 1.0
-    M[:, -1] = 1.0
-    return M, names
 
 
 def population_frame(arr, zone_ids, years):
