@@ -302,3 +302,28 @@ def test_city_toml_base_year_out_of_range(tiny_city):
     path.write_text(path.read_text(encoding="utf-8").replace("2023", "20118"), encoding="utf-8")
     with pytest.raises(DataError, match=r"city\.toml: key 'base_year': 20118 is outside"):
         load_city(tiny_city)
+
+
+def test_data_readme_states_every_plausible_range():
+    """data/README.md's contract lists each column's range exactly as the schema checks it."""
+    from capacity.data import schema
+
+    def fmt(x):
+        x = float(x)
+        if x.is_integer() and abs(x) < 1e5:
+            return f"{int(x)}"
+        if x >= 1e5:
+            exp = len(str(int(x))) - 1
+            return f"{x / 10 ** exp:g}e{exp}"
+        return f"{x:g}"
+
+    readme = (KUNMING.parent / "README.md").read_text(encoding="utf-8")
+    for spec in schema.TABLES + schema.LAYERS:
+        for col in spec.columns:
+            if col.low is not None:
+                row = f"| `{spec.file}` | `{col.name}` | {fmt(col.low)} – {fmt(col.high)} | {col.unit} |"
+                assert row in readme, row
+    for key, (low, high, _) in schema.LEVEL_STANDARD_RANGES.items():
+        line = next(x for x in readme.splitlines()
+                    if x.startswith("| `") and f"`{key}`" in x.split("|")[1] and "plausible" not in x)
+        assert line.rstrip().endswith(f"| {fmt(low)} – {fmt(high)} |"), line
