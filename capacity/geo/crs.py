@@ -50,15 +50,15 @@ class CoordSystem:
         return self.offset is not None or self.crs.is_geographic
 
 
-def parse_crs(text, where: str = "crs") -> CoordSystem:
+def parse_crs(text, where: str | None = None) -> CoordSystem:
     """Read ``"EPSG:<code>"``, ``"GCJ-02"``, ``"BD-09"``, ``"WGS84"``, ``"CGCS2000"`` or any
     definition pyproj accepts.
 
     Parameters
     ----------
     text : str or pyproj.CRS
-    where : str
-        Where the text came from, for the error message (e.g. ``"import.toml: schools.crs"``).
+    where : str, optional
+        Where the text came from, put before the error message (e.g. ``"import.toml: schools.crs"``).
 
     Raises
     ------
@@ -72,8 +72,9 @@ def parse_crs(text, where: str = "crs") -> CoordSystem:
     if not isinstance(text, str) and hasattr(text, "to_wkt"):  # rasterio's CRS and the like
         crs = pyproj.CRS.from_user_input(text)
         return CoordSystem(crs.to_string(), crs)
+    prefix = f"{where}: " if where else ""
     if not isinstance(text, str) or not text.strip():
-        raise DataError(f"{where}: expected a coordinate system such as \"EPSG:4543\", \"GCJ-02\" or "
+        raise DataError(f"{prefix}expected a coordinate system such as \"EPSG:4543\", \"GCJ-02\" or "
                         f"\"BD-09\", got {text!r}")
     key = _ALIASES.get(text.strip().upper().replace(" ", ""))
     if key in OFFSET_SYSTEMS:
@@ -81,7 +82,7 @@ def parse_crs(text, where: str = "crs") -> CoordSystem:
     try:
         crs = pyproj.CRS.from_user_input(key or text.strip())
     except pyproj.exceptions.CRSError:
-        raise DataError(f"{where}: {text!r} is not a known coordinate system; use \"EPSG:<code>\", "
+        raise DataError(f"{prefix}{text!r} is not a known coordinate system; use \"EPSG:<code>\", "
                         "\"GCJ-02\" or \"BD-09\"") from None
     return CoordSystem(text.strip(), crs)
 

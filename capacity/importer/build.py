@@ -161,11 +161,6 @@ def _check_lonlat(raw, src, lon, lat):
         swapped = bool(np.all((np.abs(lon[bad]) <= 90) & (np.abs(lat[bad]) <= 180)))
         raw.fail("longitude/latitude out of range" + (" (x and y swapped?)" if swapped else "")
                  + f" for {src.crs}", column=src.x, mask=bad)
-    if src.crs and src.crs.upper().replace("-", "") in ("GCJ02", "BD09"):
-        swapped = (lon < 55) & (lat > 70)
-        if swapped.any():
-            raw.fail(f"these look like latitude, longitude: x = {src.x!r} should be the longitude "
-                     "(经度) and y the latitude (纬度)", column=src.x, mask=swapped)
 
 
 def locate_zones(raw: RawTable, pts, zones, given=None, file_col=None):

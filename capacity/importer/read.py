@@ -83,7 +83,7 @@ def read_excel(path: Path, sheet=None) -> RawTable:
         sheet = names[0]
     elif sheet not in names:
         raise DataError(f"sheet {sheet!r} not found; the workbook has {names}", path=path.name)
-    frame = book.parse(sheet, dtype=object)
+    frame = pd.read_excel(book, sheet_name=sheet, dtype=object)
     frame.columns = [str(c).strip() for c in frame.columns]
     kept = frame.dropna(how="all").index.to_numpy()  # blank rows are skipped, numbers kept
     frame = frame.loc[kept].reset_index(drop=True)
