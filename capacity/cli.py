@@ -66,6 +66,40 @@ examples:
 }
 
 
+def _whole(low: int, high: int | None = None, what: str = "a whole number"):
+    """An argparse type: a whole number in [low, high], with a message naming the rule."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
+        if value < low or (high is not None and value > high):
+            rule = f"≥ {low}" if high is None else f"between {low} and {high}"
+            raise argparse.ArgumentTypeError(f"{text!r} must be {rule}")
+        return value
+    return parse
+
+
+def _real(low: float, high: float | None = None, low_open: bool = False, high_open: bool = False):
+    """An argparse type: a finite number in the given (half-)open or closed range."""
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        ok = ((value > low if low_open else value >= low)
+              and (high is None or (value < high if high_open else value <= high)))
+        if not ok:
+            left, right = "(" if low_open else "[", ")" if high_open or high is None else "]"
+            raise argparse.ArgumentTypeError(f"{text!r} must be in {left}{low:g}, "
+                                             f"{'∞' if high is None else f'{high:g}'}{right}")
+        return value
+    return parse
+
+
+YEAR = _whole(1900, 2100, "a year")
+
+
 class _Parser(argparse.ArgumentParser):
     """An argument parser whose usage errors exit 1 like any bad input (argparse
     exits 2, which this command reserves for an infeasible plan or a solver
@@ -113,22 +147,22 @@ def _parser() -> argparse.ArgumentParser:
     p = command("ensemble", "Judge a scenario's plan against many demographic draws, re-optimise each draw, "
                             "and fit a plan robust to them (on Dask).")
     p.add_argument("scenario", type=Path, help="scenario TOML file, e.g. scenarios/baseline.toml")
-    p.add_argument("--draws", type=int, default=20, help="demographic draws N (default 20)")
-    p.add_argument("--seed", type=int, help="seed of the draws (default: the scenario's projection.seed)")
-    p.add_argument("--fit-draws", type=int, help="K: fit the robust plan on draws 0..K-1, judge it on the "
+    p.add_argument("--draws", type=_whole(1), default=20, help="demographic draws N (default 20)")
+    p.add_argument("--seed", type=_whole(0), help="seed of the draws (default: the scenario's projection.seed)")
+    p.add_argument("--fit-draws", type=_whole(0), help="K: fit the robust plan on draws 0..K-1, judge it on the "
                                                  "rest (default min(5, N/2); 0: no robust plan)")
     p.add_argument("--robust", choices=("expected", "worst"), default="expected",
                    help="robust objective: expected value over the K draws, or the worst draw")
-    p.add_argument("--time-limit", type=float, help="seconds per re-optimisation (the robust fit gets K times "
+    p.add_argument("--time-limit", type=_real(0, low_open=True), help="seconds per re-optimisation (the robust fit gets K times "
                                                     "that; default: the scenario's solver.time_limit_s)")
-    p.add_argument("--gap", type=float, help="relative MIP gap per solve (default: the scenario's solver.mip_gap)")
+    p.add_argument("--gap", type=_real(0, 1, high_open=True), help="relative MIP gap per solve (default: the scenario's solver.mip_gap)")
     p.add_argument("--fan-years", choices=("all", "evaluation"), default="all",
                    help="years the fixed plans are evaluated in for the fan chart (default: every year "
                         "between the first and last evaluation year)")
     where = p.add_mutually_exclusive_group()
     where.add_argument("--serial", action="store_true", help="run in this process, no Dask")
     where.add_argument("--scheduler", metavar="ADDRESS", help="an existing Dask scheduler, e.g. tcp://HOST:8786")
-    p.add_argument("--workers", type=int, help="workers of the local cluster (default: the cores)")
+    p.add_argument("--workers", type=_whole(1), help="workers of the local cluster (default: the cores)")
     p.add_argument("--plan", type=Path, metavar="RUN_DIR_OR_CSV",
                    help="judge this plan (a `capacity run` folder or its plan.csv) instead of solving the "
                         "scenario's plan again")
@@ -138,9 +172,9 @@ def _parser() -> argparse.ArgumentParser:
     p = command("backtest", "Rolling-origin back-test of the projection: project from the data up to each "
                             "origin year, compare with what was reported later.")
     p.add_argument("scenario", type=Path, help="scenario TOML file, e.g. scenarios/baseline.toml")
-    p.add_argument("--origin", type=int, action="append", required=True, metavar="YEAR",
+    p.add_argument("--origin", type=YEAR, action="append", required=True, metavar="YEAR",
                    help="last year of data used (repeat for several origins)")
-    p.add_argument("--draws", type=int, default=500, help="stochastic draws per origin for the 80 %% band (default 500)")
+    p.add_argument("--draws", type=_whole(1), default=500, help="stochastic draws per origin for the 80 %% band (default 500)")
     p.add_argument("--calibrate-spread", action="store_true",
                    help="also find the draws' spread (tfr_sigma, migration_sigma, migration_zone_factor) whose "
                         "80 %% bands cover 80 %% of these figures, and record it in the summary")
@@ -185,7 +219,7 @@ def _check_paths(args) -> None:
 def _check_run_folders(args) -> None:
     """Raise :class:`DataError` when a command that reads run folders is given
     something else: a missing path, a file, or a folder without a run's files."""
-    folders = {"verify": lambda: [args.run], "export": lambda: [args.run], "report": lambda: [args.run],
+    folders = {"verify": lambda: [args.run], "export": lambda: [args.run], "report": lambda: [args.run], "report": lambda: [args.run],
                "compare": lambda: list(args.runs)}.get(args.command, lambda: [])()
     for folder in map(Path, folders):
         if not folder.exists():
