@@ -51,7 +51,8 @@ re-optimisation and the robust fit start from it.""",
     "report": """\
 examples:
   capacity report outputs/baseline            report of a run made with outputs.report = false
-  capacity report outputs/baseline --force --format gpkg --format shp""",
+  capacity report outputs/baseline --force --format gpkg --format shp
+  capacity report outputs/baseline --lang en --pdf    the report in English, and report.pdf""",
     "backtest": """\
 examples:
   capacity backtest scenarios/baseline.toml --origin 2020 --origin 2021 --origin 2022 --out outputs/backtest
@@ -134,6 +135,10 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("scenario", type=Path, help="scenario TOML file, e.g. scenarios/baseline.toml")
         p.add_argument("--out", type=Path, help="output folder (default: outputs/<scenario name>)")
         p.add_argument("--force", action="store_true", help="replace the output folder if it exists")
+        if name == "run":
+            p.add_argument("--lang", choices=("zh", "en"),
+                           help="language of the report, workbook headers and map labels "
+                                "(default: the scenario's outputs.language)")
 
     p = command("verify", "Re-check a written plan from its output files: counts, land, budgets, "
                           "capacities, distances, zones, pupils conserved.")
@@ -193,6 +198,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--format", action="append", choices=("gpkg", "geojson", "shp"),
                    help="GIS format (repeatable; default: the scenario's outputs.formats)")
     p.add_argument("--force", action="store_true", help="make the report again when the folder has one")
+    p.add_argument("--lang", choices=("zh", "en"),
+                   help="language of the report, workbook headers and map labels (default: the scenario's "
+                        "outputs.language); remakes the report")
+    p.add_argument("--pdf", action="store_true",
+                   help="also print report.pdf with headless Chromium (must be installed); remakes the report")
     return parser
 
 

@@ -240,7 +240,8 @@ def write_report(rep, folder) -> list[Path]:
 
     folder = Path(folder)
     written = [write_schedule_csv(rep.schedule, folder / "schedule.csv"),
-               write_schedule_xlsx(rep.schedule, folder / "schedule.xlsx", title=rep.title)]
+               write_schedule_xlsx(rep.schedule, folder / "schedule.xlsx", title=rep.title,
+                                   lang=getattr(rep, "lang", None))]
     for name, png in rep.figures.items():
         if name == "school_age.png" and getattr(rep.run, "projection", None) is not None:
             continue  # written with the projection's files

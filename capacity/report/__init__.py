@@ -71,6 +71,8 @@ class ReportRun:
         ``report.html``.
     title : str
         The workbook title (the scenario's name).
+    lang : str
+        Language of the page, the workbook headers and the map labels (``zh`` or ``en``).
     """
 
     run: object
@@ -82,6 +84,7 @@ class ReportRun:
     figures: Mapping[str, bytes] = field(default_factory=lambda: MappingProxyType({}))
     html: str = ""
     title: str = ""
+    lang: str = "en"
 
     @property
     def summary(self) -> dict:
@@ -108,7 +111,7 @@ def report_files(formats, layers, figures) -> list[str]:
     return sorted(names)
 
 
-def report(run, city, scenario, formats=None) -> ReportRun:
+def report(run, city, scenario, formats=None, lang=None) -> ReportRun:
     """The planner's outputs of a solved run, in memory.
 
     Parameters
@@ -121,6 +124,8 @@ def report(run, city, scenario, formats=None) -> ReportRun:
         The scenario run (``scenario.json`` as a dict is enough): its name and objective weights.
     formats : sequence of str, optional
         GIS formats (default: the scenario's ``outputs.formats``, else ``gpkg``).
+    lang : {"zh", "en"}, optional
+        Language of the report (default: the scenario's ``outputs.language``, else ``en``).
 
     Returns
     -------
@@ -143,6 +148,15 @@ def report(run, city, scenario, formats=None) -> ReportRun:
 
         raise ScenarioError(f"unknown GIS format(s) {unknown}; expected some of {list(GIS_FILES)}",
                             key="outputs.formats")
+    from capacity.report import i18n, webmap
+    from capacity.report.maps import map_title
+
+    outputs = scen.get("outputs") or {}
+    lang = lang or outputs.get("language") or "en"
+    if lang not in i18n.LANGUAGES:
+        from capacity.errors import ScenarioError
+
+        raise ScenarioError(f"language {lang!r} is not one of {list(i18n.LANGUAGES)}", key="outputs.language")
     name = scen["name"]
     years = run.years
     schedule = schedule_table(run.plan, city.zones)
@@ -150,16 +164,16 @@ def report(run, city, scenario, formats=None) -> ReportRun:
     zone_ids = list(city.zones["zone_id"].astype(str))
     figures = {}
     figures["schedule_gantt.png"] = _png(
-        lambda buf: gantt_chart(schedule, f"{name} — phasing: schools by opening year and zone 建设时序", buf,
-                                zone_order=zone_ids))
+        lambda buf: gantt_chart(schedule, i18n.tr("gantt_title", lang, scenario=name), buf,
+                                zone_order=zone_ids, lang=lang))
     map_years = [years[0]] + ([years[-1]] if years[-1] != years[0] else [])
     from capacity import LEVELS
 
     maps = []
     for level in [lv for lv in LEVELS if lv in set(run.zone_balance["level"])]:
-        title = f"{name} — {level}: seat balance by zone, {' and '.join(map(str, map_years))}"
+        title = map_title(name, level, map_years, lang)
         figures[f"map_{level}.png"] = _png(
-            lambda buf: level_map(city, run.zone_balance, run.plan, level, map_years, title, buf))
+            lambda buf: level_map(city, run.zone_balance, run.plan, level, map_years, title, buf, lang=lang))
         maps.append(level)
     if run.projection is not None:
         projection_chart = projection_png(run.projection)
@@ -173,9 +187,9 @@ def report(run, city, scenario, formats=None) -> ReportRun:
                             obj.get("distance_weight", 1.0))
     layers = run_layers(city, run.plan, run.assignment, short, years[0])
 
-    images = [(figures[f"map_{lv}.png"], f"map of {lv}", f"{lv}: seat balance by zone, before and after the plan; "
-               "sites by opening year; inset: exclave zones", "maps") for lv in maps]
-    images.append((figures["schedule_gantt.png"], "phasing chart", "Sites by opening year, grouped by zone",
+    images = [(figures[f"map_{lv}.png"], i18n.tr("map_alt", lang, level=i18n.level_name(lv, lang)),
+               i18n.tr("map_caption", lang, level=i18n.level_name(lv, lang)), "maps") for lv in maps]
+    images.append((figures["schedule_gantt.png"], i18n.tr("gantt_alt", lang), i18n.tr("gantt_caption", lang),
                    "schedule"))
     if projection_chart is not None:
         images.append((projection_chart, "school_age", "school age", "projection"))
@@ -193,12 +207,14 @@ def report(run, city, scenario, formats=None) -> ReportRun:
             target_inputs(run.plan, run.zone_balance, persons, scen, city))}
         run = dataclasses.replace(run, summary=summary)
     city_name = " ".join(str(city.meta.get(k, "")) for k in ("name_local", "name")).strip()
+    map_data = webmap.map_data(city=city, zone_balance=run.zone_balance, plan=run.plan, shortlist=short,
+                               lang=lang, assignment=run.assignment, tile_url=outputs.get("tile_url") or None)
     text = render_report(summary=summary, scenario=scen, city_name=city_name, images=images,
                          schedule=schedule, schedule_totals=totals, shortlist=short,
-                         provenance=provenance_table(city), files=files)
+                         provenance=provenance_table(city), files=files, lang=lang, map_data=map_data)
     return ReportRun(run=run, schedule=schedule, schedule_totals=totals, shortlist=short,
                      layers=MappingProxyType(dict(layers)), formats=tuple(formats),
-                     figures=MappingProxyType(figures), html=text, title=name)
+                     figures=MappingProxyType(figures), html=text, title=name, lang=lang)
 
 
 def projection_png(projection) -> bytes | None:
@@ -210,23 +226,3 @@ def projection_png(projection) -> bytes | None:
     buf = io.BytesIO()
     plot_school_age(projection.demand, buf, zone_names=projection.zone_names)
     return buf.getvalue()
-
-
-def write_outputs(run_dir, city, scenario, formats=("gpkg",)) -> list[Path]:
-    """Deprecated: the report of an existing run folder, written into it.
-
-    Same as ``capacity report RUN_DIR``: :func:`capacity.io.read_run`, :func:`report`
-    and :func:`capacity.io.write_report`. Kept for old callers.
-    """
-    from capacity.io import read_run
-    from capacity.io.run import write_report
-
-    run = read_run(run_dir)
-    return write_report(report(run, city, scenario, formats), run_dir)
-
-
-def export_run(run_dir, out_dir, fmt):
-    """See :func:`capacity.io.run.export_run`."""
-    from capacity.io.run import export_run as _export
-
-    return _export(Path(run_dir), Path(out_dir), fmt)

@@ -19,7 +19,7 @@ LEVEL_COLOURS = {"kindergarten": "#66c2a5", "primary": "#fc8d62", "middle": "#8d
                  "high": "#e78ac3"}
 
 
-def gantt_chart(schedule, title, path, zone_order=None) -> Path:
+def gantt_chart(schedule, title, path, zone_order=None, lang=None) -> Path:
     """Draw the phasing chart of ``schedule`` (:func:`capacity.report.schedule.schedule_table`).
 
     Parameters
@@ -30,7 +30,11 @@ def gantt_chart(schedule, title, path, zone_order=None) -> Path:
         PNG file to write (200 dpi).
     zone_order : sequence of str, optional
         Zone ids top to bottom (default: sorted ids).
+    lang : {"zh", "en"}, optional
+        Language of the labels (:mod:`capacity.report.i18n`; default English with both zone names).
     """
+    from capacity.report import i18n
+
     import matplotlib.pyplot as plt
     from matplotlib.patches import Patch
 
@@ -53,7 +57,11 @@ def gantt_chart(schedule, title, path, zone_order=None) -> Path:
                     edgecolor="#333333", linewidth=0.4)
             ax.text((start + end) / 2, y, f"{int(r.schools)} · {r.seats:,.0f}", ha="center", va="center",
                     fontsize=7)
-        labels = [f"{r.name_local} {r.name_en} · {r.level}" for r in rows.itertuples()]
+        if lang is None:
+            labels = [f"{r.name_local} {r.name_en} · {r.level}" for r in rows.itertuples()]
+        else:
+            name = "name_local" if lang == "zh" else "name_en"
+            labels = [f"{getattr(r, name)} · {i18n.level_name(r.level, lang)}" for r in rows.itertuples()]
         ax.set_yticks(range(len(rows)), labels, fontsize=7)
         ax.invert_yaxis()
         last = max([years[-1]] + [int(v) for v in schedule.get("ready_year", [])])
@@ -64,14 +72,13 @@ def gantt_chart(schedule, title, path, zone_order=None) -> Path:
                 ax.axhline(i - 0.5, color="#999999", lw=0.6)
         ax.grid(axis="x", color="#dddddd", lw=0.6)
         ax.set_axisbelow(True)
-        ax.set_xlabel("build year (bar: build year to the year the seats are ready); "
-                      "label: schools · seats [pupils]", fontsize=8)
-        handles = [Patch(color=c, label=lv) for lv, c in LEVEL_COLOURS.items()
+        ax.set_xlabel(i18n.tr("gantt_xlabel", lang or "en"), fontsize=8)
+        handles = [Patch(color=c, label=i18n.level_name(lv, lang) if lang else lv) for lv, c in LEVEL_COLOURS.items()
                    if lv in set(schedule["level"])]
         fig.legend(handles=handles, loc="outside right upper", fontsize=8, frameon=False)
         ax.set_title(title, fontsize=11)
         if not len(rows):
-            ax.text(0.5, 0.5, "no schools in the plan", transform=ax.transAxes, ha="center")
+            ax.text(0.5, 0.5, i18n.tr("gantt_empty", lang or "en"), transform=ax.transAxes, ha="center")
         fig.savefig(path, dpi=200)
         plt.close(fig)
     return path

@@ -54,7 +54,7 @@ def draw_zones(ax, zones, values, norm, cmap):
                                       zorder=2))
 
 
-def _panel(ax, zones, values, norm, cmap, schools, sites, colours, labels=True):
+def _panel(ax, zones, values, norm, cmap, schools, sites, colours, labels=True, name_col="name_local"):
     z = zones
     draw_zones(ax, zones, values, norm, cmap)
     if len(schools):
@@ -68,7 +68,7 @@ def _panel(ax, zones, values, norm, cmap, schools, sites, colours, labels=True):
     if labels:
         for row in z.itertuples():
             pt = row.geometry.representative_point()
-            ax.annotate(row.name_local, (pt.x, pt.y), xytext=(0, 7), textcoords="offset points",
+            ax.annotate(getattr(row, name_col), (pt.x, pt.y), xytext=(0, 7), textcoords="offset points",
                         ha="center", va="bottom", fontsize=7, zorder=4,
                         bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.6))
     ax.set_xticks([])
@@ -78,7 +78,7 @@ def _panel(ax, zones, values, norm, cmap, schools, sites, colours, labels=True):
     ax.set_aspect("equal")
 
 
-def level_map(city, zone_balance, plan, level, years, title, path) -> Path:
+def level_map(city, zone_balance, plan, level, years, title, path, lang=None) -> Path:
     """Draw and save one level's map (see the module docstring).
 
     Parameters
@@ -93,6 +93,9 @@ def level_map(city, zone_balance, plan, level, years, title, path) -> Path:
         Figure title (the scenario name and what the map shows).
     path : str or Path
         PNG file to write.
+    lang : {"zh", "en"}, optional
+        Language of the labels (:mod:`capacity.report.i18n`); zone names are the local
+        names in ``zh``, the English names in ``en``. Default: English with Chinese beside.
     """
     import matplotlib.pyplot as plt
     from matplotlib.colors import TwoSlopeNorm
@@ -114,6 +117,8 @@ def level_map(city, zone_balance, plan, level, years, title, path) -> Path:
     lim = max(lim, 1.0)
     norm = TwoSlopeNorm(vcenter=0.0, vmin=-lim, vmax=lim)
     cmap = plt.get_cmap("RdBu")
+    text = map_labels(lang)
+    name_col = "name_en" if lang == "en" else "name_local"
     with fonts.style():
         right = 0.45 if len(inset) else 0.0
         x0, y0, x1, y1 = main.total_bounds
@@ -122,11 +127,10 @@ def level_map(city, zone_balance, plan, level, years, title, path) -> Path:
                                  squeeze=False, layout="constrained")
         for r, year in enumerate(years):
             f = frames[year].set_index("zone_id")
-            for c, (col, label) in enumerate((("before", "before the plan (existing seats)"),
-                                              ("after", "after the plan"))):
+            for c, (col, label) in enumerate((("before", text["before"]), ("after", text["after"]))):
                 ax = axes[r, c]
                 shown = sites[sites["ready_year"] <= year] if col == "after" else None
-                _panel(ax, main, f[col], norm, cmap, schools, shown, colours)
+                _panel(ax, main, f[col], norm, cmap, schools, shown, colours, name_col=name_col)
                 _extent(ax, main, right=right)
                 add_scale_bar(ax)
                 add_north_arrow(ax)
@@ -137,26 +141,53 @@ def level_map(city, zone_balance, plan, level, years, title, path) -> Path:
                            schools[schools["zone_id"].astype(str).isin(inset["zone_id"])],
                            shown, colours, labels=False)
                     _extent(ia, inset, pad=0.15)
-                    names = "、".join(inset["name_local"]) + " (" + ", ".join(inset["name_en"]) + ")"
-                    ia.set_title(f"inset: {names}", fontsize=6, pad=2)
+                    ia.set_title(text["inset"](inset), fontsize=6, pad=2)
                     for s in ia.spines.values():
                         s.set_edgecolor("#333333")
         sm = plt.cm.ScalarMappable(norm=norm, cmap=cmap)
         cbar = fig.colorbar(sm, ax=axes, orientation="horizontal", fraction=0.04, aspect=50, location="bottom")
-        cbar.set_label("seat balance 学位余缺 = seats − pupils needing a seat [pupils]  "
-                       "(red: deficit 缺口, blue: surplus 富余)", fontsize=9)
-        handles = [Line2D([], [], marker="o", ls="", color="#777777", label="existing school 现有学校")]
+        cbar.set_label(text["colourbar"], fontsize=9)
+        handles = [Line2D([], [], marker="o", ls="", color="#777777", label=text["existing"])]
         handles += [Line2D([], [], marker="^", ls="", markerfacecolor=colours[y], markeredgecolor="black",
-                           label=f"new, opens {y} 新建") for y in build_years]
+                           label=text["new"](y)) for y in build_years]
         if (sites["action"] == "expand").any():
             handles += [Line2D([], [], marker="s", ls="", markerfacecolor="white", markeredgecolor="black",
-                               label="expansion 扩建 (colour: year)")]
+                               label=text["expansion"])]
         fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 5), fontsize=8,
                    frameon=False)
         fig.suptitle(title, fontsize=13, y=1.035)  # above the panel titles, kept by bbox_inches
         fig.savefig(path, dpi=200, bbox_inches="tight", pad_inches=0.15)
         plt.close(fig)
     return path
+
+
+def map_labels(lang=None) -> dict:
+    """The maps' labels in ``lang`` (:mod:`capacity.report.i18n`); None: English with Chinese beside."""
+    from capacity.report import i18n
+
+    def both(key, **kw):
+        return (i18n.tr(key, lang, **kw) if lang else
+                f"{i18n.tr(key, 'en', **kw)} {i18n.tr(key, 'zh', **kw)}")
+
+    def inset(frame):
+        if lang == "en":
+            names = ", ".join(frame["name_en"])
+        else:
+            names = "、".join(frame["name_local"]) + ("" if lang else " (" + ", ".join(frame["name_en"]) + ")")
+        return i18n.tr("map_inset", lang or "en", names=names)
+
+    return {"before": i18n.tr("map_before", lang or "en"), "after": i18n.tr("map_after", lang or "en"),
+            "inset": inset, "colourbar": both("map_colourbar"), "existing": both("map_existing"),
+            "new": lambda y: both("map_new_opens", year=y), "expansion": both("map_expansion")}
+
+
+def map_title(scenario_name, level, years, lang=None) -> str:
+    """A level map's title in ``lang`` (default English)."""
+    from capacity.report import i18n
+
+    lang = lang or "en"
+    return i18n.tr("map_title", lang, scenario=scenario_name, level=i18n.level_name(level, lang),
+                   years=i18n.tr("and", lang).join(map(str, years)))
 
 
 def write_maps(city, zone_balance, plan, scenario_name, years, out_dir, levels=None) -> list[Path]:
