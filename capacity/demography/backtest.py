@@ -77,6 +77,9 @@ class BacktestTables:
         ``year, measure, persons`` (may be empty).
     enrolment : DataFrame
         ``scope, year, level, pupils, intake`` (may be empty).
+    age_groups : dict
+        School levels' ages ``{level: (first, last)}`` (entry ages of the
+        cohort anchors; may be empty).
     """
 
     population: pd.DataFrame
@@ -85,6 +88,7 @@ class BacktestTables:
     zones: pd.DataFrame
     city_population: pd.DataFrame
     enrolment: pd.DataFrame
+    age_groups: dict = dataclasses.field(default_factory=dict)
 
     @classmethod
     def from_city(cls, city) -> "BacktestTables":
@@ -93,9 +97,12 @@ class BacktestTables:
         cp = getattr(city, "city_population", None)
         enr = getattr(city, "enrolment", None)
         zones = pd.DataFrame(city.zones.drop(columns="geometry", errors="ignore"))
+        st = getattr(city, "standards", None)
+        groups = {lvl: tuple(st[lvl].ages) for lvl in st} if st is not None else {}
         return cls(population=city.population, age_structure=city.age_structure, births=city.births,
                    zones=zones, city_population=empty if cp is None else cp,
-                   enrolment=pd.DataFrame(columns=["scope", "year", "level"]) if enr is None else enr)
+                   enrolment=pd.DataFrame(columns=["scope", "year", "level"]) if enr is None else enr,
+                   age_groups=groups)
 
     def cut(self, origin: int) -> "BacktestTables":
         """The same tables without any row after ``origin``."""
@@ -278,7 +285,7 @@ def prepare_origin(tables: BacktestTables, params, origin: int, horizon: int) ->
     coverage = 1.0
     births = cut.births
     for _ in range(3):  # the coverage depends on the base totals, which do not depend on births
-        result = project_tables(cut.population, cut.age_structure, births, zone_ids, p,
+        result = project_tables(cut.population, cut.age_structure, births, zone_ids, p, tables.age_groups,
                                 city_totals=_fitted_city_totals(cut.city_population) if full else None,
                                 city_zones=county_in, enrolment=cut.enrolment)
         if full or city_base is None or not county_in:

@@ -8,13 +8,20 @@ births per year. The rule, applied to each zone:
    the other measure; failing both, its nearest later figure scaled by the
    growth of the zones known in both years).
 2. **Structure**: the zone's own age structure of the base year if given,
-   else the city's of the base year, else the city's of the nearest year.
+   else its own latest one before the base year (e.g. its census), else the
+   city's of the base year, else the city's of the nearest year.
    Nested groups (60+ and 65+) are turned into a partition (60–64, 65+)
    by least squares on the elementary intervals; group shares are scaled
    to the zone total.
 3. **Known cohorts**: ages a whose birth year (base − a) has reported births
    are set to births × L(a) (life-table survivors at mid-age) × the zone's
-   share of the births' scope population.
+   share of the births' scope population. Ages whose cohort entered a
+   level of compulsory schooling in a reported year (``intake`` of
+   ``enrolment.csv`` for the levels in ``entry_ages``; entry age e in year y
+   makes the cohort aged e + base − y at the base) are set the same way from
+   the intake × L(a)/L(e): intake counts a whole cohort where schooling is
+   universal (assumption; children schooled outside the city are missed and
+   migrant children attending in it counted, as in a resident cohort).
 4. **Shape**: within and across groups, the population is the stationary
    population of the life table (L(x) by sex, weighted by the sex ratio at
    birth) times a ratio that is as smooth as possible (Tobler's
@@ -209,8 +216,33 @@ def _shares(rows, reference_total, open_age):
     return [(f, t, p / denom) for f, t, p in ints]
 
 
+def _intakes(enrolment, base_year, entry_ages):
+    """``scope, year, level, intake, entry_age`` rows usable as cohort anchors."""
+    if enrolment is None or not entry_ages or "intake" not in enrolment.columns or enrolment.empty:
+        return None
+    e = enrolment[(enrolment.year.astype(int) <= base_year) & enrolment.level.isin(list(entry_ages))
+                  & enrolment.intake.notna()]
+    e = e.assign(scope=e.scope.astype(str), entry_age=e.level.map(dict(entry_ages)).astype(int))
+    return e if len(e) else None
+
+
+def _anchor_intakes(known, intakes, zone, share, base_year, seed):
+    """Set known cohorts (in place) from intakes: the zone's own, else the city's × ``share``."""
+    if intakes is None:
+        return
+    s = seed.sum(axis=0)
+    A = known.shape[1]
+    for level, g in intakes.groupby("level"):
+        own = g[g.scope == zone]
+        rows, f = (own, 1.0) if len(own) else (g[g.scope == "city"], share)
+        for yr, n, e in zip(rows.year.astype(int), rows.intake.astype(float), rows.entry_age):
+            a = int(e) + base_year - int(yr)
+            if 0 <= a < A and np.isnan(known[0, a]) and s[a] > 0 and s[int(e)] > 0:
+                known[:, a] = n * f * (seed[:, a] / s[a]) * (s[a] / s[int(e)])
+
+
 def base_population(population, age_structure, births, zone_ids, base_year, lt_male, lt_female,
-                    female_share, measure="year_end"):
+                    female_share, measure="year_end", enrolment=None, entry_ages=None):
     """Base population per zone by sex and single year of age.
 
     Parameters
@@ -227,13 +259,18 @@ def base_population(population, age_structure, births, zone_ids, base_year, lt_m
         Girls among births [share].
     measure : str
         Preferred population measure.
+    enrolment : DataFrame, optional
+        ``scope, year, level, intake`` (``enrolment.csv``).
+    entry_ages : mapping of str to int, optional
+        Entry age of each level whose intake anchors a cohort [years].
 
     Returns
     -------
     P0 : ndarray, shape (Z, 2, 101)
         Base population [persons].
     notes : DataFrame
-        ``zone_id, total, total_rule, structure_scope, structure_year``.
+        ``zone_id, total, total_rule, structure_scope, structure_year,
+        anchored_ages`` (ages set from births or intakes).
     """
     A = lt_male.Lx.size
     totals, how = base_totals(population, zone_ids, base_year, measure)
@@ -245,8 +282,14 @@ def base_population(population, age_structure, births, zone_ids, base_year, lt_m
     pop_index = population.assign(zone_id=population.zone_id.astype(str))
     P0, notes = np.zeros((len(zone_ids), 2, A)), []
     years_city = sorted(age_structure.loc[age_structure.scope.astype(str) == "city", "year"].unique())
+    intakes = _intakes(enrolment, base_year, entry_ages)
     for i, z in enumerate(zone_ids):
         rows, scope, year = _structure(age_structure, z, base_year), z, base_year
+        own_years = sorted(age_structure.loc[(age_structure.scope.astype(str) == z)
+                                             & (age_structure.year < base_year), "year"].unique())
+        if rows.empty and own_years:
+            year = int(own_years[-1])
+            rows = _structure(age_structure, z, year)
         if rows.empty:
             scope = "city"
             if not years_city:
@@ -263,8 +306,10 @@ def base_population(population, age_structure, births, zone_ids, base_year, lt_m
         for yr, n in zip(cb.year.to_numpy(int), cb.births.to_numpy(float)):
             a = base_year - yr
             known[:, a] = n * factor * sexes[:, 0] * L[:, a]
+        _anchor_intakes(known, intakes, z, totals[i] / city_total, base_year, seed)
         P0[i] = distribute(totals[i], ints, seed, known)
         notes.append({"zone_id": z, "total": totals[i], "total_rule": how[i],
                       "structure_scope": scope if ints else "none (stationary)",
-                      "structure_year": year if ints else None})
+                      "structure_year": year if ints else None,
+                      "anchored_ages": [int(a) for a in np.flatnonzero(~np.isnan(known[0]))]})
     return P0, pd.DataFrame(notes)

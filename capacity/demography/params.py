@@ -98,6 +98,11 @@ class ProjectionParams:
         Years over which the variants reach their full difference [years].
     migrant_male_share : float
         Men among net migrants [share].
+    cohort_anchor_levels : tuple of str
+        Levels whose reported intake (``enrolment.csv``) sets a single-year
+        cohort of the base population: those where schooling is universal, so
+        the intake is a whole cohort (assumption: compulsory primary and
+        junior middle school).
     calibrate : bool
         Fit fertility and migration to the reported births and zone totals.
     draws : int
@@ -151,6 +156,7 @@ class ProjectionParams:
     migration_variant_delta: float = 0.005
     variant_ramp_years: int = 5
     migrant_male_share: float = 0.5
+    cohort_anchor_levels: tuple[str, ...] = ("primary", "middle")
     calibrate: bool = True
     draws: int = 0
     seed: int = 0

@@ -19,7 +19,8 @@ from capacity.demography.cohort import group_matrix
 from capacity.demography.base import base_population, base_totals
 from capacity.demography.calibrate import Calibration, calibrate, pre_base_growth
 from capacity.demography.draws import DrawBasis
-from capacity.demography.fertility import female_birth_share, hadwiger_schedule, replacement_tfr
+from capacity.demography.fertility import (female_birth_share, hadwiger_schedule, replacement_tfr,
+                                           zone_fertility_factors)
 from capacity.demography.migration import migration_profile
 from capacity.demography.mortality import OPEN_AGE, life_table
 from capacity.demography.params import VARIANTS, ProjectionParams
@@ -138,6 +139,53 @@ def calibration_report(cal: Calibration, zone_ids, params, future_tfr, base_note
     }
 
 
+def data_fitted(population, births, observed_births, obs_totals, city_totals, zone_ids, params,
+                factor_notes, base_notes, enrolment, entry_ages) -> dict:
+    """Which reported figures the projection was fitted to or built from (JSON-ready)."""
+    base = params.base_year
+    pop = population.assign(zone_id=population.zone_id.astype(str))
+    pre = pop[(pop.year < base) & (pop.year >= base - params.migration_window) & pop.zone_id.isin(zone_ids)]
+    fitted = obs_totals[(obs_totals.year > base) & obs_totals.zone_id.astype(str).isin(zone_ids)]
+    intakes = []
+    if enrolment is not None and len(enrolment) and "intake" in enrolment.columns and entry_ages:
+        e = enrolment[(enrolment.year.astype(int) <= base) & enrolment.level.isin(list(entry_ages))
+                      & enrolment.intake.notna()]
+        intakes = [{"scope": str(r.scope), "year": int(r.year), "level": r.level, "intake": float(r.intake)}
+                   for r in e.itertuples()]
+    return {
+        "base_year_population": [{"zone_id": r["zone_id"], "rule": r["total_rule"]} for _, r in base_notes.iterrows()],
+        "age_structures": [{"zone_id": r["zone_id"], "scope": r["structure_scope"], "year": r["structure_year"]}
+                           for _, r in base_notes.iterrows()],
+        "births_fitted_years": sorted(int(y) for y in observed_births if y >= base),
+        "births_anchoring_cohorts_years": sorted(int(y) for y in births.year.astype(int) if y <= base),
+        "zone_totals_fitted": [{"zone_id": str(r.zone_id), "year": int(r.year)} for r in fitted.itertuples()],
+        "city_totals_fitted_years": sorted(int(y) for y in (city_totals or {}) if base < y <= params.horizon),
+        "migration_history": [{"zone_id": str(r.zone_id), "year": int(r.year), "measure": r.measure}
+                              for r in pre.itertuples()],
+        "cohort_anchors_intake": intakes,
+        "zone_fertility_factors": factor_notes,
+    }
+
+
+def method_report(cal, params, rate, since) -> dict:
+    """The carried-forward assumptions of the medium path (JSON-ready)."""
+    return {
+        "tfr_trend_slope_per_year": paths.tfr_trend(dict(cal.city_tfr), params.tfr_trend_window),
+        "tfr_trend_damping": params.tfr_trend_damping,
+        "city_tfr_fitted": {int(y): float(v) for y, v in cal.city_tfr.items()},
+        "migration_persistence": float(np.exp(-1.0 / params.migration_decay_years))
+        if params.migration_decay_years > 0 else 1.0,
+        "migration_long_run_rate": params.migration_long_run_rate,
+        "migration_prior_rate": params.migration_prior_rate,
+        "migration_prior_weight": params.migration_prior_weight,
+        "migration_history_weight": [float(w) for w in cal.history_weight],
+        "spread": {"tfr_sigma": params.tfr_sigma, "tfr_rho": params.tfr_rho,
+                   "migration_sigma": params.migration_sigma, "migration_rho": params.migration_rho,
+                   "migration_zone_factor": params.migration_zone_factor,
+                   "calibrated_on": "rolling back-test errors (capacity backtest --calibrate-spread)"},
+    }
+
+
 def project_tables(population, age_structure, births, zone_ids, params: ProjectionParams,
                    age_groups: Mapping[str, tuple] | None = None,
                    city_totals: Mapping[int, float] | None = None,
@@ -157,6 +205,10 @@ def project_tables(population, age_structure, births, zone_ids, params: Projecti
         Reported city year-end totals used in calibration [persons].
     city_zones : sequence of str, optional
         Zones whose sum is the city total (default: all).
+    enrolment : DataFrame, optional
+        ``enrolment.csv``: intakes of ``params.cohort_anchor_levels`` anchor
+        single-year cohorts of the base population (entry age: the level's
+        first age in ``age_groups``).
 
     Returns
     -------
@@ -168,9 +220,12 @@ def project_tables(population, age_structure, births, zone_ids, params: Projecti
     schedule = hadwiger_schedule(AGES.size, params.fertility_mean_age, params.fertility_spread)
     fshare = female_birth_share(params.srb)
     profile = migration_profile(AGES.size, params.migrant_male_share)
+    entry_ages = {lv: int(age_groups[lv][0]) for lv in params.cohort_anchor_levels if lv in (age_groups or {})}
     P0, notes = base_population(population, age_structure, births, zone_ids, params.base_year,
-                                lt_m, lt_f, fshare, params.base_measure)
-    factor = np.array([params.tfr_zone_factor.get(z, 1.0) for z in zone_ids])
+                                lt_m, lt_f, fshare, params.base_measure, enrolment=enrolment,
+                                entry_ages=entry_ages)
+    factor, factor_notes = zone_fertility_factors(age_structure, zone_ids, params.base_year,
+                                                  params.tfr_zone_factor)
 
     city_births = births[births.scope.astype(str) == "city"]
     observed_births = dict(zip(city_births.year.astype(int), city_births.births.astype(float)))
@@ -227,6 +282,10 @@ def project_tables(population, age_structure, births, zone_ids, params: Projecti
                                           age_groups or {}, rates)
     future_tfr = params.tfr if params.tfr is not None else cal.city_tfr_last
     report = calibration_report(cal, zone_ids, params, future_tfr, notes, per_variant["medium"], years)
+    report["zone_fertility_factor"] = {z: float(f) for z, f in zip(zone_ids, factor)}
+    report["data_fitted"] = data_fitted(population, births, observed_births, obs_totals, city_totals,
+                                        zone_ids, params, factor_notes, notes, enrolment, entry_ages)
+    report["method"] = method_report(cal, params, rate, since)
     for frame in (population_main, variants):
         frame.attrs["units"] = {"persons": "persons at year end", "age": "years (100 = 100+)"}
     components_main.attrs["units"] = {c: "persons / year" for c in ("births", "deaths", "net_migration")}
@@ -296,7 +355,8 @@ def run_projection(city, params: ProjectionParams | None = None,
     if "kind" in city.zones.columns:
         city_zones = [str(z) for z, k in zip(city.zones["zone_id"], city.zones["kind"]) if k == "county"]
     return project_tables(city.population, city.age_structure, city.births, zone_ids, params, age_groups,
-                          city_totals=city_totals(city), city_zones=city_zones)
+                          city_totals=city_totals(city), city_zones=city_zones,
+                          enrolment=getattr(city, "enrolment", None))
 
 
 def city_totals(city) -> dict:
