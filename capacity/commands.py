@@ -63,15 +63,42 @@ def cmd_project(args) -> int:
     return _write(args, project(scenario, city, Progress(args.quiet)), out)
 
 
+def run_scenario(scenario, city, progress=None):
+    """The whole of ``capacity run`` in memory: project, plan and, if the scenario asks, report.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    city : CityData
+        With the scenario's standards applied (:func:`load_inputs`).
+    progress : callable, optional
+        ``progress(message)``, e.g. :class:`capacity.progress.Progress`.
+
+    Returns
+    -------
+    PlanRun or ReportRun
+        Write it with :func:`capacity.io.write_run`.
+    """
+    from capacity.pipeline import plan, project
+
+    result = plan(scenario, city, project(scenario, city, progress), progress)
+    if scenario.outputs.report:
+        from capacity.report import report
+
+        if progress is not None:
+            progress("making schedule, maps, GIS layers and report")
+        result = report(result, city, scenario)
+    return result
+
+
 def cmd_run(args) -> int:
-    from capacity.pipeline import run
     from capacity.progress import Progress
 
     scenario, city = load_inputs(args.scenario)
     out = _out_dir(args, scenario)
     _check_out(args, out)
     progress = Progress(args.quiet)
-    result = run(scenario, city, progress=progress)
+    result = run_scenario(scenario, city, progress)
     progress(f"writing {out}")
     return _write(args, result, out)
 

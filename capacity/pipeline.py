@@ -9,10 +9,11 @@ folder::
     result = capacity.plan(scenario, city)
     result.plan, result.assignment, result.zone_balance, result.summary
 
-The flow of ``capacity run``: :func:`project` (population and the seats it
-implies) → :func:`plan` (the site-and-timing MILP and the run's tables, the
-summary with its target checks computed once) → :func:`capacity.report.report`
-(schedule, maps, GIS layers, HTML; optional) → :func:`capacity.io.write_run`.
+The flow of ``capacity run`` (:func:`capacity.commands.run_scenario`):
+:func:`project` (population and the seats it implies) → :func:`plan` (the
+site-and-timing MILP and the run's tables, the summary with its target checks
+computed once) → :func:`capacity.report.report` (schedule, maps, GIS layers,
+HTML; optional) → :func:`capacity.io.write_run`.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from capacity.progress import Progress, silent
+from capacity.progress import Progress, silent  # noqa: F401  (Progress: old import path)
 
 
 @dataclass(frozen=True)
@@ -195,39 +196,6 @@ def plan(scenario, city, projection: ProjectionRun | None = None, progress=None)
     targets = check_targets(target_inputs(plan_df, balance_df, persons, scenario_dict, city))
     summary = summary_dict(scenario, city, solution, plan_df, assign_df, balance_df, unit_demand, targets)
     return PlanRun(proj, plan_df, assign_df, balance_df, unit_demand, summary, scenario_dict)
-
-
-def run(scenario, city, out=None, quiet: bool = False, progress=None):
-    """The whole of ``capacity run`` in memory: project, plan and (if the scenario asks) report.
-
-    Parameters
-    ----------
-    scenario : Scenario
-    city : CityData
-    out : path, optional
-        When given, the results are written there with :func:`capacity.io.write_run`
-        (an existing folder's files are overwritten; the CLI hands a fresh temporary folder).
-    quiet : bool
-        No progress messages (when ``progress`` is not given).
-    progress : callable, optional
-
-    Returns
-    -------
-    PlanRun or ReportRun
-        A :class:`capacity.report.ReportRun` when ``scenario.outputs.report`` is set.
-    """
-    progress = progress or Progress(quiet)
-    result = plan(scenario, city, project(scenario, city, progress), progress)
-    if scenario.outputs.report:
-        from capacity.report import report
-
-        progress("making schedule, maps, GIS layers and report")
-        result = report(result, city, scenario)
-    if out is not None:
-        from capacity.io import write_run
-
-        write_run(result, out)
-    return result
 
 
 def write_json(path, obj):

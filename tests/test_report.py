@@ -1,4 +1,4 @@
-"""capacity.report.write_outputs on the sample run: every file read back with its users' library."""
+"""capacity.report.report and capacity.io.write_run on the sample run: every file read back with its users' library."""
 
 import json
 import re
@@ -123,7 +123,7 @@ def test_shapefile_utf8_and_short_names(run):
 
 
 def test_export_run_reloads_the_city(run, tmp_path):
-    from capacity.report.gis import export_run
+    from capacity.io.run import export_run
 
     run_dir = run[0]
     files = export_run(run_dir, tmp_path / "gpkg", "gpkg")

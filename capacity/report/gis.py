@@ -14,7 +14,8 @@
   :data:`SHP_NAMES` (also written as ``shp_field_names.csv`` beside the
   files); ``chosen`` (bool) is written as 0/1.
 
-``capacity export RUN --format gpkg|geojson|shp`` calls :func:`export_run`.
+``capacity export RUN --format gpkg|geojson|shp`` calls :func:`capacity.io.run.export_run`, which
+writes the layers of a run folder with :func:`write_layers`.
 """
 
 from __future__ import annotations
@@ -132,39 +133,3 @@ def write_layers(layers: dict, out_dir, fmt: str) -> list[Path]:
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     return WRITERS[fmt](layers, out_dir)
-
-
-def layers_of_run(run_dir, city=None) -> dict:
-    """The layers of a run folder (reloading its city from ``scenario.json`` when not given)."""
-    from capacity.report.layers import run_layers
-    from capacity.report.runfolder import city_from_scenario_json, read_run
-    from capacity.report.shortlist import shortlist_table
-
-    tables = read_run(run_dir)
-    city = city if city is not None else city_from_scenario_json(tables.scenario)
-    obj = tables.scenario.get("objective", {})
-    short = shortlist_table(tables.plan, tables.assignment, city, obj.get("cost_weight", 1.0),
-                            obj.get("distance_weight", 1.0))
-    return run_layers(city, tables.plan, tables.assignment, short, tables.years[0])
-
-
-def export_run(run_dir: Path, out_dir: Path, fmt: str) -> list[Path]:
-    """Write the GIS layers of a run folder in one format (``capacity export``).
-
-    Parameters
-    ----------
-    run_dir : Path
-        A folder written by ``capacity run``.
-    out_dir : Path
-        Where to write (created if missing).
-    fmt : str
-        ``gpkg``, ``geojson`` or ``shp``.
-
-    Returns
-    -------
-    list of Path
-        The files written.
-    """
-    if fmt not in WRITERS:
-        raise DataError(f"unknown GIS format {fmt!r}; expected one of {list(WRITERS)}")
-    return write_layers(layers_of_run(run_dir), out_dir, fmt)
