@@ -8,6 +8,9 @@ test) can run it on any run folder: ``capacity verify outputs/baseline``.
 
 Checks
 ------
+values        each plan row's own values: seats ≥ 0 and = classes × the level's class size,
+              opening year a build year, cost ≥ 0; assigned pupils ≥ 0 (file, column and
+              line of each bad value named)
 counts        plan totals per level (exact / at most / at least) and zone rules
 opening       open years are build years, not before the site's land is available
 land          each module fits its parcel's land at the land standard
@@ -37,6 +40,40 @@ class Check:
     name: str
     ok: bool
     detail: str
+
+
+def _where(path, column, mask, reason) -> str:
+    """``plan.csv, column 'seats', lines 2, 5: reason`` for the rows of ``mask`` (CSV lines: header = 1)."""
+    from capacity.errors import DataError
+
+    return str(DataError(reason, path=path, column=column, rows=np.flatnonzero(np.asarray(mask)) + 2,
+                         row_label="line"))
+
+
+def check_values(plan, assign, scen, city, folder=None) -> Check:
+    """Each plan row's own values, and the assigned pupils; names file, column and line of each bad one."""
+    folder = Path(folder) if folder is not None else Path(".")
+    plan_csv, assign_csv = folder / "plan.csv", folder / "assignment.csv"
+    plan = plan.reset_index(drop=True)
+    bad = []
+    if (plan["seats"] < 0).any():
+        bad.append(_where(plan_csv, "seats", plan["seats"] < 0, "negative seats"))
+    size = {lv: city.standards[lv].class_size for lv in city.standards}
+    expected = plan["size_classes"] * plan["level"].map(size)
+    wrong = (plan["seats"] >= 0) & ((plan["seats"] - expected).abs() > 1e-6)
+    if wrong.any():
+        bad.append(_where(plan_csv, "seats", wrong, "seats differ from size_classes × the level's class size"))
+    build = list(scen["plan"]["build_years"])
+    outside = ~plan["open_year"].isin(build)
+    if outside.any():
+        bad.append(_where(plan_csv, "open_year", outside, f"opening year not one of the build years {build}"))
+    if (plan["cost_cny"] < 0).any():
+        bad.append(_where(plan_csv, "cost_cny", plan["cost_cny"] < 0, "negative cost"))
+    negative = assign["pupils"].reset_index(drop=True) < 0
+    if negative.any():
+        bad.append(_where(assign_csv, "pupils", negative, "negative pupils"))
+    return Check("values", not bad, "; ".join(bad) or f"all {len(plan)} plan rows and {len(assign):,} "
+                 "assignments have plausible values")
 
 
 def check_counts(plan, scen) -> Check:
@@ -126,6 +163,10 @@ def check_distance(assign, city, scen) -> Check:
     places = pd.concat([city.schools.set_index("school_id").geometry,
                         city.candidate_sites.set_index("site_id").geometry])
     places = places[~places.index.duplicated()]
+    unknown = ~assign["unit_id"].isin(units.index) | ~assign["school_id"].isin(places.index)
+    if unknown.any():
+        return Check("distance", False, f"{int(unknown.sum())} assignments name a unit or school the city "
+                     "does not have")
     u = units.loc[assign["unit_id"]]
     f = places.loc[assign["school_id"]]
     d = np.hypot(u.geometry.x.to_numpy() - f.x.to_numpy(), u.geometry.y.to_numpy() - f.y.to_numpy())
@@ -183,7 +224,8 @@ def verify_run(run) -> list[Check]:
                         path=folder.folder / "unit_demand.csv")
     scen, plan, assign, demand = folder.scenario, folder.plan, folder.assignment, folder.unit_demand
     city = city_of(scen)
-    return [check_counts(plan, scen), check_opening(plan, scen, city.candidate_sites),
+    return [check_values(plan, assign, scen, city, folder.folder),
+            check_counts(plan, scen), check_opening(plan, scen, city.candidate_sites),
             check_land(plan, city), check_budget(plan, scen), check_capacity(plan, assign, city),
             check_distance(assign, city, scen), check_zone(assign, city, scen),
             check_conservation(assign, demand, folder.zone_balance)]
