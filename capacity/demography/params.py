@@ -125,7 +125,10 @@ class ProjectionParams:
         net migration rate deviation.
     migration_zone_factor : float
         Yearly innovation s.d. of each zone's own deviation (same AR(1)
-        persistence), as a multiple of ``migration_sigma`` [ratio].
+        persistence), as a multiple of ``migration_sigma`` [ratio]. When
+        neither is given both take their calibrated defaults (0.003, 3);
+        when only ``migration_sigma`` is given the factor is 0.5, its
+        meaning before the zone factor existed (scenarios keep their draws).
     quantiles : tuple of float
         Quantiles of the draws to report [share].
     chunk_draws : int
@@ -162,9 +165,9 @@ class ProjectionParams:
     seed: int = 0
     tfr_sigma: float = 0.14
     tfr_rho: float = 0.9
-    migration_sigma: float = 0.003
+    migration_sigma: float | None = None
     migration_rho: float = 0.7
-    migration_zone_factor: float = 3.0
+    migration_zone_factor: float | None = None
     quantiles: tuple[float, ...] = (0.05, 0.5, 0.95)
     chunk_draws: int = 250
 
@@ -190,6 +193,13 @@ class ProjectionParams:
             raise ValueError("migrant_male_share: must be between 0 and 1")
         if any(not 0 < q < 1 for q in self.quantiles):
             raise ValueError("quantiles: each must be strictly between 0 and 1")
+        if self.migration_zone_factor is None:
+            object.__setattr__(self, "migration_zone_factor", 3.0 if self.migration_sigma is None else 0.5)
+        if self.migration_sigma is None:
+            object.__setattr__(self, "migration_sigma", 0.003)
+        if self.migration_sigma < 0 or self.migration_zone_factor < 0 or self.tfr_sigma < 0:
+            raise ValueError("migration_sigma: the spreads (tfr_sigma, migration_sigma, migration_zone_factor) "
+                             "must be ≥ 0")
         if not 0 <= self.tfr_trend_damping < 1:
             raise ValueError("tfr_trend_damping: must be in [0, 1)")
         if self.tfr_trend_window < 1 or self.migration_prior_weight < 0:
