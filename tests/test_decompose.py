@@ -128,6 +128,68 @@ def test_budget_round_with_the_joint_optimum_as_start_finds_it(problem):
     # spends it, so that optimum is feasible level by level and is found again
     assert "budget split by shares" in split.report.solver
     assert split.report.objective == pytest.approx(joint.report.objective, rel=1e-7)
-    # both rounds' solver time is reported (4 levels, 2 rounds)
-    assert len(split.report.stages) == 2 * len(tight.levels)
+    # both rounds' solver time is reported: every level once, and again each level that had to move
+    assert len(tight.levels) < len(split.report.stages) <= 2 * len(tight.levels)
     assert split.report.solve_seconds == pytest.approx(sum(st.solve_seconds for st in split.report.stages))
+
+
+def test_budget_kept_by_moving_build_years_earlier(problem):
+    """Cost discount: the levels all build in the last year; retiming keeps their schools and assignments."""
+    late = dataclasses.replace(problem, weights=dataclasses.replace(problem.weights, cost_discount_rate=0.08))
+    loose = solve_by_level(late, EXACT)
+    spent = spending(loose, late.build_years)
+    assert spent[:-1].sum() == 0 and spent[-1] > 0  # everything in the last build year
+    cap = 0.6 * spent[-1]
+    tight = dataclasses.replace(late, budget_cny=np.full(late.build_years.size, cap))
+    split = solve_by_level(tight, EXACT)
+    assert "moved earlier" in split.report.solver
+    assert np.all(spending(split, tight.build_years) <= tight.budget_cny * (1 + 1e-6))
+    assert np.all(spending(split, tight.build_years)[:-1] > 0) or spending(split, tight.build_years)[-2] > 0
+    # same sites, sizes and assignments; only years (and so the discounted cost) moved
+    key = ["level", "facility", "option"]
+    pd.testing.assert_frame_equal(split.opened[key], loose.opened[key])
+    pd.testing.assert_frame_equal(split.assignments, loose.assignments)
+    assert (split.opened["open_year"] <= loose.opened["open_year"]).all()
+    assert (split.opened["ready_year"] == split.opened["open_year"] + 0).all()
+    # the objective is that of the moved plan: the first round's plus the extra discounted cost
+    w = tight.weights
+    extra = (split.report.objective_parts["cost"] - loose.report.objective_parts["cost"]) * w.cost
+    assert extra > 0
+    assert split.report.objective == pytest.approx(loose.report.objective + extra, rel=1e-9)
+    # evaluated as a fixed plan it scores the same; its bound is the budget-free one
+    from capacity.optimize import evaluate
+
+    assert evaluate(tight, split.opened, EXACT).report.objective == pytest.approx(split.report.objective, rel=1e-7)
+    assert split.report.best_bound == pytest.approx(loose.report.best_bound)
+    joint = solve(tight, EXACT)
+    assert joint.report.objective <= split.report.objective + 1e-6
+    assert split.report.gap == pytest.approx((split.report.objective - split.report.best_bound)
+                                             / split.report.objective)
+
+
+def test_budget_too_small_to_retime_falls_back_to_shares(problem):
+    late = dataclasses.replace(problem, weights=dataclasses.replace(problem.weights, cost_discount_rate=0.08))
+    loose = solve_by_level(late, EXACT)
+    # the unconstrained plan builds high school hs2 (18 M CNY; land free from 2025 only) in 2025
+    hs2 = loose.opened.query("facility == 'hs2'")
+    assert hs2["cost_cny"].tolist() == [18e6] and hs2["open_year"].tolist() == [2025]
+    # 2025's budget cannot pay for it, so no retiming of that plan keeps to the budgets: another plan is needed
+    tight = dataclasses.replace(late, budget_cny=np.array([30e6, 30e6, 10e6]))
+    split = solve_by_level(tight, EXACT)
+    assert "moved earlier" not in split.report.solver and "hs2" not in set(split.opened["facility"])
+    assert np.all(spending(split, tight.build_years) <= tight.budget_cny * (1 + 1e-6))
+
+
+def test_levels_in_worker_processes_give_the_same_plan(problem):
+    from capacity.optimize.parallel import PARALLEL_MIN_ARCS, workers_for
+
+    serial = solve_by_level(problem, dataclasses.replace(EXACT, level_workers=1))
+    two = solve_by_level(problem, dataclasses.replace(EXACT, level_workers=2))
+    assert two.report.objective == pytest.approx(serial.report.objective, rel=1e-9)
+    pd.testing.assert_frame_equal(two.opened, serial.opened)
+    # the automatic choice keeps a model this small in this process
+    from capacity.optimize.decompose import level_problem
+
+    parts = {lv.name: level_problem(problem, lv.name) for lv in problem.levels}
+    assert sum(lv.arcs.n for lv in problem.levels) < PARALLEL_MIN_ARCS
+    assert workers_for(parts, EXACT) == 1 and workers_for(parts, dataclasses.replace(EXACT, level_workers=8)) == 4

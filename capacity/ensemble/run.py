@@ -66,10 +66,16 @@ class EnsembleResult:
 
 
 def solver_options(scenario, params: EnsembleParams):
-    """The ensemble's :class:`~capacity.optimize.solvers.SolverOptions`: one thread, its limit and gap."""
+    """The ensemble's :class:`~capacity.optimize.solvers.SolverOptions`: one thread, its limit and gap.
+
+    Levels are solved in the task's own process (``level_workers=1``): the
+    runner already spreads the draws over the cores, and a Dask worker may
+    not start processes of its own.
+    """
     from capacity.optimize.translate import solver_options as translate
 
-    return translate(scenario.solver, threads=1, time_limit=params.time_limit_s, gap_rel=params.mip_gap)
+    return translate(scenario.solver, threads=1, level_workers=1, time_limit=params.time_limit_s,
+                     gap_rel=params.mip_gap)
 
 
 def _say(progress, quiet):

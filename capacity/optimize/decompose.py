@@ -10,13 +10,21 @@ level MILPs, so
 * if the union of the level solutions respects every year's budget, it is
   feasible for the joint problem, and its gap against that bound is certified.
 
-If the union overspends a year, each level is re-solved with a share of every
-year's budget (its share of the unconstrained spending), which makes the union
+If the union overspends a year, the same schools are first built earlier
+where the budgets allow (:func:`capacity.optimize.budget.retime`: one small
+MILP over the chosen options' build years; the assignments stay feasible,
+only the discounted cost moves). Only when that cannot keep to the budgets
+(or a hook is given, which retiming could violate, or a starting plan that
+keeps to the budgets, which the shares below never end worse than) is each level whose plan
+overspends its share re-solved with a share of every year's budget (its share of the unconstrained spending), which makes the union
 feasible; the bound stays the relaxation's, so the reported gap remains valid
 (and honest about any loss from splitting the budget). With a starting plan
 that keeps to the budgets, the shares are instead that plan's own, year by
 year, so each level's part of the starting plan stays a feasible MIP start
 and the result is never worse than the starting plan.
+
+The level solves run in worker processes when the model is large
+(:mod:`capacity.optimize.parallel`).
 
 Why: the joint Kunming model (four levels, ~750k columns) leaves HiGHS
 without a good incumbent for many minutes, while each level alone solves to
@@ -31,7 +39,9 @@ import numpy as np
 import pandas as pd
 
 from capacity.errors import InfeasibleError
+from capacity.optimize.budget import retime
 from capacity.optimize.core import solve
+from capacity.optimize.parallel import solve_all
 from capacity.optimize.problem import Problem
 from capacity.optimize.result import SolveReport, Solution
 
@@ -122,7 +132,8 @@ def solve_by_level(problem: Problem, options, progress=None, start=None, extra_c
         A multi-level problem; weighted objectives only (its parts add up
         over levels; a lexicographic objective is solved jointly instead).
     options : SolverOptions
-        Passed to every level solve (the time limit applies per solve).
+        Passed to every level solve (the time limit applies per solve);
+        ``level_workers`` says how many run at once (:mod:`capacity.optimize.parallel`).
     progress : callable, optional
         ``progress(message)`` after each level.
     start : DataFrame, optional
@@ -142,32 +153,44 @@ def solve_by_level(problem: Problem, options, progress=None, start=None, extra_c
     say = progress or (lambda message: None)
     names = [lv.name for lv in problem.levels]
     hooks = dict(extra_constraints=extra_constraints, objective=objective)
-    first = {}
-    for name in names:
-        first[name] = solve(level_problem(problem, name), options, start=_level_start(start, name), **hooks)
-        r = first[name].report
-        say(f"{name}: {r.status}, gap {r.gap:.2%}, {r.solve_seconds:.0f} s")
+    starts = {n: _level_start(start, n) for n in names}
+
+    def done(note):
+        def report(name, sol):
+            r = sol.report
+            say(f"{name}{note}: {r.status}, gap {r.gap:.2%}, {r.solve_seconds:.0f} s")
+        return report
+
+    first = solve_all({n: level_problem(problem, n) for n in names}, options, starts, hooks, done(""))
     bound = float(sum(s.report.best_bound for s in first.values()))
     spent = {n: spending(s, problem.build_years) for n, s in first.items()}
     total = sum(spent.values())
     budget = np.asarray(problem.budget_cny, dtype=float)
     if np.all(total <= budget * (1 + BUDGET_TOLERANCE)):
         return _merge(list(first.values()), problem, bound, "")
+    start_fits = start is not None and len(start) and np.all(
+        plan_spending(start, problem.build_years) <= budget * (1 + BUDGET_TOLERANCE))
+    if extra_constraints is None and objective is None and not start_fits:
+        # the same schools built earlier: assignments stay, only the discounted cost moves
+        # (a start that keeps to the budgets goes to the shares below, which never end worse than it)
+        retimed = retime(problem, first, options)
+        if retimed is not None:
+            say("budget exceeded by the unconstrained levels; build years moved earlier to keep every "
+                f"budget (gap {retimed.report.gap:.2%})")
+            return retimed
     shares = budget_shares(budget, spent, start, problem.build_years)
     say("budget exceeded by the unconstrained levels; re-solving with budget shares "
         + ", ".join(f"{n} {shares[n].sum() / max(budget.sum(), 1.0):.0%}" for n in names))
-    final = []
+    # a level whose plan already keeps to its shares keeps its plan
+    keep = {n for n in names if np.all(spent[n] <= shares[n] * (1 + BUDGET_TOLERANCE))}
     try:
-        for name in names:
-            sub = solve(level_problem(problem, name, shares[name]), options,
-                        start=_level_start(start, name), **hooks)
-            final.append(sub)
-            r = sub.report
-            say(f"{name} (budget share): {r.status}, gap to its own bound {r.gap:.2%}")
+        again = solve_all({n: level_problem(problem, n, shares[n]) for n in names if n not in keep}, options,
+                          starts, hooks, done(" (budget share)"))
     except InfeasibleError as exc:
         say(f"a budget share is too small ({exc}); solving all levels jointly")
         return solve(problem, options, start=start, **hooks)
-    return _merge(final, problem, bound, ", budget split by shares", [s.report for s in first.values()])
+    final = [first[n] if n in keep else again[n] for n in names]
+    return _merge(final, problem, bound, ", budget split by shares", [first[n].report for n in names if n not in keep])
 
 
 def solve_plan(problem: Problem, options, method: str = "auto", progress=None, start=None, **hooks) -> Solution:

@@ -63,6 +63,14 @@ class SolverOptions:
         during a HiGHS branch-and-bound (the live gap; objective is ``inf``
         before the first incumbent). Ignored by CBC, which runs as a
         separate process.
+    level_workers : int, optional
+        Processes that solve independent levels at the same time
+        (:mod:`capacity.optimize.decompose`): ``None`` chooses one per level
+        up to the machine's cores, for models of at least
+        :data:`~capacity.optimize.parallel.PARALLEL_MIN_ARCS` arcs; 1 solves
+        them one after the other in this process (e.g. inside an ensemble's
+        worker). With several workers each HiGHS runs on one thread unless
+        ``threads`` says otherwise.
     warm_start : bool
         Hand the columns' current values (``LpVariable.setInitialValue``;
         columns without a value are left out) to the solver as a MIP start.
@@ -82,6 +90,7 @@ class SolverOptions:
     solver_params: Optional[Mapping[str, Any]] = None
     on_progress: Optional[Any] = None
     warm_start: bool = False
+    level_workers: Optional[int] = None
 
 
 @dataclass(frozen=True)

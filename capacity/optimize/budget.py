@@ -1,0 +1,142 @@
+r"""Coordinate the yearly budget of level-by-level plans by moving build years earlier.
+
+When the levels are solved without the budget (:mod:`capacity.optimize.decompose`),
+their union may overspend a year — with a cost discount every level builds
+as late as its pupils allow, so the last build year collects everything.
+Building a chosen school *earlier* never hurts its pupils: its seats are
+ready sooner, so every assignment of the first round stays feasible and the
+unserved and distance parts do not change. Only the discounted cost grows.
+
+:func:`retime` therefore keeps the first round's sites, sizes and
+assignments and solves one small MILP over the build years of the chosen
+options only (all levels together, a few hundred binaries):
+
+.. math::
+
+    \min \gamma \sum_{o,b} c_o (1+r)^{-(b-b_0)} y_{ob}
+    \quad\text{s.t.}\quad \sum_{b \le b^1_o} y_{ob} = 1\ \forall o,
+    \quad \sum_{o} c_o y_{ob} \le B_b\ \forall b,
+
+plus every count rule (a rule may name a build year), where :math:`b^1_o` is
+option *o*'s first-round build year. It is the core model of the same
+problem with zero demand and the plan's options only, the first-round year
+as an ``extra_constraints`` hook. If it is feasible, the retimed plan is
+feasible for the joint problem and its gap against the budget-free bound
+(the sum of the level bounds) is certified as before; if not (the budget is
+too small for the chosen schools in any order), the caller falls back to
+re-solving the levels with budget shares.
+
+Measured on the Kunming baseline (benchmarks/README.md, "Kunming
+baseline"): this replaces a second round of four level solves.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+
+import numpy as np
+import pandas as pd
+
+from capacity.errors import InfeasibleError
+from capacity.optimize import core
+from capacity.optimize.model import EQ
+from capacity.optimize.problem import Options, Problem, Units
+from capacity.optimize.result import Solution, SolveReport
+
+__all__ = ["retime", "timing_problem"]
+
+
+def timing_problem(problem: Problem, plans: dict) -> Problem:
+    """``problem`` with zero demand and, per level, only the options its plan chose.
+
+    Parameters
+    ----------
+    problem : Problem
+    plans : dict of str to DataFrame
+        ``level → Solution.opened`` (``option`` positions of that level).
+
+    Returns
+    -------
+    Problem
+        Same levels (in order), years, build years, budgets, count rules and
+        weights; option *j* of a level is the *j*-th row of its plan, with
+        its original earliest build year.
+    """
+    levels = []
+    for lv in problem.levels:
+        op = plans.get(lv.name, pd.DataFrame({"option": []}))
+        o = op["option"].to_numpy(np.int64)
+        opts = Options(facility=lv.options.facility[o], seats=lv.options.seats[o],
+                       cost_cny=lv.options.cost_cny[o], earliest_year=lv.options.earliest_year[o],
+                       label=lv.options.label[o])
+        units = dataclasses.replace(lv.units, demand=np.zeros_like(lv.units.demand), distance_weight=None)
+        levels.append(dataclasses.replace(lv, units=units, options=opts))
+    return dataclasses.replace(problem, levels=tuple(levels), column_weight=None)
+
+
+def _by_first_year(plans: dict, build_years: np.ndarray):
+    """Hook: option *j* of each level opens exactly once, no later than its first-round year."""
+    def hook(model):
+        for name, lc in model.levels.items():
+            p = lc.prepared
+            latest = plans[name]["open_year"].to_numpy(np.int64)
+            ok = build_years[p.open_year] <= latest[p.open_option]
+            n = latest.size
+            if n:
+                model.add_rows(f"retime_{name}", p.open_option[ok], lc.open_cols()[ok], np.ones(int(ok.sum())),
+                               EQ, np.ones(n))
+    return hook
+
+
+def retime(problem: Problem, first: dict, options) -> Solution | None:
+    """Keep the first round's plans and move build years earlier until every budget holds.
+
+    Parameters
+    ----------
+    problem : Problem
+        The whole (weighted) problem, with its budgets.
+    first : dict of str to Solution
+        Each level's solution without the budget (same level order as ``problem``).
+    options : SolverOptions
+
+    Returns
+    -------
+    Solution or None
+        The union of the first-round solutions with the new build years
+        (``open_year``, ``ready_year``), its cost part and objective updated;
+        the report's stages are the first round's plus the timing solve, its
+        bound the sum of the first round's. ``None`` when no retiming keeps
+        to the budgets.
+    """
+    t0 = time.perf_counter()
+    names = [lv.name for lv in problem.levels]
+    plans = {n: first[n].opened.reset_index(drop=True) for n in names}
+    timing = timing_problem(problem, plans)
+    opts = dataclasses.replace(options, warm_start=False, on_progress=None, gap_rel=1e-9)
+    try:
+        sol = core.solve(timing, opts, extra_constraints=_by_first_year(plans, np.asarray(problem.build_years)))
+    except InfeasibleError:
+        return None
+    opened = []
+    for name in names:
+        mine = sol.opened[sol.opened["level"] == name].set_index("option")
+        op = plans[name].copy()
+        lag = int(problem.level(name).lag_years)
+        op["open_year"] = mine.loc[np.arange(len(op)), "open_year"].to_numpy(np.int64) if len(op) else op["open_year"]
+        op["ready_year"] = op["open_year"] + lag
+        opened.append(op)
+    reps = [first[n].report for n in names]
+    w = problem.weights
+    parts = {k: float(sum(r.objective_parts.get(k, 0.0) for r in reps)) for k in reps[0].objective_parts}
+    objective = float(sum(r.objective for r in reps)) + w.cost * (sol.report.objective_parts["cost"] - parts["cost"])
+    parts["cost"] = sol.report.objective_parts["cost"]
+    calls = [st for r in reps for st in r.stages] + list(sol.report.stages)
+    python_s = (sum(r.build_seconds for r in reps) + (time.perf_counter() - t0) - sol.report.solve_seconds
+                - sum(st.transfer_seconds for st in calls))
+    report = SolveReport.from_stages(
+        calls, objective, parts, float(sum(r.best_bound for r in reps)), build_seconds=max(python_s, 0.0),
+        solver=f"{reps[0].solver} (by level, build years moved earlier for the budget)",
+        n_variables=sum(r.n_variables for r in reps), n_constraints=sum(r.n_constraints for r in reps))
+    cat = lambda name: pd.concat([getattr(first[n], name) for n in names], ignore_index=True)  # noqa: E731
+    return Solution(pd.concat(opened, ignore_index=True), cat("assignments"), cat("unserved"), report)
