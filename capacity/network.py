@@ -11,8 +11,7 @@ Network
 Lines are split into segments at their vertices; vertices closer than
 ``snap_m`` (0.5 m) are one node, so lines connect where they share a vertex
 (as in OpenStreetMap and most noded road layers; a crossing without a shared
-vertex, e.g. a bridge, does not connect). Lines are first cut every
-``segment_m`` (50 m) so a point's nearest node is near its foot point. Each segment is an undirected edge
+vertex, e.g. a bridge, does not connect). Each segment is an undirected edge
 weighted by its length [m]; of parallel edges the shortest is kept. Optional
 columns: ``walkable`` (bool; false lines are dropped) and ``speed_kmh``
 (when ``walkable`` is absent, lines with ``speed_kmh`` ≥ 80, i.e. expressways,
@@ -20,24 +19,27 @@ are taken as not walkable — an assumption).
 
 Distance
 --------
-A point (demand unit, school, site) is snapped to its nearest node and the
-straight **connector** to that node is counted:
+A point (demand unit, school, site) is attached to the **nearest segment** at
+its foot point, by a straight **connector** of length :math:`c`; from the foot
+it walks along the segment (:math:`t` to one end, :math:`\\ell - t` to the other).
+Each point becomes a node of its own joined to both ends of its segment
+(weights :math:`c + t` and :math:`c + \\ell - t`), and a unit and a facility on the
+same segment are also joined directly (:math:`c_i + |t_i - t_j| + c_j`). So
 
-.. math:: d(i, j) = c_i + \\mathrm{sp}(n_i, n_j) + c_j ,
+.. math:: d(i, j) = c_i + \\text{walk along the roads} + c_j ,
 
-which is never shorter than the straight line. Arcs are kept when
-:math:`d(i, j)` is within the level's urban or rural maximum (by the unit's
-``urban`` flag), as for straight lines.
+never shorter than the straight line. Arcs are kept when :math:`d(i, j)` is within
+the level's urban or rural maximum (by the unit's ``urban`` flag), as for
+straight lines.
 
 Algorithm
 ---------
 Shortest paths come from :func:`scipy.sparse.csgraph.dijkstra` started from
 many sources at once, each bounded by ``limit`` (the search stops at the
 service distance, so its cost grows with the nodes within reach, not with the
-network). Sources are the distinct snapped nodes of whichever side (units or
-facilities) has fewer; they run in chunks sized so the chunk's dense
-distance rows stay under ``chunk_bytes``. Node pairs are then expanded to
-unit × facility pairs with one merge (no Python loop over pairs).
+network). Sources are the points of whichever side (units or facilities) has
+fewer; they run in chunks sized so the chunk's dense distance rows stay under
+``chunk_bytes``. No Python loop runs over unit × facility pairs.
 """
 
 from __future__ import annotations
@@ -48,7 +50,6 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
-from scipy.spatial import cKDTree
 
 from capacity.errors import DataError
 
@@ -56,6 +57,7 @@ ROADS_FILE = "roads.gpkg"
 ROADS_LAYER = "roads"
 EXPRESSWAY_KMH = 80.0
 CHUNK_BYTES = 128 * 2**20
+MIN_WEIGHT_M = 1e-6  # scipy's sparse graphs drop zero weights; a zero-length link becomes 1 µm
 
 
 @dataclass(frozen=True)
@@ -68,17 +70,31 @@ class RoadNetwork:
         Node coordinates [m].
     graph : scipy.sparse.csr_matrix, shape (N, N)
         Symmetric edge lengths [m].
-    n_edges : int
-        Undirected edges.
+    edge_a, edge_b : ndarray of int, shape (E,)
+        End nodes of each edge.
+    edge_length_m : ndarray, shape (E,)
+        Edge lengths [m].
+    edge_lines : ndarray of shapely LineString, shape (E,)
+        Each edge as a two-point line (for attaching points).
+    tree : shapely.STRtree
+        Spatial index of ``edge_lines``.
     """
 
     node_xy: np.ndarray
     graph: sp.csr_matrix
-    n_edges: int
+    edge_a: np.ndarray
+    edge_b: np.ndarray
+    edge_length_m: np.ndarray
+    edge_lines: np.ndarray
+    tree: object
 
     @property
     def n_nodes(self) -> int:
         return len(self.node_xy)
+
+    @property
+    def n_edges(self) -> int:
+        return len(self.edge_a)
 
     def describe(self) -> str:
         return f"road network: {self.n_nodes:,} nodes, {self.n_edges:,} edges"
@@ -95,7 +111,7 @@ def walkable_lines(roads):
     return roads.geometry.values[keep]
 
 
-def build_network(geoms, snap_m: float = 0.5, segment_m: float | None = 50.0) -> RoadNetwork:
+def build_network(geoms, snap_m: float = 0.5) -> RoadNetwork:
     """Build the graph from line geometries in a metric CRS.
 
     Parameters
@@ -104,10 +120,6 @@ def build_network(geoms, snap_m: float = 0.5, segment_m: float | None = 50.0) ->
         (Multi)LineStrings [m]; other types are ignored.
     snap_m : float
         Vertices closer than this are one node [m].
-    segment_m : float, optional
-        Lines are first cut into pieces of at most this length [m], so that a point
-        snaps to a node at most ``segment_m / 2`` along the road from its foot
-        point (None: keep the vertices as they are).
 
     Returns
     -------
@@ -116,11 +128,10 @@ def build_network(geoms, snap_m: float = 0.5, segment_m: float | None = 50.0) ->
     import shapely
 
     geoms = np.asarray(geoms)
-    parts = shapely.get_parts(geoms)
-    parts = parts[shapely.get_type_id(parts) == 1]  # LineString
-    if segment_m:
-        parts = shapely.segmentize(parts, segment_m)
-    coords, part = shapely.get_coordinates(parts, return_index=True)
+    parts = shapely.get_parts(geoms) if geoms.size else geoms
+    parts = parts[shapely.get_type_id(parts) == 1] if parts.size else parts  # LineString
+    coords, part = (shapely.get_coordinates(parts, return_index=True) if parts.size
+                    else (np.zeros((0, 2)), np.zeros(0, np.int64)))
     if len(coords) < 2:
         raise DataError("the road layer holds no lines", path=ROADS_FILE)
     key = np.round(coords / snap_m).astype(np.int64)
@@ -135,24 +146,76 @@ def build_network(geoms, snap_m: float = 0.5, segment_m: float | None = 50.0) ->
     order = np.lexsort((w, hi, lo))
     lo, hi, w = lo[order], hi[order], w[order]
     uniq = np.r_[True, (lo[1:] != lo[:-1]) | (hi[1:] != hi[:-1])]
-    lo, hi, w = lo[uniq], hi[uniq], np.maximum(w[uniq], 1e-6)
-    n = len(first)
+    lo, hi, w = lo[uniq], hi[uniq], np.maximum(w[uniq], MIN_WEIGHT_M)
+    node_xy = coords[first]
+    n = len(node_xy)
     graph = sp.coo_matrix((np.r_[w, w], (np.r_[lo, hi], np.r_[hi, lo])), shape=(n, n)).tocsr()
-    return RoadNetwork(node_xy=coords[first], graph=graph, n_edges=int(lo.size))
+    lines = shapely.linestrings(np.stack([node_xy[lo], node_xy[hi]], axis=1))
+    return RoadNetwork(node_xy=node_xy, graph=graph, edge_a=lo, edge_b=hi, edge_length_m=w,
+                       edge_lines=lines, tree=shapely.STRtree(lines))
 
 
-def snap(network: RoadNetwork, xy) -> tuple[np.ndarray, np.ndarray]:
-    """Nearest node of each point and the connector length to it.
+def attach(network: RoadNetwork, xy):
+    """Attach points to their nearest road segment.
 
     Returns
     -------
-    (node, connector_m) : tuple of ndarray
+    (edge, along_m, connector_m) : tuple of ndarray
+        The segment, the foot point's distance from the segment's ``edge_a`` end
+        [m], and the connector's length [m].
     """
+    import shapely
+
     xy = np.asarray(xy, dtype=float).reshape(-1, 2)
     if len(xy) == 0:
-        return np.zeros(0, np.int64), np.zeros(0)
-    dist, node = cKDTree(network.node_xy).query(xy)
-    return node.astype(np.int64), dist
+        return np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
+    pts = shapely.points(xy)
+    (pi, ei), dist = network.tree.query_nearest(pts, return_distance=True, all_matches=False)
+    edge = np.empty(len(xy), np.int64)
+    conn = np.empty(len(xy))
+    edge[pi], conn[pi] = ei, dist
+    along = shapely.line_locate_point(network.edge_lines[edge], pts)
+    return edge, np.clip(along, 0.0, network.edge_length_m[edge]), conn
+
+
+def with_points(network: RoadNetwork, first_xy, second_xy):
+    """The road graph with each point of two groups as a node of its own.
+
+    Point nodes are numbered after the road nodes: the first group from ``N``,
+    the second from ``N + len(first_xy)``. Each is joined to both ends of its
+    segment; a first-group and a second-group point on the same segment are joined
+    directly (see the module notes).
+
+    Returns
+    -------
+    (csr_matrix, ndarray, ndarray)
+        The graph and the node numbers of the two groups.
+    """
+    n = network.n_nodes
+    ea, ta, ca = attach(network, first_xy)
+    eb, tb, cb = attach(network, second_xy)
+    va = n + np.arange(len(ea))
+    vb = n + len(ea) + np.arange(len(eb))
+    v = np.r_[va, vb]
+    e = np.r_[ea, eb]
+    t = np.r_[ta, tb]
+    c = np.r_[ca, cb]
+    rows = [v, v]
+    cols = [network.edge_a[e], network.edge_b[e]]
+    ws = [c + t, c + network.edge_length_m[e] - t]
+    same = pd.DataFrame({"e": ea, "i": np.arange(len(ea))}).merge(
+        pd.DataFrame({"e": eb, "j": np.arange(len(eb))}), on="e")
+    if len(same):
+        i, j = same["i"].to_numpy(), same["j"].to_numpy()
+        rows.append(va[i])
+        cols.append(vb[j])
+        ws.append(ca[i] + np.abs(ta[i] - tb[j]) + cb[j])
+    r, q, w = np.concatenate(rows), np.concatenate(cols), np.maximum(np.concatenate(ws), MIN_WEIGHT_M)
+    size = n + len(v)
+    base = network.graph.tocoo()
+    graph = sp.coo_matrix((np.r_[base.data, w, w], (np.r_[base.row, r, q], np.r_[base.col, q, r])),
+                          shape=(size, size)).tocsr()
+    return graph, va, vb
 
 
 def node_pairs_within(graph, sources, targets, limit: float, chunk_bytes: int = CHUNK_BYTES):
@@ -163,7 +226,7 @@ def node_pairs_within(graph, sources, targets, limit: float, chunk_bytes: int = 
     graph : csr_matrix
         Symmetric edge lengths [m].
     sources, targets : ndarray of int
-        Distinct node numbers.
+        Node numbers.
     limit : float
         Longest path kept [m].
 
@@ -196,7 +259,7 @@ def network_arcs(network: RoadNetwork, unit_xy, unit_radius_m, facility_xy,
     network : RoadNetwork
     unit_xy : ndarray, shape (U, 2)
         Demand unit points [m].
-    unit_radius_m : ndarray, shape (U,)
+    unit_radius_m : array_like, shape (U,)
         Longest distance allowed from each unit (its level's urban or rural maximum) [m].
     facility_xy : ndarray, shape (F, 2)
         School and site points [m].
@@ -209,31 +272,24 @@ def network_arcs(network: RoadNetwork, unit_xy, unit_radius_m, facility_xy,
     unit_xy = np.asarray(unit_xy, dtype=float).reshape(-1, 2)
     facility_xy = np.asarray(facility_xy, dtype=float).reshape(-1, 2)
     radius = np.asarray(unit_radius_m, dtype=float)
-    empty = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
     if len(unit_xy) == 0 or len(facility_xy) == 0:
-        return empty
-    un, uc = snap(network, unit_xy)
-    fn, fc = snap(network, facility_xy)
-    limit = float(np.max(radius - uc)) - float(fc.min())
-    if limit < 0:
-        return empty
-    u_nodes, u_inv = np.unique(un, return_inverse=True)
-    f_nodes, f_inv = np.unique(fn, return_inverse=True)
-    if len(u_nodes) <= len(f_nodes):
-        ui, fi, d = node_pairs_within(network.graph, u_nodes, f_nodes, limit, chunk_bytes)
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+    graph, vu, vf = with_points(network, unit_xy, facility_xy)
+    parts = []
+    if len(unit_xy) <= len(facility_xy):
+        for r in np.unique(radius):  # units with the same radius search together, bounded by it
+            idx = np.flatnonzero(radius == r)
+            si, fi, d = node_pairs_within(graph, vu[idx], vf, float(r), chunk_bytes)
+            parts.append((idx[si], fi, d))
     else:
-        fi, ui, d = node_pairs_within(network.graph, f_nodes, u_nodes, limit, chunk_bytes)
-    pairs = pd.DataFrame({"un": ui, "fn": fi, "path_m": d})
-    units = pd.DataFrame({"unit": np.arange(len(un)), "un": u_inv.ravel(), "uc": uc, "radius": radius})
-    facs = pd.DataFrame({"facility": np.arange(len(fn)), "fn": f_inv.ravel(), "fc": fc})
-    arcs = pairs.merge(units, on="un").merge(facs, on="fn")
-    total = arcs["uc"].to_numpy() + arcs["path_m"].to_numpy() + arcs["fc"].to_numpy()
-    keep = total <= arcs["radius"].to_numpy()
-    u = arcs["unit"].to_numpy()[keep].astype(np.int64)
-    f = arcs["facility"].to_numpy()[keep].astype(np.int64)
-    total = total[keep]
+        fi, ui, d = node_pairs_within(graph, vf, vu, float(radius.max()), chunk_bytes)
+        keep = d <= radius[ui]
+        parts.append((ui[keep], fi[keep], d[keep]))
+    u = np.concatenate([p[0] for p in parts]).astype(np.int64)
+    f = np.concatenate([p[1] for p in parts]).astype(np.int64)
+    d = np.concatenate([p[2] for p in parts])
     order = np.lexsort((f, u))
-    return u[order], f[order], total[order]
+    return u[order], f[order], d[order]
 
 
 def pair_distances(network: RoadNetwork, from_xy, to_xy, limit: float = np.inf,
@@ -254,22 +310,24 @@ def pair_distances(network: RoadNetwork, from_xy, to_xy, limit: float = np.inf,
     -------
     ndarray, shape (P,)
     """
-    fn, fc = snap(network, from_xy)
-    tn, tc = snap(network, to_xy)
-    path = np.full(len(fn), np.inf)
-    if len(fn) == 0:
-        return path
-    sources, inv = np.unique(fn, return_inverse=True)
-    inv = inv.ravel()
-    order = np.argsort(inv, kind="stable")
-    bounds = np.searchsorted(inv[order], np.arange(len(sources) + 1))
-    rows = max(1, int(chunk_bytes // (8 * max(network.n_nodes, 1))))
-    for start in range(0, len(sources), rows):
-        stop = min(start + rows, len(sources))
-        dist = dijkstra(network.graph, directed=True, indices=sources[start:stop], limit=limit)
+    from_xy = np.asarray(from_xy, dtype=float).reshape(-1, 2)
+    to_xy = np.asarray(to_xy, dtype=float).reshape(-1, 2)
+    out = np.full(len(from_xy), np.inf)
+    if len(from_xy) == 0:
+        return out
+    ufrom, inv_f = np.unique(from_xy, axis=0, return_inverse=True)
+    uto, inv_t = np.unique(to_xy, axis=0, return_inverse=True)
+    inv_f, inv_t = inv_f.ravel(), inv_t.ravel()
+    graph, vfrom, vto = with_points(network, ufrom, uto)
+    order = np.argsort(inv_f, kind="stable")
+    bounds = np.searchsorted(inv_f[order], np.arange(len(ufrom) + 1))
+    rows = max(1, int(chunk_bytes // (8 * graph.shape[0])))
+    for start in range(0, len(ufrom), rows):
+        stop = min(start + rows, len(ufrom))
+        dist = dijkstra(graph, directed=True, indices=vfrom[start:stop], limit=limit)
         sel = order[bounds[start]:bounds[stop]]
-        path[sel] = dist[inv[sel] - start, tn[sel]]
-    return fc + path + tc
+        out[sel] = dist[inv_f[sel] - start, vto[inv_t[sel]]]
+    return out
 
 
 _CACHE: dict = {}

@@ -6,13 +6,12 @@ The network (metres)::
        │                       │
     (0,0) ──── (100,0) ──── (200,0)          and an expressway (0,0)–(200,100), not walkable
 
-Lines are not cut (``segment_m=None``), so the nodes are the five vertices drawn.
-Unit U1 at (0,-10) snaps to (0,0) with a 10 m connector; unit U2 at (100,110) snaps to
-(0,100) with a √(100²+10²) ≈ 100.5 m connector. School S1 at (200,-5) snaps to (200,0) (5 m);
-school S2 sits on (0,100).
+Points attach to the nearest segment at their foot point. Unit U1 at (0,-10): foot
+(0,0), connector 10 m. Unit U2 at (100,110): foot (100,100) on the top road, 10 m.
+School S1 at (200,-5): foot (200,0), 5 m. School S2 sits on (0,100).
 
-    U1→S1: 10 + 200 + 5 = 215        U1→S2: 10 + 100 + 0 = 110
-    U2→S2: 100.5 + 0 + 0 = 100.5     U2→S1: 100.5 + 300 + 5 = 405.5
+    U1→S1: 10 + 200 + 5 = 215             U1→S2: 10 + 100 = 110
+    U2→S2: 10 + 100 = 110                 U2→S1: 10 + 100 + 100 + 5 = 215
 """
 
 import numpy as np
@@ -20,19 +19,18 @@ import pytest
 from shapely.geometry import LineString
 
 from capacity.errors import DataError
-from capacity.network import (build_network, network_arcs, node_pairs_within, pair_distances, read_roads,
-                              walkable_lines)
+from capacity.network import (attach, build_network, network_arcs, node_pairs_within, pair_distances,
+                              read_roads, walkable_lines)
 
 LINES = [LineString([(0, 0), (100, 0), (200, 0)]), LineString([(0, 0), (0, 100)]),
          LineString([(200, 0), (200, 100)]), LineString([(0, 100), (200, 100)])]
 UNITS = np.array([[0.0, -10.0], [100.0, 110.0]])
 SCHOOLS = np.array([[200.0, -5.0], [0.0, 100.0]])
-U2 = np.hypot(100, 10)
 
 
 @pytest.fixture
 def net():
-    return build_network(LINES, segment_m=None)
+    return build_network(LINES)
 
 
 def test_graph_nodes_and_edges(net):
@@ -40,21 +38,41 @@ def test_graph_nodes_and_edges(net):
     assert net.graph.sum() == pytest.approx(2 * (100 + 100 + 100 + 100 + 200))
 
 
+def test_attach_finds_the_foot_point(net):
+    edge, along, conn = attach(net, [[100, 110], [30, -4]])
+    np.testing.assert_allclose(conn, [10, 4])
+    a = net.node_xy[net.edge_a[edge]]
+    np.testing.assert_allclose(np.hypot(*(a - [[100, 100], [30, 0]]).T), along)
+
+
 def test_arcs_by_hand(net):
     u, f, d = network_arcs(net, UNITS, [1000.0, 1000.0], SCHOOLS)
     assert list(zip(u, f)) == [(0, 0), (0, 1), (1, 0), (1, 1)]
-    np.testing.assert_allclose(d, [215, 110, U2 + 300 + 5, U2])
+    np.testing.assert_allclose(d, [215, 110, 215, 110])
 
 
 def test_radius_per_unit_bounds_the_arcs(net):
     u, f, d = network_arcs(net, UNITS, [150.0, 400.0], SCHOOLS)
-    assert list(zip(u, f)) == [(0, 1), (1, 1)]
-    np.testing.assert_allclose(d, [110, U2])
+    assert list(zip(u, f)) == [(0, 1), (1, 0), (1, 1)]
+    np.testing.assert_allclose(d, [110, 215, 110])
+    # more units than facilities: the search runs from the facilities, same answer
+    u2, f2, d2 = network_arcs(net, np.vstack([UNITS, [[5000, 5000]]]), [150.0, 400.0, 10.0], SCHOOLS)
+    assert list(zip(u2, f2)) == [(0, 1), (1, 0), (1, 1)]
+    np.testing.assert_allclose(d2, d)
+
+
+def test_two_points_on_one_segment_walk_straight_along_it(net):
+    # both feet on (0,0)–(100,0): 3 + 60 + 4, not round a node
+    u, f, d = network_arcs(net, [[20, -3]], [500.0], [[80, -4]])
+    np.testing.assert_allclose(d, [67])
 
 
 def test_network_distance_never_shorter_than_straight_line(net):
-    u, f, d = network_arcs(net, UNITS, [1000.0, 1000.0], SCHOOLS)
-    assert np.all(d >= np.hypot(*(UNITS[u] - SCHOOLS[f]).T) - 1e-9)
+    rng = np.random.default_rng(0)
+    pu, pf = rng.uniform(-50, 250, (30, 2)), rng.uniform(-50, 250, (20, 2))
+    u, f, d = network_arcs(net, pu, np.full(30, 1e4), pf)
+    assert len(u) == 600
+    assert np.all(d >= np.hypot(*(pu[u] - pf[f]).T) - 1e-6)
 
 
 def test_chunks_do_not_change_the_result(net):
@@ -67,18 +85,11 @@ def test_chunks_do_not_change_the_result(net):
 def test_pair_distances_match_the_arcs(net):
     u, f, d = network_arcs(net, UNITS, [1000.0, 1000.0], SCHOOLS)
     np.testing.assert_allclose(pair_distances(net, UNITS[u], SCHOOLS[f], chunk_bytes=1), d)
-    assert np.isinf(pair_distances(net, UNITS[[1]], SCHOOLS[[0]], limit=250))[0]
-
-
-def test_segments_split_long_lines_so_points_snap_near_their_foot(net):
-    finer = build_network(LINES, segment_m=50)
-    u, f, d = network_arcs(finer, UNITS[[1]], [1000.0], SCHOOLS[[1]])
-    np.testing.assert_allclose(d, [10 + 100])  # snaps to (100,100): 10 m connector, 100 m along the road
+    assert np.isinf(pair_distances(net, UNITS[[1]], SCHOOLS[[0]], limit=200))[0]
 
 
 def test_unreachable_component_has_no_arcs():
-    island = LINES + [LineString([(5000, 5000), (5100, 5000)])]
-    net = build_network(island, segment_m=None)
+    net = build_network(LINES + [LineString([(5000, 5000), (5100, 5000)])])
     u, f, d = network_arcs(net, [[5000, 5001]], [10_000.0], SCHOOLS)
     assert u.size == 0
 
@@ -96,7 +107,7 @@ def test_walkable_and_expressway_rules():
     assert len(walkable_lines(roads)) == 4          # speed ≥ 80 km/h is not walkable
     roads["walkable"] = [True, True, True, True, True]
     assert len(walkable_lines(roads)) == 5          # an explicit walkable column wins
-    net = build_network(walkable_lines(roads), segment_m=None)
+    net = build_network(walkable_lines(roads))
     u, f, d = network_arcs(net, [[0, -10]], [1000.0], [[200, 105]])
     np.testing.assert_allclose(d, [10 + np.hypot(200, 100) + 5])
 
@@ -112,11 +123,11 @@ def test_read_roads_checks_the_layer(tmp_path):
     gdf.to_file(tmp_path / "roads.gpkg", layer="roads", driver="GPKG", engine="pyogrio")
     with pytest.raises(DataError, match=r"roads.gpkg, column 'walkable', feature 2: walkable must be true"):
         read_roads(tmp_path, TINY_CRS)
+    (tmp_path / "roads.gpkg").unlink()
     gpd.GeoDataFrame({"a": [1]}, geometry=[Point(0, 0)], crs=TINY_CRS).to_file(
         tmp_path / "roads.gpkg", layer="roads", driver="GPKG", engine="pyogrio")
     with pytest.raises(DataError, match="geometry must be lines"):
         read_roads(tmp_path, TINY_CRS)
-    gdf.to_file(tmp_path / "roads.gpkg", layer="streets", driver="GPKG", engine="pyogrio")
     (tmp_path / "roads.gpkg").unlink()
     gdf.to_file(tmp_path / "roads.gpkg", layer="streets", driver="GPKG", engine="pyogrio")
     with pytest.raises(DataError, match="layer 'roads' not found"):
