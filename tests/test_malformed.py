@@ -186,6 +186,8 @@ CASES = [
      ["age_structure.csv", "column 'age_from'", "line 3"]),
     ("population-1e15", cell(POP, 0, "persons", "1e15"), VALIDATE,
      ["population.csv", "column 'persons'", "line 2"]),
+    ("zone-without-residents", cell(POP, 1, "persons", "0"), VALIDATE,
+     ["population.csv", "column 'persons'", "line 3", "100002"]),
     ("share-above-1", cell(POP, 1, "urban_share", "1.4"), VALIDATE,
      ["population.csv", "column 'urban_share'", "line 3"]),
     ("share-as-percent", cell(POP, 0, "urban_share", "90"), VALIDATE,

@@ -161,6 +161,14 @@ def load_city(folder) -> CityData:
     if lacking:
         raise DataError(f"no year_end population for base year {meta['base_year']} "
                         f"for zone(s) {lacking}", path=schema.POPULATION.file, column="zone_id")
+    empty = (population["year"] == meta["base_year"]) & (population["measure"] == "year_end") \
+        & (population["persons"] <= 0)
+    if empty.any():
+        zones = sorted(set(population.loc[empty, "zone_id"]))
+        raise DataError(f"zone(s) {zones} have no residents in the base year {meta['base_year']}; "
+                        "a planning zone needs its resident population (or leave the zone out of zones.gpkg)",
+                        path=schema.POPULATION.file, column="persons",
+                        rows=[int(i) + 2 for i in empty.to_numpy().nonzero()[0]], row_label="line")
     return CityData(
         path=folder,
         meta=MappingProxyType(dict(meta)),
