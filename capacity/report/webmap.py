@@ -18,8 +18,8 @@ dict in WGS 84 (EPSG:4326, what Leaflet draws):
 
 :func:`map_html` returns the HTML fragment: the map container, the vendored
 Leaflet stylesheet and script (``vendor/leaflet``, BSD 2-Clause; image URLs
-in the stylesheet replaced by ``data:`` URIs, the source-map comment
-dropped, so nothing is requested), the data as a JSON script block and the
+in the stylesheet replaced by ``data:`` URIs, its comments and the script's
+source-map comment dropped, so nothing is requested), the data as a JSON script block and the
 small script that draws it. Layers can be toggled (Leaflet's layers
 control); a level and year selector re-shades the zones and filters the
 points; every point has a popup. Background tiles are fetched only when a
@@ -53,7 +53,7 @@ def leaflet_assets() -> tuple[str, str]:
         data = base64.b64encode((VENDOR / match.group(1)).read_bytes()).decode("ascii")
         return f"url(data:image/png;base64,{data})"
 
-    css = re.sub(r"url\((images/[\w.-]+\.png)\)", inline, css)
+    css = re.sub(r"url\((images/[\w.-]+\.png)\)", inline, re.sub(r"/\*.*?\*/", "", css, flags=re.S))
     js = (VENDOR / "leaflet.js").read_text(encoding="utf-8")
     js = re.sub(r"//# sourceMappingURL=\S*\s*$", "", js)
     return css, js
