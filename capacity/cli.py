@@ -60,6 +60,15 @@ examples:
 
 For each origin, the scenario's projection is made from the data up to that year only and compared
 with every figure reported after it. Writes backtest.csv, backtest_summary.json and backtest.png.""",
+    "import": """\
+examples:
+  capacity import examples/bureau/import.toml --out data/example
+  capacity import bureau/import.toml --out data/mycity --force     replace an earlier import
+
+The spec maps a bureau's files (Excel register, shapefiles in GBK, a population GeoTIFF, roads;
+WGS84, CGCS2000, Gauss-Kruger, GCJ-02 or BD-09) onto a data folder; its keys are in
+data/README.md. The folder is validated before it is written; SOURCES.md names every file
+with its SHA-256.""",
     "export": """\
 examples:
   capacity export outputs/baseline --format shp
@@ -140,6 +149,12 @@ def _parser() -> argparse.ArgumentParser:
                            help="language of the report, workbook headers and map labels "
                                 "(default: the scenario's outputs.language)")
 
+    p = command("import", "Make a data folder from a bureau's own files, as an import spec maps them.")
+    p.add_argument("spec", type=Path, help="import spec (TOML), e.g. examples/bureau/import.toml")
+    p.add_argument("--out", type=Path, required=True, help="the data folder to write, e.g. data/<city>")
+    p.add_argument("--force", action="store_true",
+                   help="replace the folder if an earlier 'capacity import' wrote it")
+
     p = command("verify", "Re-check a written plan from its output files: counts, land, budgets, "
                           "capacities, distances, zones, pupils conserved.")
     p.add_argument("run", type=Path, help="a run output folder")
@@ -219,7 +234,7 @@ RUN_MARKERS = ("summary.json", "plan.csv")
 def _check_paths(args) -> None:
     """Check the paths a command was given before any work: an explicit ``--out``
     that cannot become an output folder, and run folders that are not runs."""
-    if getattr(args, "out", None) is not None:
+    if getattr(args, "out", None) is not None and args.command != "import":  # import checks its own
         from capacity.io.atomic import check_output_target
 
         check_output_target(args.out, getattr(args, "force", False))

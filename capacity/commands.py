@@ -37,6 +37,15 @@ def cmd_validate(args) -> int:
     return 0
 
 
+def cmd_import(args) -> int:
+    from capacity.importer import import_folder
+
+    result = import_folder(args.spec, args.out, force=args.force)
+    _echo(args, result.describe())
+    print(f"wrote {args.out}; next: capacity validate {args.out}")
+    return 0
+
+
 def _out_dir(args, scenario) -> Path:
     return Path(args.out) if args.out else Path("outputs") / scenario.name
 
@@ -95,6 +104,10 @@ def cmd_run(args) -> int:
     from capacity.progress import Progress
 
     scenario, city = load_inputs(args.scenario)
+    if getattr(args, "lang", None):  # --lang: the report's language instead of the scenario's
+        import dataclasses
+
+        scenario = dataclasses.replace(scenario, outputs=dataclasses.replace(scenario.outputs, language=args.lang))
     out = _out_dir(args, scenario)
     _check_out(args, out)
     progress = Progress(args.quiet)
@@ -115,7 +128,8 @@ def _check_out(args, out: Path) -> None:
 
 
 def cmd_report(args) -> int:
-    """Read a run folder, make its report and write the report's files into it (``--force`` to redo)."""
+    """Read a run folder, make its report and write the report's files into it (``--force`` to redo;
+    ``--lang`` or ``--pdf`` ask for it again too). ``--pdf`` then prints ``report.pdf``."""
     import os
     import shutil
     import tempfile
@@ -127,11 +141,16 @@ def cmd_report(args) -> int:
     from capacity.report import report
 
     folder = Path(args.run)
+    lang, pdf = getattr(args, "lang", None), getattr(args, "pdf", False)
+    if pdf:  # before any work: a clear message when Chromium is missing
+        from capacity.report.pdf import require_chromium
+
+        require_chromium()
     run = read_run(folder)
-    if (folder / "report.html").exists() and not args.force:
+    if (folder / "report.html").exists() and not (args.force or lang or pdf):
         raise OutputExistsError(f"{folder} already has a report; pass --force to make it again")
     formats = tuple(args.format) if args.format else None
-    rep = report(run, city_of(run.scenario), run.scenario, formats)
+    rep = report(run, city_of(run.scenario), run.scenario, formats, lang=lang)
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.report-", dir=folder.parent))
     try:
         files = write_report(rep, tmp)
@@ -143,6 +162,10 @@ def cmd_report(args) -> int:
             os.replace(f, target)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    if pdf:
+        from capacity.report.pdf import write_pdf
+
+        _echo(args, f"wrote {write_pdf(folder / 'report.html')}")
     _echo(args, rep.describe())
     print(f"wrote the report into {folder}")
     return 0

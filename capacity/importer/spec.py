@@ -281,6 +281,8 @@ def read_spec(path) -> ImportSpec:
             doc = tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
         raise ImportSpecError(f"not valid TOML: {exc}", path) from None
+    except UnicodeDecodeError:
+        raise ImportSpecError("not UTF-8 text; save the spec as UTF-8", path) from None
     _check_keys(doc, REQUIRED + ("roads",), path, "")
     for section in REQUIRED:
         if section not in doc:
