@@ -406,19 +406,23 @@ def run_backtest(tables: BacktestTables, params, origins: Sequence[int], horizon
 
 
 def horizon_of(tables: BacktestTables) -> int:
-    """The last year with a reported population or births figure [year]."""
-    years = [int(tables.population["year"].max())]
-    if len(tables.births):
-        years.append(int(tables.births["year"].max()))
-    if len(tables.city_population):
-        years.append(int(tables.city_population["year"].max()))
-    return max(years)
+    """The last year with a reported population or births figure [year] (estimates do not count)."""
+    years = []
+    for f in (tables.population, tables.births, tables.city_population):
+        if len(f):
+            f = f[~f["provenance"].isin(NOT_REPORTED)] if "provenance" in f.columns else f
+            if len(f):
+                years.append(int(f["year"].max()))
+    return max(years) if years else int(tables.population["year"].max())
 
 
 def backtest_from_runs(runs: Sequence[OriginRun], params, draws: int = 500) -> BacktestResult:
     """:class:`BacktestResult` of prepared origins with the spread of ``params``."""
     compared = [compare_origin(r, params, draws) for r in runs]
     table = pd.concat([c[0] for c in compared], ignore_index=True)
+    if table.empty:
+        raise DataError(f"origins {[r.origin for r in runs]}: no reported figure after them to compare with",
+                        path="population.csv", column="year")
     path = pd.concat([c[1] for c in compared], ignore_index=True)
     left = pd.concat([r.left_out for r in runs], ignore_index=True)
     setups = pd.DataFrame([{"origin": r.origin, "base_year": r.base_year, "zones": len(r.result.zone_ids),
@@ -455,8 +459,9 @@ def summarise(table: pd.DataFrame, left_out: pd.DataFrame, origins: pd.DataFrame
     t = table.assign(kind=np.where(table.measure == "births", "births",
                                    np.where(table.scope == "city", "city_population", "population")))
     per = {}
-    for origin, g in t.groupby("origin"):
-        setup = origins[origins.origin == origin].iloc[0]
+    for setup in origins.itertuples():
+        origin = setup.origin
+        g = t[t.origin == origin]
         per[str(int(origin))] = {
             "base_year": int(setup.base_year), "zones_projected": int(setup.zones),
             "coverage": float(setup.coverage),
