@@ -134,8 +134,9 @@ def build_network(geoms, snap_m: float = 0.5) -> RoadNetwork:
                     else (np.zeros((0, 2)), np.zeros(0, np.int64)))
     if len(coords) < 2:
         raise DataError("the road layer holds no lines", path=ROADS_FILE)
-    key = np.round(coords / snap_m).astype(np.int64)
-    _, first, node = np.unique(key, axis=0, return_index=True, return_inverse=True)
+    kx, ky = np.round(coords / snap_m).astype(np.int64).T
+    key = (kx - kx.min()) * (ky.max() - ky.min() + 1) + (ky - ky.min())  # one int64 per snapped vertex
+    _, first, node = np.unique(key, return_index=True, return_inverse=True)
     node = node.ravel()
     same = part[1:] == part[:-1]
     a, b = node[:-1][same], node[1:][same]

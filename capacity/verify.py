@@ -170,6 +170,10 @@ def check_distance(assign, city, scen) -> Check:
     u = units.loc[assign["unit_id"]]
     f = places.loc[assign["school_id"]]
     d = np.hypot(u.geometry.x.to_numpy() - f.x.to_numpy(), u.geometry.y.to_numpy() - f.y.to_numpy())
+    if scen.get("plan", {}).get("distance") == "network" and getattr(city, "roads", None) is not None:
+        from capacity.network import network_of, pair_distances  # walking distances along the roads
+
+        d = pair_distances(network_of(city.roads), np.c_[u.geometry.x, u.geometry.y], np.c_[f.x, f.y])
     lim = np.where(u["urban"].to_numpy(bool),
                    assign["level"].map(lambda lv: city.standards[lv].max_distance_urban_m),
                    assign["level"].map(lambda lv: city.standards[lv].max_distance_rural_m))

@@ -134,3 +134,5 @@ def test_example_runs_end_to_end_on_network_distances(imported, tmp_path):
     straight = np.hypot(u.x.to_numpy() - f.x.to_numpy(), u.y.to_numpy() - f.y.to_numpy())
     assert np.all(assign["distance_m"].to_numpy() >= straight - 1e-6)
     assert (assign["distance_m"].to_numpy() > straight + 1).mean() > 0.5  # along streets, not straight
+    # the independent re-check measures the same walking distances
+    assert main(["verify", str(tmp_path / "run"), "--quiet"]) == 0
