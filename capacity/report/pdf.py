@@ -30,6 +30,16 @@ def find_chromium() -> str | None:
     return next((p for p in map(shutil.which, BROWSERS) if p), None)
 
 
+def require_chromium() -> str:
+    """:func:`find_chromium`, or a :class:`~capacity.errors.UsageError` saying how to install it."""
+    exe = find_chromium()
+    if not exe:
+        raise UsageError("--pdf needs headless Chromium, and none was found (tried "
+                         + ", ".join(BROWSERS) + " and $CAPACITY_CHROMIUM). Install it, e.g. "
+                         "'apt-get install chromium', or open report.html in a browser and print it.")
+    return exe
+
+
 def write_pdf(html_path, pdf_path=None, *, chromium: str | None = None, timeout_s: float = 180.0) -> Path:
     """Print ``html_path`` to ``pdf_path`` (default: beside it, ``.pdf``) with headless Chromium.
 
@@ -50,12 +60,7 @@ def write_pdf(html_path, pdf_path=None, *, chromium: str | None = None, timeout_
     """
     html_path = Path(html_path).resolve()
     pdf_path = Path(pdf_path) if pdf_path is not None else html_path.with_suffix(".pdf")
-    exe = chromium or find_chromium()
-    if not exe:
-        raise UsageError("--pdf needs headless Chromium, and none was found (tried "
-                         + ", ".join(BROWSERS) + " and $CAPACITY_CHROMIUM). Install it, e.g. "
-                         "'apt-get install chromium', or open report.html and print it from a browser. "
-                         "The HTML report was written.")
+    exe = chromium or require_chromium()
     fd, tmp = tempfile.mkstemp(prefix=".report.", suffix=".pdf", dir=pdf_path.parent)
     os.close(fd)
     tmp = Path(tmp)
