@@ -217,3 +217,71 @@ def test_write_projection(tmp_path):
     assert list(d.columns[:7]) == ["zone_id", "year", "level", "pupils", "seats_existing",
                                    "seats_needed", "deficit"]
     assert json.loads((tmp_path / "out" / "calibration.json").read_text())["births_within_3pct"]
+
+
+# ---- the method that passed the back-test -------------------------------------------
+
+def test_zone_fertility_factor_is_the_census_child_ratio_over_the_city():
+    from capacity.demography.fertility import zone_fertility_factors
+
+    ages = pd.DataFrame({"scope": ["city", "city", "z1", "z1"], "year": [2020] * 4, "age_from": [0, 15, 0, 15],
+                         "age_to": [14, 59, 14, 59], "sex": ["all"] * 4, "persons": [200.0, 1000.0, 30.0, 100.0]})
+    f, notes = zone_fertility_factors(ages, ["z1", "z2"], 2023)
+    assert f.tolist() == pytest.approx([(30 / 100) / (200 / 1000), 1.0])   # 1.5; z2 has no census
+    assert "child ratio" in notes["z1"]["rule"] and "z2" not in notes
+    f, notes = zone_fertility_factors(ages, ["z1"], 2023, given={"z1": 0.9})
+    assert f.tolist() == [0.9] and notes["z1"]["rule"] == "scenario tfr_zone_factor"
+    assert zone_fertility_factors(ages, ["z1"], 2019)[0].tolist() == [1.0]    # a later census is not used
+
+
+def test_intake_anchors_a_cohort_and_own_census_beats_the_city():
+    lt = life_table(78.0)
+    pop = pd.DataFrame({"zone_id": ["z1"], "year": [2023], "measure": ["year_end"], "persons": [40000.0]})
+    ages = pd.DataFrame({"scope": ["city"] * 3 + ["z1"] * 3, "year": [2023] * 3 + [2020] * 3,
+                         "age_from": [0, 15, 60] * 2, "age_to": [14, 59, 100] * 2, "sex": ["all"] * 6,
+                         "persons": [6000.0, 26000.0, 8000.0, 4000.0, 30000.0, 6000.0]})
+    births = pd.DataFrame({"scope": ["city"], "year": [2023], "births": [300.0]})
+    enrol = pd.DataFrame({"scope": ["city"], "year": [2022], "level": ["primary"], "intake": [700.0]})
+    fs = female_birth_share(110)
+    P0, notes = base_population(pop, ages, births, ["z1"], 2023, lt, lt, fs, enrolment=enrol,
+                                entry_ages={"primary": 6})
+    # entered primary at 6 in 2022 → aged 7 at the end of 2023, × survival L(7)/L(6) ≈ 1
+    assert P0[0, :, 7].sum() == pytest.approx(700.0 * lt.Lx[7] / lt.Lx[6], rel=1e-6)
+    assert notes.structure_scope[0] == "z1" and notes.structure_year[0] == 2020
+    assert P0[0, :, :15].sum() == pytest.approx(40000.0 * 4000 / 40000, rel=1e-6)   # its own 0–14 share
+    assert 7 in notes.anchored_ages[0] and 0 in notes.anchored_ages[0]
+    P1, _ = base_population(pop, ages, births, ["z1"], 2023, lt, lt, fs)            # no enrolment: smooth
+    assert abs(P1[0, :, 7].sum() - 700.0) > 1.0
+
+
+def test_migration_damps_toward_the_long_run_rate_and_prior():
+    """One zone with a history (rate 4 %), one without: ρ̃ = (W·ρ + κ·ρ̄)/(W + κ), then halves a year."""
+    from types import SimpleNamespace
+
+    from capacity.demography.paths import migration_rates
+
+    cal = SimpleNamespace(reference_rate=np.array([0.04, 0.0]), history_weight=np.array([1.0, 0.0]))
+    p = ProjectionParams(migration_prior_weight=1.0, migration_prior_rate=0.0)
+    r = migration_rates(cal, ["a", "b"], np.array([1, 2, 3]), p, np.array([100.0, 50.0]))
+    # the city mean over zones with history is 4 %, so ρ̃_a = 4 %; b starts at the prior 0
+    assert r[0].tolist() == pytest.approx([0.02, 0.01, 0.005])
+    assert r[1].tolist() == pytest.approx([0.0, 0.0, 0.0])
+    p2 = ProjectionParams(migration_long_run_rate=0.01, migration_rate={"b": 0.03})
+    r2 = migration_rates(cal, ["a", "b"], np.array([1, 2]), p2, np.array([100.0, 50.0]))
+    assert r2[0].tolist() == pytest.approx([0.01 + 0.03 / 2, 0.01 + 0.03 / 4]) and r2[1].tolist() == [0.03, 0.03]
+
+
+def test_tfr_follows_a_damped_trend_after_the_births():
+    pop, ages, _ = tiny_tables()
+    births = pd.DataFrame({"scope": ["city"] * 2, "year": [2023, 2024], "births": [300.0, 270.0]})
+    r = project_tables(pop, ages, births, ZONES, ProjectionParams(horizon=2030))
+    m = r.calibration["method"]
+    k = m["city_tfr_fitted"]
+    b = np.log(k[2024] / k[2023])
+    assert m["tfr_trend_slope_per_year"] == pytest.approx(b)
+    tfr = r.basis.tfr[0]                               # zone factor 1; projected years 2024..2030
+    assert tfr[1] == pytest.approx(k[2024] * np.exp(b * 0.5))
+    assert tfr[-1] == pytest.approx(k[2024] * np.exp(b * (1 - 0.5 ** 6)))
+    fitted = r.calibration["data_fitted"]
+    assert fitted["births_fitted_years"] == [2023, 2024]
+    assert {"zone_id": "z1", "year": 2024} in fitted["zone_totals_fitted"]
