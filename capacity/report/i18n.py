@@ -158,7 +158,7 @@ PHRASES = {
     "map_existing": {"zh": "现有学校", "en": "existing school"},
     "map_new_opens": {"zh": "新建,{year} 年开办", "en": "new, opens {year}"},
     "map_expansion": {"zh": "扩建(颜色:年份)", "en": "expansion (colour: year)"},
-    "and": {"zh": "和", "en": " and "},
+    "and": {"zh": " 和 ", "en": " and "},
     # interactive map
     "webmap_intro": {"zh": "缩放、平移,点击地块查看详情;右上角切换图层。区县颜色为所选学段和年份的学位余缺"
                            "(红:缺口,蓝:富余)。无底图,离线可用。",
