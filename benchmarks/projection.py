@@ -6,6 +6,12 @@ full arrays and once in draw chunks keeping only age-group sums (the path
 ``run_projection`` takes). Reports wall time and peak traced memory.
 
     .venv/bin/python benchmarks/projection.py --draws 1000 --zones 15 --years 20
+    .venv/bin/python benchmarks/projection.py --city data/kunming   # also end to end
+
+With ``--city`` it also times ``run_projection`` on a data folder with the
+default (back-test calibrated) spread and ``--draws`` draws: base
+population, calibration, three variants, the draws' paths
+(:func:`capacity.demography.paths.stochastic_paths`) and quantiles.
 """
 
 from __future__ import annotations
@@ -71,6 +77,7 @@ def main(argv=None):
     ap.add_argument("--zones", type=int, default=15)
     ap.add_argument("--years", type=int, default=20)
     ap.add_argument("--chunk", type=int, default=250)
+    ap.add_argument("--city", help="a data folder: also time run_projection end to end")
     a = ap.parse_args(argv)
     print(f"{a.draws} draws × {a.zones} zones × 2 sexes × 101 ages × {a.years} years")
     for label, dtype, chunk in [("full arrays, float64", np.float64, None),
@@ -78,6 +85,18 @@ def main(argv=None):
                                 (f"chunks of {a.chunk}, group sums, float64", np.float64, a.chunk)]:
         wall, peak, cells = run(a.draws, a.zones, a.years, dtype, chunk)
         print(f"{label:40s} wall {wall:6.2f} s   peak {peak:8.1f} MiB   kept {cells:,} values")
+    if a.city:
+        from capacity.data import load_city
+        from capacity.demography import ProjectionParams, run_projection
+
+        city = load_city(a.city)
+        params = ProjectionParams(draws=a.draws, chunk_draws=a.chunk)
+        t0 = time.perf_counter()
+        run_projection(city, params)
+        wall = time.perf_counter() - t0
+        print(f"{'run_projection end to end, ' + str(a.draws) + ' draws':40s} wall {wall:6.2f} s   "
+              f"(tfr_sigma {params.tfr_sigma}, migration_sigma {params.migration_sigma}, "
+              f"zone factor {params.migration_zone_factor})")
 
 
 if __name__ == "__main__":
