@@ -120,7 +120,7 @@ def test_example_runs_end_to_end_on_network_distances(imported, tmp_path):
     out, _ = imported
     scenario = (EXAMPLE / "scenario.toml").read_text(encoding="utf-8")
     scenario = scenario.replace('data = "../../data/example"', f'data = "{out.as_posix()}"')
-    scenario = scenario.replace('totals_mode = "at_most"', 'totals_mode = "at_most"\ndistance = "network"')
+    assert 'distance = "network"' in scenario
     (tmp_path / "example.toml").write_text(scenario, encoding="utf-8")
     assert main(["run", str(tmp_path / "example.toml"), "--out", str(tmp_path / "run"), "--quiet"]) == 0
     plan = pd.read_csv(tmp_path / "run" / "plan.csv")

@@ -149,18 +149,21 @@ standards = "standards.toml"
 SCENARIO = """\
 # The SYNTHETIC example city imported by
 #   capacity import examples/bureau/import.toml --out data/example
+# then planned by
+#   capacity run examples/bureau/scenario.toml --out outputs/example
 name = "example"
 data = "../../data/example"
 
 [plan]
 build_years = [2023, 2024, 2025]
 evaluation_years = [2025, 2030]
-totals_mode = "at_most"
+totals_mode = "at_most"              # build what pays off, at most every parcel
+distance = "network"                 # walking distances along roads.gpkg
 
 [plan.totals]
-kindergarten = 2
-primary = 1
-middle = 1
+kindergarten = 4
+primary = 3
+middle = 3
 high = 1
 
 [outputs]
