@@ -91,13 +91,16 @@ def fixed_plan_problem(problem: Problem, opened: pd.DataFrame) -> Problem:
         ``level, option, open_year``: option positions of ``problem`` and build years.
     """
     levels = []
+    if "kind" in opened:  # closures and conversions are not options (issue 13: not fixed here, see below)
+        opened = opened[~opened["kind"].isin(("close", "convert"))]
     for lv in problem.levels:
         op = opened[opened["level"] == lv.name]
         o = op["option"].to_numpy(np.int64)
         opts = Options(facility=lv.options.facility[o], seats=lv.options.seats[o],
                        cost_cny=lv.options.cost_cny[o], earliest_year=op["open_year"].to_numpy(np.int64),
                        label=lv.options.label[o])
-        levels.append(dataclasses.replace(lv, options=opts))
+        # a fixed plan's schools all stay open: closures are not re-decided per draw (a limitation)
+        levels.append(dataclasses.replace(lv, options=opts, closures=None))
     return dataclasses.replace(problem, levels=tuple(levels), count_rules=(), budget_cny=None)
 
 

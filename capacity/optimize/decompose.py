@@ -62,9 +62,26 @@ def spending(solution: Solution, build_years) -> np.ndarray:
 
 
 def plan_spending(opened: pd.DataFrame, build_years) -> np.ndarray:
-    """Construction cost per build year of a plan (``open_year``, ``cost_cny``) [CNY]."""
-    by_year = opened.groupby("open_year")["cost_cny"].sum()
-    return by_year.reindex(np.asarray(build_years), fill_value=0.0).to_numpy(float)
+    """Construction cost per build year of a plan (``open_year``, ``cost_cny``) [CNY].
+
+    With a ``ready_year`` more than a year after ``open_year`` (a construction lag
+    of 2 or more) the cost is spread evenly over the construction years, as in
+    the model's budget rows (:func:`capacity.optimize.closures.spending_entries`).
+    """
+    years = np.asarray(build_years)
+    if len(opened) == 0:
+        return np.zeros(years.size)
+    start = opened["open_year"].to_numpy(np.int64)
+    ready = opened["ready_year"].to_numpy(np.int64) if "ready_year" in opened else start
+    n = np.maximum(ready - start, 1)
+    cost = opened["cost_cny"].to_numpy(float)
+    out = np.zeros(years.size)
+    for k in range(int(n.max())):
+        on = k < n
+        pos = np.searchsorted(years, start[on] + k)
+        ok = (pos < years.size) & (years[np.minimum(pos, years.size - 1)] == start[on] + k)
+        np.add.at(out, pos[ok], (cost[on] / n[on])[ok])
+    return out
 
 
 def _level_start(start, name):
@@ -170,9 +187,11 @@ def solve_by_level(problem: Problem, options, progress=None, start=None, extra_c
         return _merge(list(first.values()), problem, bound, "")
     start_fits = start is not None and len(start) and np.all(
         plan_spending(start, problem.build_years) <= budget * (1 + BUDGET_TOLERANCE))
-    if extra_constraints is None and objective is None and not start_fits:
+    shrinking = any(lv.closures is not None or lv.operating is not None for lv in problem.levels)
+    if extra_constraints is None and objective is None and not start_fits and not shrinking:
         # the same schools built earlier: assignments stay, only the discounted cost moves
-        # (a start that keeps to the budgets goes to the shares below, which never end worse than it)
+        # (a start that keeps to the budgets goes to the shares below, which never end worse than it;
+        # closures and operating costs are not "free to move earlier": shares instead)
         retimed = retime(problem, first, options)
         if retimed is not None:
             say("budget exceeded by the unconstrained levels; build years moved earlier to keep every "

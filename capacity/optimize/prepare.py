@@ -8,7 +8,7 @@ same reduced problem.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -39,6 +39,15 @@ class PreparedLevel:
         Assignment variable: position in ``arc_keep``-filtered arcs and year position.
     short_unit, short_year : ndarray of int, shape (S,)
         Shortfall variables (unit, year position) where demand > 0.
+    seats_ft : ndarray of float, shape (F, T)
+        Seats of each facility in each evaluation year before any decision
+        (existing and carried-over seats, :meth:`Facilities.seats_in`) [pupils].
+    close_facility, close_year, close_kind : ndarray of int, shape (Z,)
+        Closure variable z: facility, build-year position of the closure, and
+        0 for a closure, 1 for a conversion (:class:`~capacity.optimize.problem.Closures`).
+    gone_close, gone_year : ndarray of int
+        Pairs (closure variable, evaluation-year position) where a closure,
+        if decided, has taken the seats away (closure year ≤ year).
     """
 
     level: LevelProblem
@@ -54,6 +63,19 @@ class PreparedLevel:
     assign_year: np.ndarray
     short_unit: np.ndarray
     short_year: np.ndarray
+    seats_ft: np.ndarray = None
+    close_facility: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    close_year: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    close_kind: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    gone_close: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    gone_year: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+
+    @property
+    def closable(self) -> np.ndarray:
+        """Facilities with at least one closure or conversion variable, shape (F,)."""
+        out = np.zeros(self.level.facilities.n, dtype=bool)
+        out[self.close_facility] = True
+        return out
 
     # convenience views of kept arcs
     @property
@@ -94,8 +116,8 @@ def prepare_level(level: LevelProblem, years: np.ndarray, build_years: np.ndarra
     # seats of open var k count in evaluation year t when build + lag <= year
     ready = build_years[open_year][:, None] + int(level.lag_years) <= years[None, :]
     avail_open, avail_year = np.nonzero(ready)
-    served = np.zeros((fac.n, T), dtype=bool)
-    served[fac.seats > 0, :] = True
+    seats_ft = fac.seats_in(years)
+    served = seats_ft > 0
     served[opt.facility[open_option[avail_open]], avail_year] = True
     uncap = np.isinf(fac.seats)
     uncap[opt.facility[ok & np.isinf(opt.seats)]] = True
@@ -111,8 +133,38 @@ def prepare_level(level: LevelProblem, years: np.ndarray, build_years: np.ndarra
         short_unit, short_year = np.nonzero(units.demand > 0)
     else:
         short_unit = short_year = np.zeros(0, dtype=np.int64)
+    close_f, close_y, close_k, gone_z, gone_t = closure_variables(level, years, build_years)
     return PreparedLevel(level, ok, open_option, open_year, avail_open, avail_year, served,
-                         uncap, arc_keep, assign_arc, assign_year, short_unit, short_year)
+                         uncap, arc_keep, assign_arc, assign_year, short_unit, short_year, seats_ft,
+                         close_f, close_y, close_k, gone_z, gone_t)
+
+
+def closure_variables(level: LevelProblem, years: np.ndarray, build_years: np.ndarray):
+    """Closure and conversion variables of one level (see :class:`PreparedLevel`).
+
+    One variable per closable (convertible) existing school and build year;
+    a school with no seats in any evaluation year gets none.
+
+    Returns
+    -------
+    (facility, year, kind, gone_close, gone_year) : tuple of ndarray
+    """
+    empty = np.zeros(0, np.int64)
+    cl = level.closures
+    if cl is None or years.size == 0:
+        return empty, empty, empty, empty, empty
+    seats = level.facilities.seats_in(years).max(axis=1) > 0
+    parts = []
+    for kind, mask in ((0, cl.closable & seats), (1, cl.convertible & seats)):
+        f = np.flatnonzero(mask)
+        ff, bb = np.repeat(f, build_years.size), np.tile(np.arange(build_years.size), f.size)
+        parts.append((ff, bb, np.full(ff.size, kind, np.int64)))
+    fac = np.concatenate([p[0] for p in parts]).astype(np.int64)
+    year = np.concatenate([p[1] for p in parts]).astype(np.int64)
+    kind = np.concatenate([p[2] for p in parts]).astype(np.int64)
+    gone = build_years[year][:, None] <= years[None, :]
+    gone_close, gone_year = np.nonzero(gone)
+    return fac, year, kind, gone_close, gone_year
 
 
 def prepare(problem: Problem) -> list[PreparedLevel]:

@@ -18,6 +18,10 @@ from ..errors import CapacityError
 KINDS = ("new", "expand")
 """Kinds of option: a new school on a candidate site, or an expansion of an existing school."""
 
+CLOSE_KINDS = ("close", "convert")
+"""Kinds of closure decision on an existing school: its seats leave the level (``close``), or
+they are repurposed for another use at a cost (``convert``, see :class:`Closures`)."""
+
 COUNT_KINDS = ("new", "expand", "any")
 
 
@@ -105,6 +109,13 @@ class Facilities:
         Land of the parcel [m²]; ``nan`` means unknown (no land check).
     ids : ndarray, shape (F,), optional
         Labels for output tables.
+    open_from : ndarray of int, shape (F,), optional
+        First calendar year in which ``seats`` count (a carried-over new
+        school, started before the plan, opens then) [year]; default: always.
+    added_seats : ndarray of float, shape (F,), optional
+        Seats of a carried-over expansion, counting from ``added_from`` [pupils]; default 0.
+    added_from : ndarray of int, shape (F,), optional
+        First year the added seats count [year].
     """
 
     seats: np.ndarray
@@ -112,6 +123,9 @@ class Facilities:
     zone: np.ndarray
     land_m2: Optional[np.ndarray] = None
     ids: Optional[np.ndarray] = None
+    open_from: Optional[np.ndarray] = None
+    added_seats: Optional[np.ndarray] = None
+    added_from: Optional[np.ndarray] = None
 
     def __post_init__(self):
         s = np.asarray(self.seats, dtype=float)
@@ -129,10 +143,30 @@ class Facilities:
             raise ProblemError(f"facilities.land_m2 has shape {land.shape}, expected ({n},)")
         object.__setattr__(self, "land_m2", _arr(land))
         object.__setattr__(self, "ids", _ids(self.ids, n, "facility"))
+        never = np.iinfo(np.int64).min
+        for name, default, dtype in (("open_from", never, np.int64), ("added_seats", 0.0, float),
+                                     ("added_from", never, np.int64)):
+            v = getattr(self, name)
+            a = np.full(n, default, dtype=dtype) if v is None else np.asarray(v, dtype=dtype)
+            if a.shape != (n,):
+                raise ProblemError(f"facilities.{name} has shape {a.shape}, expected ({n},)")
+            object.__setattr__(self, name, _arr(a))
+        if np.any(self.added_seats < 0) or np.any(~np.isfinite(self.added_seats)):
+            raise ProblemError("facilities.added_seats must be finite and >= 0")
 
     @property
     def n(self) -> int:
         return self.seats.shape[0]
+
+    def seats_in(self, years: np.ndarray) -> np.ndarray:
+        """Seats of every facility in every year, before any decision [pupils], shape (F, T).
+
+        ``seats`` from ``open_from`` on, plus ``added_seats`` from ``added_from`` on
+        (carried-over projects open in their year and are not re-decided).
+        """
+        years = np.asarray(years, dtype=np.int64)[None, :]
+        base = np.where(years >= self.open_from[:, None], self.seats[:, None], 0.0)
+        return base + np.where(years >= self.added_from[:, None], self.added_seats[:, None], 0.0)
 
 
 @dataclass(frozen=True)
@@ -217,6 +251,75 @@ class Arcs:
 
 
 @dataclass(frozen=True)
+class Closures:
+    """Which existing schools of a level may close or convert, and what they cost to run.
+
+    A closure in year *b* takes the school's seats out of every evaluation year
+    ≥ *b* (its pupils go to other schools within the service distances, or
+    are unserved) and stops its operating cost from *b* on. A conversion does
+    the same for this level, at ``convert_cost_cny``, and hands the seats to
+    another use (``convert_to``, e.g. nursery places 托育). A school is closed,
+    converted or expanded at most once (one decision per facility).
+
+    Attributes
+    ----------
+    closable : ndarray of bool, shape (F,)
+        May close (False for protected schools and candidate sites).
+    convertible : ndarray of bool, shape (F,)
+        May convert.
+    convert_cost_cny : ndarray of float, shape (F,)
+        Cost of a conversion [CNY] (spent in its year, counted in the budget).
+    convert_to : str
+        What converted seats become (a label for the output tables).
+    max_per_zone_year : int, optional
+        At most this many closures plus conversions per zone and year [schools].
+    """
+
+    closable: np.ndarray
+    convertible: np.ndarray
+    convert_cost_cny: np.ndarray
+    convert_to: str = "other use"
+    max_per_zone_year: Optional[int] = None
+
+    def __post_init__(self):
+        n = np.asarray(self.closable).shape[0]
+        for name, dtype in (("closable", bool), ("convertible", bool), ("convert_cost_cny", float)):
+            a = np.asarray(getattr(self, name), dtype=dtype)
+            if a.shape != (n,):
+                raise ProblemError(f"closures.{name} has shape {a.shape}, expected ({n},)")
+            object.__setattr__(self, name, _arr(a))
+        if np.any(~np.isfinite(self.convert_cost_cny[self.convertible])) or np.any(self.convert_cost_cny < 0):
+            raise ProblemError("closures.convert_cost_cny must be finite and >= 0 where conversion is allowed")
+        if self.max_per_zone_year is not None and self.max_per_zone_year < 0:
+            raise ProblemError("closures.max_per_zone_year must be >= 0")
+
+
+@dataclass(frozen=True)
+class Operating:
+    """Operating costs of a level's schools [CNY per year].
+
+    Attributes
+    ----------
+    school_cny : ndarray of float, shape (F,)
+        Fixed cost of running each facility for a year (staff, upkeep) [CNY/year];
+        for a candidate site, the cost of a new school on it once open.
+    pupil_cny : float
+        Cost per pupil seated per year [CNY/(pupil·year)].
+    """
+
+    school_cny: np.ndarray
+    pupil_cny: float = 0.0
+
+    def __post_init__(self):
+        a = np.asarray(self.school_cny, dtype=float)
+        if a.ndim != 1 or np.any(~np.isfinite(a)) or np.any(a < 0):
+            raise ProblemError("operating.school_cny must be a finite, non-negative 1-D array")
+        object.__setattr__(self, "school_cny", _arr(a))
+        if not np.isfinite(self.pupil_cny) or self.pupil_cny < 0:
+            raise ProblemError("operating.pupil_cny must be finite and >= 0")
+
+
+@dataclass(frozen=True)
 class LevelProblem:
     """One school level: its demand, facilities, options and arcs.
 
@@ -238,6 +341,10 @@ class LevelProblem:
     allow_unserved : bool
         When False there is no shortfall variable: all demand must be seated
         (the classic benchmarks); otherwise shortfall is penalised.
+    closures : Closures, optional
+        Existing schools that may close or convert; none when omitted.
+    operating : Operating, optional
+        Operating costs counted in the objective's cost part; none when omitted.
     """
 
     name: str
@@ -250,6 +357,8 @@ class LevelProblem:
     lag_years: int = 0
     land_m2_per_pupil: Optional[float] = None
     allow_unserved: bool = True
+    closures: Optional[Closures] = None
+    operating: Optional[Operating] = None
 
     def __post_init__(self):
         if self.arcs.n and (self.arcs.unit.max() >= self.units.n or self.arcs.unit.min() < 0):
@@ -258,6 +367,18 @@ class LevelProblem:
             raise ProblemError(f"level {self.name}: arcs.facility out of range 0..{self.facilities.n - 1}")
         if self.options.n and (self.options.facility.max() >= self.facilities.n or self.options.facility.min() < 0):
             raise ProblemError(f"level {self.name}: options.facility out of range 0..{self.facilities.n - 1}")
+        n = self.facilities.n
+        if self.closures is not None:
+            if self.closures.closable.shape != (n,):
+                raise ProblemError(f"level {self.name}: closures cover {self.closures.closable.size} facilities, "
+                                   f"expected {n}")
+            bad = (self.closures.closable | self.closures.convertible) & ~(
+                self.facilities.existing & np.isfinite(self.facilities.seats))
+            if bad.any():
+                raise ProblemError(f"level {self.name}: only existing capacitated schools may close or convert")
+        if self.operating is not None and self.operating.school_cny.shape != (n,):
+            raise ProblemError(f"level {self.name}: operating.school_cny has {self.operating.school_cny.size} "
+                               f"entries, expected {n}")
 
     def option_kind(self) -> np.ndarray:
         """``"new"`` or ``"expand"`` per option."""
@@ -439,6 +560,17 @@ class Problem:
         _, first, inverse = np.unique(self.years, return_index=True, return_inverse=True)
         order = np.argsort(np.argsort(first, kind="stable"), kind="stable")
         return order[inverse.reshape(-1)]
+
+    def year_span(self) -> np.ndarray:
+        """Calendar years each evaluation column stands for, for operating costs [years].
+
+        A column stands for the years from its year to the next distinct
+        evaluation year (the last for itself only): with checks in 2023, 2024,
+        2025 and 2030 the spans are 1, 1, 5, 1 — every year 2023–2030 once.
+        """
+        uniq = np.unique(self.years)
+        span = np.append(np.diff(uniq), 1).astype(float)
+        return span[np.searchsorted(uniq, self.years)]
 
     def level(self, name: str) -> LevelProblem:
         for lv in self.levels:

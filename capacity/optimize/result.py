@@ -107,7 +107,11 @@ class Solution:
     ----------
     opened : DataFrame
         One row per option built: ``level, facility, option, kind, label,
-        seats, cost_cny, zone, open_year, ready_year``.
+        seats, cost_cny, zone, open_year, ready_year`` (``open_year`` is the
+        build (start) year, ``ready_year`` the year the seats first count).
+        Closures and conversions are rows too: ``kind`` ``close`` or
+        ``convert``, ``option`` −1, ``seats`` minus the seats that leave,
+        ``cost_cny`` the conversion's cost, both years the closure year.
     assignments : DataFrame
         ``level, unit, facility, year, pupils, distance`` (pupils > 0 only).
     unserved : DataFrame
@@ -138,6 +142,17 @@ def extract(model: Model, values: np.ndarray, report: SolveReport) -> Solution:
             "label": lv.options.label[o], "seats": lv.options.seats[o],
             "cost_cny": lv.options.cost_cny[o], "zone": lv.facilities.zone[f],
             "open_year": by, "ready_year": by + int(lv.lag_years)}))
+        if lc.n_close:
+            z = values[lc.close_cols()] > 0.5
+            f = p.close_facility[z]
+            kind = np.where(p.close_kind[z] == 1, "convert", "close")
+            by = build[p.close_year[z]]
+            conv_cost = (lv.closures.convert_cost_cny[f] if lv.closures is not None else np.zeros(f.size))
+            opened.append(pd.DataFrame({
+                "level": name, "facility": lv.facilities.ids[f], "option": -1, "kind": kind,
+                "label": np.where(kind == "convert", f"to {lv.closures.convert_to}", "closed"),
+                "seats": -p.seats_ft[f].max(axis=1), "cost_cny": np.where(kind == "convert", conv_cost, 0.0),
+                "zone": lv.facilities.zone[f], "open_year": by, "ready_year": by}))
         w = values[lc.assign_cols()]
         a, t = p.assign_arc, p.assign_year
         pupils = lv.units.demand[p.arc_unit[a], t] * w
