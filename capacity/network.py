@@ -37,8 +37,12 @@ Algorithm
 Shortest paths come from :func:`scipy.sparse.csgraph.dijkstra` started from
 many sources at once, each bounded by ``limit`` (the search stops at the
 service distance, so its cost grows with the nodes within reach, not with the
-network). Sources are the points of whichever side (units or facilities) has
-fewer; they run in chunks sized so the chunk's dense distance rows stay under
+network). A walk is never shorter than the straight line, so only the pairs a
+k-d tree finds within a unit's radius can become arcs: each source searches only
+as far as its farthest such candidate needs (a school in the dense centre with no
+rural unit in reach stops at the urban maximum). Sources are the points of the
+side (units or facilities) whose searches cost less (the sum of their reaches
+squared); they run in chunks sized so the chunk's dense distance rows stay under
 ``chunk_bytes``. No Python loop runs over unit × facility pairs.
 """
 
@@ -276,21 +280,48 @@ def network_arcs(network: RoadNetwork, unit_xy, unit_radius_m, facility_xy,
     if len(unit_xy) == 0 or len(facility_xy) == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
     graph, vu, vf = with_points(network, unit_xy, facility_xy)
-    parts = []
-    if len(unit_xy) <= len(facility_xy):
-        for r in np.unique(radius):  # units with the same radius search together, bounded by it
-            idx = np.flatnonzero(radius == r)
-            si, fi, d = node_pairs_within(graph, vu[idx], vf, float(r), chunk_bytes)
-            parts.append((idx[si], fi, d))
+    # a walk is never shorter than the straight line: only straight-line candidates can be arcs,
+    # so each source searches only as far as its farthest candidate needs
+    su, sf = _straight_candidates(unit_xy, radius, facility_xy)
+    need_u = np.zeros(len(unit_xy))
+    need_u[su] = radius[su]
+    need_f = np.zeros(len(facility_xy))
+    np.maximum.at(need_f, sf, radius[su])
+    # search from the side with less work: a bounded search costs about its reach squared
+    if np.sum(need_u ** 2) <= np.sum(need_f ** 2):
+        need, side, targets = need_u, vu, vf
     else:
-        fi, ui, d = node_pairs_within(graph, vf, vu, float(radius.max()), chunk_bytes)
-        keep = d <= radius[ui]
-        parts.append((ui[keep], fi[keep], d[keep]))
+        need, side, targets = need_f, vf, vu
+    parts = []
+    for r in np.unique(need[need > 0]):  # sources needing the same reach search together
+        idx = np.flatnonzero(need == r)
+        si, ti, d = node_pairs_within(graph, side[idx], targets, float(r), chunk_bytes)
+        if side is vu:
+            parts.append((idx[si], ti, d))
+        else:
+            keep = d <= radius[ti]
+            parts.append((ti[keep], idx[si][keep], d[keep]))
+    if not parts:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
     u = np.concatenate([p[0] for p in parts]).astype(np.int64)
     f = np.concatenate([p[1] for p in parts]).astype(np.int64)
     d = np.concatenate([p[2] for p in parts])
     order = np.lexsort((f, u))
     return u[order], f[order], d[order]
+
+
+def _straight_candidates(unit_xy, radius, facility_xy):
+    """(unit, facility) pairs within each unit's radius in a straight line (k-d tree)."""
+    from scipy.spatial import cKDTree
+
+    tree = cKDTree(facility_xy)
+    out_u, out_f = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
+    for r in np.unique(radius):
+        idx = np.flatnonzero(radius == r)
+        pairs = cKDTree(unit_xy[idx]).sparse_distance_matrix(tree, r, output_type="ndarray")
+        out_u.append(idx[pairs["i"]])
+        out_f.append(pairs["j"].astype(np.int64))
+    return np.concatenate(out_u), np.concatenate(out_f)
 
 
 def pair_distances(network: RoadNetwork, from_xy, to_xy, limit: float = np.inf,

@@ -137,3 +137,48 @@ def test_read_roads_checks_the_layer(tmp_path):
 def test_no_lines_is_an_error():
     with pytest.raises(DataError, match="no lines"):
         build_network([])
+
+
+def _tiny_with(tmp_path, roads: bool, distance: str):
+    import geopandas as gpd
+
+    from capacity.testing import TINY_CRS, TINY_SCENARIO, X0, Y0, write_tiny_city
+
+    city = write_tiny_city(tmp_path / "tiny")
+    if roads:  # a street every 500 m over both zones, noded at every crossing
+        lines = [LineString([(X0 + k, Y0 + j) for j in range(0, 4001, 500)]) for k in range(0, 8001, 500)]
+        lines += [LineString([(X0 + i, Y0 + k) for i in range(0, 8001, 500)]) for k in range(0, 4001, 500)]
+        gpd.GeoDataFrame(geometry=lines, crs=TINY_CRS).to_file(city / "roads.gpkg", layer="roads",
+                                                               driver="GPKG", engine="pyogrio")
+    text = TINY_SCENARIO.replace("[plan]\n", f'[plan]\ndistance = "{distance}"\n', 1)
+    (tmp_path / "tiny.toml").write_text(text, encoding="utf-8")
+    return tmp_path / "tiny.toml"
+
+
+def test_network_scenario_without_roads_names_the_key(tmp_path):
+    from capacity.errors import ScenarioError
+    from capacity.pipeline import load_inputs
+
+    with pytest.raises(ScenarioError, match=r"key 'plan.distance': \"network\" needs a road layer"):
+        load_inputs(_tiny_with(tmp_path, roads=False, distance="network"))
+
+
+def test_level_problem_uses_walking_distances_when_asked(tmp_path):
+    import pandas as pd
+
+    from capacity.optimize.geo import LevelSettings, build_level
+    from capacity.pipeline import load_inputs
+
+    _, city = load_inputs(_tiny_with(tmp_path, roads=True, distance="network"))
+    demand = pd.DataFrame({"unit_id": city.demand_units["unit_id"], "level": "primary", "year": 2025,
+                           "pupils": 10.0})
+    straight, _ = build_level(city, demand, "primary", [2025], LevelSettings())
+    walked, _ = build_level(city, demand, "primary", [2025], LevelSettings(distance="network"))
+    s = dict(zip(zip(straight.arcs.unit, straight.arcs.facility), straight.arcs.distance))
+    w = dict(zip(zip(walked.arcs.unit, walked.arcs.facility), walked.arcs.distance))
+    assert set(w) <= set(s) and len(w) > 0
+    # u1 (1000,1000) and p1 (2000,1500) both sit on streets: a 1,000 m + 500 m walk, not 1,118 m
+    u1 = list(walked.units.ids).index("u1")
+    p1 = list(walked.facilities.ids).index("p1")
+    assert s[(u1, p1)] == pytest.approx(np.hypot(1000, 500))
+    assert w[(u1, p1)] == pytest.approx(1500)
