@@ -136,3 +136,40 @@ def test_example_runs_end_to_end_on_network_distances(imported, tmp_path):
     assert (assign["distance_m"].to_numpy() > straight + 1).mean() > 0.5  # along streets, not straight
     # the independent re-check measures the same walking distances
     assert main(["verify", str(tmp_path / "run"), "--quiet"]) == 0
+
+
+def test_validate_command_accepts_the_imported_folder(imported, capsys):
+    from capacity.cli import main
+
+    out, _ = imported
+    assert main(["validate", str(out)]) == 0
+    assert capsys.readouterr().out.strip().endswith("ok")
+
+
+def test_demand_units_from_residential_points_in_bd09(tmp_path):
+    """Residential points (a CSV in BD-09, Baidu) instead of the raster."""
+    from capacity.geo.china import wgs84_to_bd09
+    from capacity.geo.crs import transform_xy
+
+    folder = tmp_path / "bureau"
+    shutil.copytree(EXAMPLE, folder)
+    rng = np.random.default_rng(3)
+    x = 570_000 + rng.uniform(100, 11_900, 40)
+    y = 2_766_000 + rng.uniform(100, 5_900, 40)
+    lon, lat = wgs84_to_bd09(*transform_xy(x, y, "EPSG:4543", "EPSG:4326"))
+    pd.DataFrame({"小区": [f"R{i}" for i in range(40)], "人口": rng.integers(50, 3000, 40),
+                  "lng": lon, "lat": lat}).to_csv(folder / "residential.csv", index=False, encoding="gbk")
+    spec = (folder / "import.toml").read_text(encoding="utf-8")
+    head, tail = spec.split("[demand_units]")
+    tail = tail.split("[roads]")[1]
+    spec = (head + '[demand_units]\nfile = "residential.csv"\nencoding = "gbk"\ncrs = "BD-09"\nx = "lng"\n'
+            'y = "lat"\ncolumns = { unit_id = "小区", population = "人口" }\ncell_m = 500\n\n[roads]' + tail)
+    (folder / "import.toml").write_text(spec, encoding="utf-8")
+    out = tmp_path / "out"
+    import_folder(folder / "import.toml", out)
+    units = gpd.read_file(out / "demand_units.gpkg").set_index("unit_id").loc[[f"R{i}" for i in range(40)]]
+    assert np.hypot(units.geometry.x - x, units.geometry.y - y).max() < 1.0
+    assert set(units["zone_id"]) == {"539901", "539902"}
+    assert list(units["zone_id"]) == ["539901" if v < 576_000 else "539902" for v in x]
+    # urban: persons on a 500 m square (0.25 km²) ≥ 1,500/km², i.e. ≥ 375 persons
+    assert list(units["urban"]) == list(units["population"] >= 375)

@@ -172,3 +172,26 @@ def test_imported_folder_that_fails_validation(bureau, tmp_path):
     text = (bureau / "population.csv").read_text(encoding="utf-8").replace("539902", "539999")
     (bureau / "population.csv").write_text(text, encoding="utf-8")
     _fails(bureau, tmp_path, DataError, r"population.csv.*the imported folder does not validate")
+
+
+def test_command_line_exit_1_without_traceback_and_nothing_written(bureau, tmp_path, capsys):
+    from capacity.cli import main
+
+    _spec(bureau, '"初中" = "middle", ', "")
+    code = main(["import", str(bureau / "import.toml"), "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.startswith("capacity: bad input: ") and "Traceback" not in err
+    assert "register.xlsx (sheet 学校名册), column '学段'" in err and "['初中']" in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_command_line_force_never_replaces_a_bureau_data_folder(tmp_path, capsys):
+    from capacity.cli import main
+    from capacity.testing import write_tiny_city
+
+    folder = write_tiny_city(tmp_path / "city")
+    before = (folder / "city.toml").read_bytes()
+    assert main(["import", str(EXAMPLE / "import.toml"), "--out", str(folder), "--force"]) == 1
+    assert "data folder" in capsys.readouterr().err
+    assert (folder / "city.toml").read_bytes() == before
