@@ -78,7 +78,7 @@ def as_number(raw, values, file_col, integer=False):
     nums = nums.where(~values.isna(), np.nan) if values.dtype == object else nums
     bad = ~np.isfinite(nums.to_numpy(float)) | (nums.to_numpy(float) < 0)
     if bad.any():
-        found = sorted(set(values[bad].astype(str)))[:3]
+        found = sorted(set(values[bad].fillna("(empty)").astype(str)))[:3]
         raw.fail(f"{found} is not a non-negative number", column=file_col, mask=bad)
     out = nums.to_numpy(float)
     if integer:
