@@ -60,7 +60,8 @@ def sources_markdown(spec, records, today: str) -> str:
            "| role | file | sheet / layer | written to | rows | SHA-256 |",
            "|---|---|---|---|---|---|"]
     for r in records:
-        out.append(f"| {r.role} | `{r.file}` | {r.part or '–'} | `{r.target}` | {r.rows} | `{r.sha256}` |")
+        rows = "–" if r.target.endswith(".toml") else r.rows
+        out.append(f"| {r.role} | `{r.file}` | {r.part or '–'} | `{r.target}` | {rows} | `{r.sha256}` |")
     out.append("")
     for r in records:
         out += [f"## {r.role}: `{r.file}`", "",
