@@ -27,8 +27,12 @@ from typing import Any, Literal, Mapping
 
 from capacity import LEVELS
 from capacity.config import build, check_ranges, did_you_mean, merge, rename_keys
-from capacity.errors import DataError, ScenarioError
+from capacity.errors import ScenarioError
+from capacity.scenario_checks import apply_standards, check_against_city, check_levels, check_years
 from capacity.scenario_rules import PLAUSIBLE, RENAMED_KEYS
+
+__all__ = ["Scenario", "PlanParams", "ObjectiveParams", "SolverParams", "OutputParams", "ZoneRule",
+           "load_scenario", "check_against_city", "apply_standards"]
 
 ACTIONS = ("new", "expand", "any")
 TOTALS_MODES = ("exact", "at_most", "at_least")
@@ -120,6 +124,27 @@ class PlanParams:
         ``"straight"`` (default): straight-line distances; ``"network"``: shortest
         paths along the data folder's ``roads.gpkg`` (:mod:`capacity.network`), so the
         walking standards are walking distances.
+    lag_years_by_level : mapping of level to int
+        Construction lag per level [years] (start to opening), overriding
+        ``construction_lag_years`` for the levels it names (issue 13).
+    closure_levels : tuple of str
+        Levels whose existing schools may close (empty, the default: no closures).
+    conversions : mapping of level to str
+        Levels whose existing schools may convert their seats to another use,
+        and that use (e.g. ``kindergarten = "nursery places"``).
+    conversion_cost_cny_per_seat : mapping of level to float
+        Cost of converting one seat [CNY/seat] (a level in ``conversions`` needs one).
+    max_closures_per_zone_year : int
+        At most this many closures plus conversions per zone, level and year [schools].
+    protected_schools : tuple of str
+        ``school_id`` of schools that must stay open.
+    protect_sole_rural_schools : bool
+        Protect every school that is the only existing school of its level
+        within the rural maximum distance of some rural demand unit (default True).
+    operating_cost_cny_per_school : mapping of level to float
+        Yearly running cost of a school, beyond its per-pupil cost [CNY/year].
+    operating_cost_cny_per_pupil : mapping of level to float
+        Yearly cost per pupil seated [CNY/(pupil·year)].
     """
 
     build_years: tuple[int, ...] = (2023, 2024, 2025)
@@ -136,6 +161,19 @@ class PlanParams:
     compulsory_within_zone: bool = True
     levels: tuple[str, ...] = LEVELS
     distance: str = "straight"
+    lag_years_by_level: Mapping[str, int] = field(default_factory=_empty)
+    closure_levels: tuple[str, ...] = ()
+    conversions: Mapping[str, str] = field(default_factory=_empty)
+    conversion_cost_cny_per_seat: Mapping[str, float] = field(default_factory=_empty)
+    max_closures_per_zone_year: int = 1
+    protected_schools: tuple[str, ...] = ()
+    protect_sole_rural_schools: bool = True
+    operating_cost_cny_per_school: Mapping[str, float] = field(default_factory=_empty)
+    operating_cost_cny_per_pupil: Mapping[str, float] = field(default_factory=_empty)
+
+    def lag_for(self, level: str) -> int:
+        """Construction lag of ``level`` [years]."""
+        return int(self.lag_years_by_level.get(level, self.construction_lag_years))
 
     def __post_init__(self):
         if self.distance not in DISTANCES:
@@ -183,6 +221,26 @@ class PlanParams:
         for rule in self.zone_rules:
             if rule.year is not None and rule.year not in self.build_years:
                 raise ValueError(f"zone_rules: year {rule.year} is not a build year")
+        self._check_shrinking()
+
+    def _check_shrinking(self):
+        """The issue-13 keys: lags, closures, conversions, operating costs (each message names its key)."""
+        for key in ("lag_years_by_level", "conversions", "conversion_cost_cny_per_seat",
+                    "operating_cost_cny_per_school", "operating_cost_cny_per_pupil"):
+            for level, value in getattr(self, key).items():
+                if level not in LEVELS:
+                    raise ValueError(f"{key}: {level!r} is not a level" + did_you_mean(level, LEVELS))
+                if not isinstance(value, str) and value < 0:
+                    raise ValueError(f"{key}: {level} = {value} must be ≥ 0")
+        for level in self.closure_levels:
+            if level not in LEVELS:
+                raise ValueError(f"closure_levels: {level!r} is not a level" + did_you_mean(level, LEVELS))
+        for level in self.conversions:
+            if level not in self.conversion_cost_cny_per_seat:
+                raise ValueError(f"conversion_cost_cny_per_seat: {level} converts (conversions) but has no cost "
+                                 "per seat; state it, e.g. 5000.0")
+        if self.max_closures_per_zone_year < 0:
+            raise ValueError("max_closures_per_zone_year: must be ≥ 0")
 
     def budget_for(self, year: int) -> float | None:
         """Budget of ``year`` after ``budget_factor`` [CNY], or None when unlimited."""
@@ -477,102 +535,6 @@ def load_scenario(path) -> Scenario:
         standards=MappingProxyType(_check_standards(doc.get("standards", {}), path)),
         chain=chain, **parsed)
     check_ranges(scenario, PLAUSIBLE, scenario.path)
-    _check_levels(scenario)
-    _check_years(scenario)
+    check_levels(scenario)
+    check_years(scenario)
     return scenario
-
-
-def _check_levels(scenario: Scenario) -> None:
-    """Raise when a ``[demand]`` key names a level that does not exist."""
-    d = scenario.demand
-    named = [(f"demand.levels[{i}]", lv) for i, lv in enumerate(d.levels)]
-    for table in ("bands", "enrolment_targets", "module_classes"):
-        named += [(f"demand.{table}.{lv}", lv) for lv in getattr(d, table)]
-    for key, level in named:
-        if level not in LEVELS:
-            raise ScenarioError(f"{level!r} is not a level; expected one of {list(LEVELS)}"
-                                + did_you_mean(level, LEVELS), scenario.path, key)
-
-
-def _check_years(scenario: Scenario) -> None:
-    """Raise when the plan's years fall outside the projection's years.
-
-    A year past the horizon would have no population, so its pupils would be
-    silently missing from the plan; a year before the projection's base year
-    likewise.
-    """
-    pr, plan = scenario.projection, scenario.plan
-    for name in ("evaluation_years", "build_years"):
-        for i, year in enumerate(getattr(plan, name)):
-            if year > pr.horizon:
-                raise ScenarioError(f"{year} is past the projection's horizon {pr.horizon}; raise "
-                                    f"projection.horizon to at least {year} or drop the year",
-                                    scenario.path, f"plan.{name}[{i}]")
-            if name == "evaluation_years" and year < pr.base_year:
-                raise ScenarioError(f"{year} is before the projection's base year {pr.base_year}",
-                                    scenario.path, f"plan.{name}[{i}]")
-
-
-def check_against_city(scenario: Scenario, city) -> None:
-    """Check a scenario's references (zones, years) against a loaded data folder.
-
-    Raises
-    ------
-    ScenarioError
-        A zone rule names a zone the data folder lacks, or the build years
-        start before the data's base year.
-    """
-    zone_ids = list(city.zones["zone_id"])
-    if scenario.plan.distance == "network" and getattr(city, "roads", None) is None:
-        raise ScenarioError(f"\"network\" needs a road layer, but {city.path} has no roads.gpkg "
-                            "(layer 'roads'; see data/README.md)", scenario.path, "plan.distance")
-    for table in ("migration_rate", "tfr_zone_factor"):
-        for zone in getattr(scenario.projection, table):
-            if zone not in zone_ids:
-                raise ScenarioError(f"zone {zone!r} is not in {city.path} (its zone_ids: "
-                                    f"{', '.join(zone_ids[:20])}{' …' if len(zone_ids) > 20 else ''})"
-                                    + did_you_mean(zone, zone_ids), scenario.path,
-                                    f"projection.{table}.{zone}")
-    for level in scenario.standards:
-        if level not in city.standards.levels:
-            raise ScenarioError(f"level {level!r} has no standards in {city.path / 'standards.toml'}",
-                                scenario.path, f"standards.{level}")
-    for i, rule in enumerate(scenario.plan.zone_rules):
-        if rule.zone not in zone_ids:
-            raise ScenarioError(f"zone {rule.zone!r} is not in {city.path}"
-                                + did_you_mean(rule.zone, zone_ids), scenario.path,
-                                f"plan.zone_rules[{i}].zone")
-    if scenario.plan.build_years[0] < city.base_year:
-        raise ScenarioError(f"the first build year {scenario.plan.build_years[0]} is before the "
-                            f"data's base year {city.base_year}", scenario.path, "plan.build_years")
-
-
-def apply_standards(scenario: Scenario, city):
-    """The city with the scenario's standards overrides applied (a new object).
-
-    Raises
-    ------
-    ScenarioError
-        An override gives an impossible standard (e.g. a class size of 0).
-    """
-    if not scenario.standards:
-        return city
-    from capacity.data.standards import check_modules_fit_land, parse_level
-
-    levels = dict(city.standards.levels)
-    for level, table in scenario.standards.items():
-        current = {f.name: getattr(levels[level], f.name)
-                   for f in dataclasses.fields(levels[level]) if f.name != "level"}
-        current = {k: (list(v) if isinstance(v, tuple) else
-                       {str(a): s for a, s in v.items()} if isinstance(v, Mapping) else v)
-                   for k, v in current.items()}
-        try:
-            levels[level] = parse_level(level, {**current, **table})
-        except DataError as exc:
-            raise ScenarioError(exc.reason, scenario.path, f"standards.{level}") from None
-    standards = dataclasses.replace(city.standards, levels=MappingProxyType(levels))
-    try:
-        check_modules_fit_land(standards, city.candidate_sites)
-    except DataError as exc:
-        raise ScenarioError(exc.reason, scenario.path, "standards") from None
-    return dataclasses.replace(city, standards=standards)

@@ -84,7 +84,7 @@ def test_misspelt_section(folder):
 
 @pytest.mark.parametrize("snippet,key,match", [
     ("[plan.budget_cny]\n2024 = -5.0\n", "plan.budget_cny", "negative"),
-    ("[standards.primary]\nclass_size = 0\n", "standards.primary", "greater than 0"),
+    ("[standards.primary]\nclass_size = 0\n", "standards.primary.class_size", "greater than 0"),
     ("[plan.totals]\nkindergarden = 3\n", "plan.totals", "did you mean 'kindergarten'"),
     ("[solver]\nname = \"gurobi\"\n", "solver.name", "not one of"),
     ("[solver]\ntime_limit_s = \"long\"\n", "solver.time_limit_s", "expected a number"),
@@ -302,3 +302,34 @@ def test_baseline_of_commit_03ad4e2_runs_unchanged(tmp_path):
     check_against_city(s, city)
     assert dict(s.plan.totals) == {"kindergarten": 165, "primary": 156, "middle": 49, "high": 10}
     assert s.plan.evaluation_years == (2025, 2030) and s.plan.construction_lag_years == 0
+
+
+@pytest.mark.parametrize("snippet,key", [
+    ("[standards.primary]\nages = [5, 11]\n", "standards.primary.ages"),
+    ("[standards.kindergarten]\nages = [3, 6]\n", "standards.kindergarten.ages"),
+    ("[demand.bands]\nkindergarten = [3, 7]\n", "demand.bands.kindergarten"),
+    ("[demand.bands]\nhigh = [14, 17]\n", "demand.bands.high"),
+])
+def test_overlapping_age_bands_name_the_key_that_moved(folder, snippet, key):
+    s = load_scenario(write(folder, "o.toml", 'extends = "base.toml"\n' + snippet))
+    with pytest.raises(ScenarioError, match="overlap; a child belongs to one level") as err:
+        apply_standards(s, load_city(s.data))
+    assert err.value.key == key
+
+
+def test_bands_of_levels_not_in_demand_may_overlap(folder):
+    s = load_scenario(write(folder, "o.toml", 'extends = "base.toml"\n[demand]\nlevels = ["kindergarten", "primary"]\n'
+                                              '[demand.bands]\nmiddle = [10, 14]\n[plan]\nlevels = ["primary"]\n'))
+    apply_standards(s, load_city(s.data))
+
+
+def test_planned_level_must_have_demand(folder):
+    with pytest.raises(ScenarioError, match="'middle' is planned but demand.levels") as err:
+        load_scenario(write(folder, "p.toml", 'extends = "base.toml"\n[demand]\nlevels = ["kindergarten", "primary"]\n'))
+    assert err.value.key == "plan.levels[2]"
+
+
+def test_standards_override_error_names_the_scenario_key(folder):
+    s = load_scenario(write(folder, "m.toml", 'extends = "base.toml"\n[standards.primary]\nmodules = []\n'))
+    with pytest.raises(ScenarioError, match=r"m\.toml, key 'standards\.primary\.modules': must list at least one size"):
+        apply_standards(s, load_city(s.data))

@@ -102,6 +102,27 @@ def parse_level(level: str, table: dict) -> LevelStandard:
     return LevelStandard(level=level, class_size_by_age=MappingProxyType(parsed_by_age), **values)
 
 
+def overlapping_bands(bands) -> tuple[str, str, str] | None:
+    """The first pair of overlapping age bands, or None.
+
+    Parameters
+    ----------
+    bands : mapping of str to (int, int)
+        First and last age per level, inclusive [years].
+
+    Returns
+    -------
+    (str, str, str) or None
+        The younger and the older level of the pair, and a sentence saying
+        which bands overlap.
+    """
+    ordered = sorted((tuple(band), lv) for lv, band in bands.items())
+    for (a, la), (b, lb) in zip(ordered, ordered[1:]):
+        if b[0] <= a[1]:
+            return la, lb, f"the age bands of {la} {list(a)} and {lb} {list(b)} overlap; a child belongs to one level"
+    return None
+
+
 def parse_standards(doc: dict) -> Standards:
     """Parse the whole ``standards.toml`` document and check it is coherent.
 
@@ -119,11 +140,9 @@ def parse_standards(doc: dict) -> Standards:
     if missing:
         raise _err(f"no standards for level(s) {missing}", "levels")
     levels = {lv: parse_level(lv, levels_doc[lv]) for lv in LEVELS}
-    bands = sorted((s.ages, lv) for lv, s in levels.items())
-    for (a, la), (b, lb) in zip(bands, bands[1:]):
-        if b[0] <= a[1]:
-            raise _err(f"the age bands of {la} {list(a)} and {lb} {list(b)} overlap; "
-                       "a child belongs to one level", f"levels.{lb}.ages")
+    overlap = overlapping_bands({lv: s.ages for lv, s in levels.items()})
+    if overlap:
+        raise _err(overlap[2], f"levels.{overlap[1]}.ages")
     sources = doc.get("sources", {})
     return Standards(levels=MappingProxyType(levels),
                      sources=MappingProxyType({str(k): str(v) for k, v in sources.items()}))
