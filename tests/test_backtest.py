@@ -156,7 +156,7 @@ def test_spread_calibration_reaches_its_target():
 
 def test_default_spread_is_the_calibrated_one_and_old_scenarios_keep_theirs():
     p = ProjectionParams()
-    assert (p.tfr_sigma, p.migration_sigma, p.migration_zone_factor) == (0.14, 0.003, 3.0)
+    assert (p.tfr_sigma, p.migration_sigma, p.migration_zone_factor) == (0.14, 0.0035, 2.5)
     old = ProjectionParams(migration_sigma=0.03)
     assert old.migration_zone_factor == 0.5
     assert dataclasses.replace(old, draws=5).migration_zone_factor == 0.5

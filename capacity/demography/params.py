@@ -112,10 +112,10 @@ class ProjectionParams:
     tfr_sigma, tfr_rho : float
         Yearly innovation s.d. [log TFR] and AR(1) persistence of the TFR
         deviations of the draws. The spread defaults (``tfr_sigma`` 0.14,
-        ``migration_sigma`` 0.003, ``migration_zone_factor`` 3) are
+        ``migration_sigma`` 0.0035, ``migration_zone_factor`` 2.5) are
         calibrated on back-test errors (Kunming, origins 2020–2022, by
-        :func:`capacity.demography.spread.calibrate_spread`: 0.119, 0.0029,
-        2.8 for 80 % coverage, rounded up; ``tfr_sigma`` raised to 0.14, the
+        :func:`capacity.demography.spread.calibrate_spread`: 0.118, 0.0033,
+        2.50 for 80 % coverage, rounded up; ``tfr_sigma`` raised to 0.14, the
         smallest value whose band holds all nine back-test birth figures,
         because nine figures are too few to tell 80 % from 89 %).
         ``capacity backtest --calibrate-spread`` gives the values for another
@@ -126,7 +126,7 @@ class ProjectionParams:
     migration_zone_factor : float
         Yearly innovation s.d. of each zone's own deviation (same AR(1)
         persistence), as a multiple of ``migration_sigma`` [ratio]. When
-        neither is given both take their calibrated defaults (0.003, 3);
+        neither is given both take their calibrated defaults (0.0035, 2.5);
         when only ``migration_sigma`` is given the factor is 0.5, its
         meaning before the zone factor existed (scenarios keep their draws).
     quantiles : tuple of float
@@ -194,9 +194,9 @@ class ProjectionParams:
         if any(not 0 < q < 1 for q in self.quantiles):
             raise ValueError("quantiles: each must be strictly between 0 and 1")
         if self.migration_zone_factor is None:
-            object.__setattr__(self, "migration_zone_factor", 3.0 if self.migration_sigma is None else 0.5)
+            object.__setattr__(self, "migration_zone_factor", 2.5 if self.migration_sigma is None else 0.5)
         if self.migration_sigma is None:
-            object.__setattr__(self, "migration_sigma", 0.003)
+            object.__setattr__(self, "migration_sigma", 0.0035)
         if self.migration_sigma < 0 or self.migration_zone_factor < 0 or self.tfr_sigma < 0:
             raise ValueError("migration_sigma: the spreads (tfr_sigma, migration_sigma, migration_zone_factor) "
                              "must be ≥ 0")
