@@ -262,6 +262,7 @@ def test_report_command_lang_en_and_pdf(sample, tmp_path, capsys):
     assert '<html lang="en">' in text and "Against the plan" in text
     pdf = (folder / "report.pdf").read_bytes()
     assert pdf.startswith(b"%PDF-") and pdf.count(b"/Type /Page") + pdf.count(b"/Type/Page") >= 3
+    assert (folder / "report.pdf").stat().st_mode & 0o044 == (folder / "report.html").stat().st_mode & 0o044
     assert b"CapacitySansCJKSC" in pdf  # the embedded font made it into the PDF
     heads = [c.value for c in next(load_workbook(folder / "schedule.xlsx", read_only=True)["summary"]
                                    .iter_rows(min_row=2, max_row=2))]

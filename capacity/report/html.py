@@ -43,7 +43,7 @@ th,td{border:1px solid #ccc;padding:.25em .55em;text-align:left;vertical-align:t
 th{background:#f0f2f6}td.num{text-align:right;font-variant-numeric:tabular-nums}
 .met{background:#d8f0d8;color:#135d13;font-weight:600}.notmet{background:#f8d7d7;color:#8a1111;font-weight:600}
 .na{background:#eee;color:#555;font-weight:600}.assumed{background:#fff1c9;color:#6b5000;font-weight:600}
-.out{color:#777}
+.out{color:#777}.met,.notmet,.na,.assumed,.out,td.role,table.targets th{white-space:nowrap}
 .warn{background:#fff6d6;border-left:4px solid #e0b000;padding:.5em 1em}
 figure{margin:1em 0}figure img{max-width:100%;height:auto;border:1px solid #ddd}
 figcaption{font-size:.85em;color:#555}.small{font-size:.85em;color:#555}
@@ -159,12 +159,12 @@ def targets_section(targets: list, lang="en") -> str:
                 label = f"{name['zh']}({t.get('target')})"
             value = "—" if t is None else fmt_number(t.get("value"), t.get("unit") or "", lang)
             rows.append(f"<tr><td>{esc(t['id'] if t else tid)}</td><td>{esc(label)}</td>"
-                        f"<td>{esc(i18n.tr('role_' + role, lang))}</td><td class=\"num\">{esc(value)}</td>"
+                        f"<td class=\"role\">{esc(i18n.tr('role_' + role, lang))}</td><td class=\"num\">{esc(value)}</td>"
                         f"<td class=\"{cls}\">{esc(i18n.tr(key, lang))}</td>"
                         f"<td class=\"small\">{esc((t or {}).get('note'))}</td></tr>")
     head = "".join(f"<th>{esc(i18n.tr(k, lang))}</th>"
                    for k in ("col_id", "col_target", "col_role", "col_value", "col_status", "col_how"))
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    return f"<table class=\"targets\"><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 
 def headline_section(s: dict, lang="en") -> str:

@@ -79,6 +79,9 @@ def write_pdf(html_path, pdf_path=None, *, chromium: str | None = None, timeout_
             tail = (out.stderr or "").strip().splitlines()[-3:]
             raise UsageError(f"Chromium ({exe}) could not print {html_path} to PDF (exit {out.returncode}): "
                              + " | ".join(tail))
+        from capacity.io.atomic import current_umask
+
+        os.chmod(tmp, 0o666 & ~current_umask())  # as if the user had written it (mkstemp makes 0600)
         os.replace(tmp, pdf_path)
     finally:
         tmp.unlink(missing_ok=True)
