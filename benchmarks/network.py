@@ -22,6 +22,7 @@ Prints a Markdown table (time, arcs, peak resident memory) for benchmarks/README
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import sys
 import time
@@ -97,9 +98,9 @@ def main(argv=None) -> int:
     uxy = np.c_[units.geometry.x, units.geometry.y]
     urban = units["urban"].to_numpy(bool)
     print("\n| level | units | schools + sites | max distance urban / rural | straight: arcs, s | "
-          "network: arcs, s | network / straight arcs | peak RSS |")
+          "network: arcs, wall s (CPU s) | network / straight arcs | peak RSS |")
     print("|---|---|---|---|---|---|---|---|")
-    total = 0.0
+    total = cpu = 0.0
     for level in args.levels:
         std = city.standards[level]
         fac = [city.schools[city.schools["level"] == level], city.candidate_sites[city.candidate_sites["level"] == level]]
@@ -108,14 +109,16 @@ def main(argv=None) -> int:
         su, _, _ = build_arcs(uxy, urban, fxy, std)
         t_s = time.perf_counter() - t0
         radius = np.where(urban, std.max_distance_urban_m, std.max_distance_rural_m)
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         nu, _, nd = network_arcs(net, uxy, radius, fxy)
-        t_n = time.perf_counter() - t0
+        t_n, c_n = time.perf_counter() - t0, time.process_time() - c0
         total += t_n
+        cpu += c_n
         print(f"| {level} | {len(uxy):,} | {len(fxy):,} | {std.max_distance_urban_m:,.0f} / "
-              f"{std.max_distance_rural_m:,.0f} m | {len(su):,}, {t_s:.2f} | {len(nu):,}, {t_n:.1f} | "
+              f"{std.max_distance_rural_m:,.0f} m | {len(su):,}, {t_s:.2f} | {len(nu):,}, {t_n:.1f} ({c_n:.1f}) | "
               f"{len(nu) / max(len(su), 1):.2f} | {peak_rss_mib():,.0f} MiB |", flush=True)
-    print(f"\nnetwork arcs, all levels: {total:.1f} s; peak RSS {peak_rss_mib():,.0f} MiB")
+    print(f"\nnetwork arcs, all levels: {total:.1f} s wall, {cpu:.1f} s CPU; peak RSS {peak_rss_mib():,.0f} MiB; "
+          f"load average {os.getloadavg()[0]:.1f}")
     return 0
 
 
