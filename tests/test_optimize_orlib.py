@@ -5,6 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from capacity.errors import DataError
 from capacity.optimize import SolverOptions, solve
 from capacity.optimize import classic, instances
 
@@ -28,7 +29,7 @@ def test_read_pmed_later_duplicate_wins_and_shortest_paths(tmp_path):
 def test_read_cap_with_wrapped_lines_and_capacity_word(tmp_path):
     f = tmp_path / "capx.txt"
     f.write_text("2 2\n capacity 10.\n capacity 20.\n 4 1 2\n 3\n 6 5\n")
-    with pytest.raises(Exception, match="capacity"):
+    with pytest.raises(DataError, match="capacity"):
         instances.read_cap(f)
     inst = instances.read_cap(f, capacity=5)
     assert inst.capacity.tolist() == [5, 5]

@@ -9,6 +9,7 @@ import pyogrio
 import pytest
 from PIL import Image
 
+from capacity.errors import DataError
 from capacity.testing.sample import sample_outputs
 
 
@@ -131,7 +132,7 @@ def test_export_run_reloads_the_city(run, tmp_path):
     a = _layer(files[0], "chosen_sites")
     b = _layer(run_dir / "plan.gpkg", "chosen_sites")
     assert a.drop(columns="geometry").equals(b.drop(columns="geometry"))
-    with pytest.raises(Exception, match="unknown GIS format"):
+    with pytest.raises(DataError, match="unknown GIS format"):
         export_run(run_dir, tmp_path / "x", "kml")
 
 

@@ -56,5 +56,13 @@ def test_without_the_font_glyphs_would_be_missing():
             ax.set_title("磨憨")
             fig.canvas.draw()
             plt.close(fig)
-    if not any("missing" in str(w.message).lower() for w in caught):
-        pytest.skip("this matplotlib falls back to a system CJK font; nothing to contrast")
+    missing = [str(w.message) for w in caught if "missing" in str(w.message).lower()]
+    if not missing:
+        from matplotlib import font_manager
+
+        others = [f.name for f in font_manager.fontManager.ttflist
+                  if f.fname != str(fonts.FONT_PATH) and any(k in f.name for k in ("CJK", "Hei", "Song", "Han"))]
+        if others:
+            pytest.skip(f"matplotlib falls back to a system CJK font ({others[0]}); nothing to contrast")
+    assert missing, "DejaVu Sans alone drew 磨憨 without a missing-glyph warning: the check above could not fail"
+    assert any("磨" in m or "\\N" in m or "Glyph" in m for m in missing), missing
