@@ -6,6 +6,8 @@ command line can print one paragraph a planner can act on.
 
 from __future__ import annotations
 
+import warnings
+
 
 class CapacityError(Exception):
     """Base class of every error this package raises on purpose."""
@@ -91,8 +93,13 @@ class RenamedKeyWarning(CapacityWarning, DeprecationWarning):
 
     The command line prints it as one line on stderr naming the file and both
     names; it is a :class:`DeprecationWarning`, so test suites that turn those
-    into errors see it.
+    into errors see it. Python hides deprecation warnings raised inside a
+    library by default; the filter below shows this package's warnings once
+    per place, in notebooks and scripts too, since they are for planners.
     """
+
+
+warnings.filterwarnings("default", category=CapacityWarning)
 
 
 class ImportSpecError(ScenarioError):

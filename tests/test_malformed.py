@@ -155,6 +155,9 @@ CASES = [
      ["enrolment.csv", "line 2", "UTF-8", "GBK"]),
     ("xlsx-saved-as-csv", write(D + AGES, b"PK\x03\x04\x14\x00\x06\x00binary"), VALIDATE,
      ["age_structure.csv", "Excel"]),
+    ("csv-semicolons", lambda ws: (ws / D / BIRTHS).write_text(
+        (ws / D / BIRTHS).read_text(encoding="utf-8").replace(",", ";"), encoding="utf-8"), VALIDATE,
+     ["births.csv", "';'"]),
     ("csv-ragged-row", append(D + POP, "100002,2024,year_end,10100,0.4,synthetic,tiny,extra,cells"), VALIDATE,
      ["population.csv", "CSV"]),
     ("city-toml-in-gbk", recode(D + "city.toml", "gbk"), VALIDATE, ["city.toml", "line 2", "UTF-8", "GBK"]),

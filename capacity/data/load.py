@@ -56,6 +56,10 @@ def read_table(folder: Path, spec: schema.TableSpec, zone_ids=None) -> pd.DataFr
         raise DataError("the file is empty; expected a header line with the columns "
                         + ",".join(c.name for c in spec.columns) + " and one row per fact", path=spec.file)
     header = [h.lstrip() for h in next(csv.reader(io.StringIO(text)))]
+    used = [d for d in (";", "\t", "|") if len(header) == 1 and d in header[0]]
+    if used:
+        raise DataError(f"the header is one column {header[0][:60]!r}: columns must be separated by commas, "
+                        f"this file uses {used[0]!r} (save as 'CSV (comma delimited)')", path=spec.file)
     validate.check_header(header, spec)
     try:
         frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""],
