@@ -163,3 +163,14 @@ def test_schedule_workbook_headers(tmp_path, lang, header):
     assert header in heads, heads
     note = wb["primary"]["A1"].value
     assert ("小学" in note) if lang == "zh" else ("primary" in note)
+
+
+def test_target_status():
+    from capacity.report.html import target_status
+
+    assert target_status({"met": True, "basis": "assumption", "note": ""}, "checked") == "assumed"
+    assert target_status({"met": True, "note": "2025: assumption (no public flag)"}, "checked") == "assumed"
+    assert target_status({"met": True, "note": "flagged"}, "checked") == "met"
+    assert target_status({"met": False}, "planned") == "not_met"
+    assert target_status({"met": None}, "checked") == "na"
+    assert target_status(None, "out_of_scope") == "out" and target_status(None, "checked") == "na"

@@ -250,8 +250,11 @@ def t6(inp: TargetInputs):
                 f"every new kindergarten is public")
     total = float(k["seats"].sum()) + new
     value = (public + new) / total if total > 0 else float("nan")
-    return [check("T6", f"inclusive kindergarten seats ≥ {share:.0%}", value,
-                  value >= share - 1e-12, f"{inp.year}: {note}", share, "share")]
+    out = check("T6", f"inclusive kindergarten seats ≥ {share:.0%}", value,
+                value >= share - 1e-12, f"{inp.year}: {note}", share, "share")
+    if not flag:  # rests on demand.public_share alone: the report shows "assumed, not assessed"
+        out["basis"] = "assumption"
+    return [out]
 
 
 def t9(inp: TargetInputs):

@@ -131,7 +131,7 @@ def target_status(t: dict | None, role: str) -> str:
     """``met``, ``not_met``, ``na``, ``assumed`` or ``out`` for one target check (None: not checked)."""
     if t is None:
         return "out" if role == "out_of_scope" else "na"
-    if t.get("basis") == "assumption" or t.get("assumed") or "assumption (no " in str(t.get("note", "")):
+    if t.get("basis") == "assumption" or "assumption (no " in str(t.get("note", "")):  # note: older runs
         return "assumed"
     met = t.get("met")
     return "na" if met is None else ("met" if met else "not_met")
