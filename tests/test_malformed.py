@@ -159,7 +159,7 @@ CASES = [
         (ws / D / BIRTHS).read_text(encoding="utf-8").replace(",", ";"), encoding="utf-8"), VALIDATE,
      ["births.csv", "';'"]),
     ("csv-ragged-row", append(D + POP, "100002,2024,year_end,10100,0.4,synthetic,tiny,extra,cells"), VALIDATE,
-     ["population.csv", "CSV"]),
+     ["population.csv", "line 5", "9 cells"]),
     ("city-toml-in-gbk", recode(D + "city.toml", "gbk"), VALIDATE, ["city.toml", "line 2", "UTF-8", "GBK"]),
     ("standards-in-gbk", recode(D + "standards.toml", "gbk", "invented values", "虚构"), VALIDATE,
      ["standards.toml", "UTF-8", "GBK"]),
@@ -172,7 +172,7 @@ CASES = [
      ["tiny.toml", "not valid TOML", "line 16"]),
     ("missing-file", lambda ws: (ws / D / ENROL).unlink(), VALIDATE, ["enrolment.csv", "file not found"]),
     ("file-is-a-folder", lambda ws: ((ws / D / BIRTHS).unlink(), (ws / D / BIRTHS).mkdir()), VALIDATE,
-     ["births.csv"]),
+     ["births.csv", "is a folder"]),
     # ---- headers that differ by case, spaces or a letter
     ("header-case", header(POP, "persons", "Persons"), VALIDATE, ["population.csv", "persons", "'Persons'"]),
     ("header-trailing-space", header(BIRTHS, "births", "births "), VALIDATE, ["births.csv", "births", "'births '"]),

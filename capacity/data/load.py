@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 from types import MappingProxyType
 
@@ -38,6 +39,9 @@ def read_toml(path: Path) -> dict:
 
 def _require_file(folder: Path, spec: schema.TableSpec) -> Path:
     path = folder / spec.file
+    if path.is_dir():
+        raise DataError(f"is a folder; expected {'a GeoPackage' if spec.layer else 'a CSV table'} "
+                        "(see data/README.md)", path=spec.file)
     if not path.is_file():
         raise DataError(f"file not found in data folder {folder}; "
                         f"expected {'a GeoPackage layer ' + repr(spec.layer) if spec.layer else 'a CSV table'} "
@@ -65,6 +69,11 @@ def read_table(folder: Path, spec: schema.TableSpec, zone_ids=None) -> pd.DataFr
         frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""],
                             comment=None, skipinitialspace=True)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error) as exc:
+        found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
+        if found:
+            n, line, m = found.groups()
+            raise DataError(f"line {line} has {m} cells but the header has {n} columns; a stray comma, "
+                            "or a value with a comma that needs quotes?", path=spec.file) from None
         raise DataError(f"cannot be read as CSV: {exc}", path=spec.file) from None
     frame = validate.coerce_columns(frame, spec)
     validate.check_rows(frame, spec)
