@@ -191,3 +191,11 @@ def test_cli_backtest_bad_origin_is_a_clear_error(folder, capsys, origin):
     err = capsys.readouterr().err
     assert "population.csv" in err and f"--origin {origin}" in err and "Traceback" not in err
     assert not (folder / "bad").exists()
+
+
+def test_backtest_summary_for_a_projection_base_year():
+    from capacity.demography.backtest import backtest_summary_for
+
+    s = backtest_summary_for(tables(), dataclasses.replace(PARAMS, base_year=2023), draws=50)
+    assert set(s.origin) == {2020, 2021, 2022} and list(s.columns)[:3] == ["origin", "measure", "n"]
+    assert backtest_summary_for(tables(), dataclasses.replace(PARAMS, base_year=2018)).empty

@@ -504,3 +504,33 @@ def summary_table(result: BacktestResult, base_year: int | None = None) -> pd.Da
             rows.append({"origin": int(origin), "measure": measure, **s})
     return pd.DataFrame(rows, columns=["origin", "measure", "n", "mae", "mean_error", "coverage",
                                        "mean_band_width"])
+
+
+def backtest_summary_for(tables: BacktestTables, params, origins: Sequence[int] | None = None,
+                         draws: int = 500) -> pd.DataFrame:
+    """The back-test table to show next to a projection (for reports).
+
+    Parameters
+    ----------
+    tables : BacktestTables
+        E.g. ``BacktestTables.from_city(city)``.
+    params : ProjectionParams
+        The projection's parameters; its ``base_year`` bounds the origins.
+    origins : sequence of int, optional
+        Default: the three years before ``params.base_year``.
+    draws : int
+
+    Returns
+    -------
+    DataFrame
+        :func:`summary_table` of the origins before the base year.
+    """
+    if origins is None:
+        origins = [params.base_year - k for k in (3, 2, 1)]
+    first = int(tables.population["year"].min())
+    origins = [o for o in origins if first <= o < params.base_year]
+    if not origins:
+        return summary_table(BacktestResult(table=pd.DataFrame(columns=COLUMNS), paths=pd.DataFrame(),
+                                            left_out=pd.DataFrame(), origins=pd.DataFrame(),
+                                            summary={"origins": {}}))
+    return summary_table(run_backtest(tables, params, origins, draws=draws), params.base_year)
