@@ -159,6 +159,13 @@ def _parser() -> argparse.ArgumentParser:
                           "capacities, distances, zones, pupils conserved.")
     p.add_argument("run", type=Path, help="a run output folder")
 
+    p = command("rollover", "Make the next plan's data folder from a run: its new schools become existing "
+                            "(provenance planned), expansions add seats, closures leave, used sites leave, "
+                            "the base year moves to the plan's end.")
+    p.add_argument("run", type=Path, help="a run output folder")
+    p.add_argument("--out", type=Path, required=True, help="the data folder to write, e.g. data/kunming_2026")
+    p.add_argument("--force", action="store_true", help="replace the output folder if it exists")
+
     p = command("compare", "Compare the headline figures and chosen sites of several runs.")
     p.add_argument("runs", type=Path, nargs="+", help="run output folders (two or more)")
     p.add_argument("--out", type=Path, help="output folder for the comparison")
@@ -244,7 +251,7 @@ def _check_paths(args) -> None:
 def _check_run_folders(args) -> None:
     """Raise :class:`DataError` when a command that reads run folders is given
     something else: a missing path, a file, or a folder without a run's files."""
-    folders = {"verify": lambda: [args.run], "export": lambda: [args.run], "report": lambda: [args.run], "report": lambda: [args.run],
+    folders = {"verify": lambda: [args.run], "rollover": lambda: [args.run], "export": lambda: [args.run], "report": lambda: [args.run], "report": lambda: [args.run],
                "compare": lambda: list(args.runs)}.get(args.command, lambda: [])()
     for folder in map(Path, folders):
         if not folder.exists():

@@ -182,6 +182,17 @@ def cmd_verify(args) -> int:
     return 0 if not failed else 2
 
 
+def cmd_rollover(args) -> int:
+    from capacity.rollover import rollover
+
+    counts = rollover(args.run, args.out, force=args.force)
+    for r in counts.itertuples(index=False):
+        _echo(args, f"  {r.level:<13} {r.existing:>5} existing + {r.new:>4} new − {r.closed:>3} closed "
+                    f"− {r.converted:>3} converted = {r.next:>5}")
+    print(f"wrote {args.out}")
+    return 0
+
+
 def cmd_compare(args) -> int:
     from capacity.compare import compare_runs
     from capacity.io.atomic import output_folder

@@ -170,7 +170,7 @@ def plan(scenario, city, projection: ProjectionRun | None = None, progress=None)
         The plan cannot be met, or the solver found no solution.
     """
     from capacity.demand.targets import check_targets, target_inputs
-    from capacity.optimize.decompose import solve_plan
+    from capacity.optimize import solve
     from capacity.optimize.translate import plan_demand, problem_from_scenario, solver_options
     from capacity.results import assignment_table, plan_table, summary_dict, zone_balance_table
 
@@ -185,10 +185,10 @@ def plan(scenario, city, projection: ProjectionRun | None = None, progress=None)
              f"{len(problem.years)} evaluation years; limit {scenario.solver.time_limit_s:.0f} s, "
              f"gap {scenario.solver.mip_gap:.1%})")
     options = solver_options(scenario.solver, on_progress=getattr(progress, "solver_gap", None))
-    solution = solve_plan(problem, options, scenario.solver.method, progress)
+    solution = solve(problem, options, method=scenario.solver.method, progress=progress)
     progress(f"solved: {solution.report.status}, gap {solution.report.gap:.3%}")
     years = list(scenario.plan.evaluation_years)
-    plan_df = plan_table(solution, index)
+    plan_df = plan_table(solution, index, city.schools)
     assign_df = assignment_table(solution)
     balance_df = zone_balance_table(city, unit_demand, plan_df, solution, years, scenario.plan.levels)
     scenario_dict = scenario.to_dict()

@@ -20,31 +20,97 @@ import pandas as pd
 
 from capacity import LEVELS
 from capacity.io.jsonfile import to_jsonable  # noqa: F401  (re-exported: the one JSON conversion)
-from capacity.io.schema import PLAN_KEY, UNITS, columns, empty
+from capacity.io.schema import OPTIONAL, PLAN_KEY, UNITS, columns, empty
 
 
-def plan_table(solution, indexes) -> pd.DataFrame:
-    """New and expanded schools: ``site_id, level, zone_id, action, size_classes, seats,
-    open_year, ready_year, cost_cny, x, y`` (x, y in the metric CRS [m])."""
+PLAN_EXTRA = list(OPTIONAL["plan"])
+
+
+def plan_table(solution, indexes, schools=None) -> pd.DataFrame:
+    """New, expanded, closed and converted schools: ``site_id, level, zone_id, action,
+    size_classes, seats, open_year, ready_year, cost_cny, x, y`` (x, y in the metric CRS [m]),
+    then ``start_year, receiving_school_id, convert_to`` (:data:`capacity.io.schema.OPTIONAL`).
+
+    ``start_year`` (= ``open_year``) is when construction starts, ``ready_year``
+    the opening year. A closure or conversion has ``seats`` < 0 (the seats that
+    leave from ``open_year``); ``size_classes`` is the school's classes when
+    ``schools`` (the city's schools table) is given, else 0. A closure is a
+    merger when an expanded school of its level took the largest share of its
+    pupils (:func:`receiving_schools`).
+    """
     op = solution.opened
     if op.empty:
-        return empty("plan")
+        out = empty("plan")
+        for c, d in OPTIONAL["plan"].items():
+            out[c] = pd.Series(dtype="Int64" if d == "int64" else "object")
+        return out
+    classes = {} if schools is None else dict(zip(schools["school_id"], schools["classes"]))
     parts = []
     for level, rows in op.groupby("level", sort=False):
         idx = indexes[level]
         pos = pd.Index(idx.facility_ids).get_indexer(rows["facility"])
+        option = rows["option"].to_numpy()
+        shut = option < 0
+        size = np.where(shut, 0, idx.option_classes[np.where(shut, 0, option)]) if len(idx.option_classes) \
+            else np.zeros(len(rows), np.int64)
+        size = np.where(shut, [int(round(float(classes.get(f, 0) or 0))) for f in rows["facility"]], size)
+        label = rows["label"].astype(str).to_numpy()
         parts.append(pd.DataFrame({
             "site_id": rows["facility"].to_numpy(), "level": level, "zone_id": rows["zone"].to_numpy(),
-            "action": rows["kind"].to_numpy(), "size_classes": idx.option_classes[rows["option"].to_numpy()],
+            "action": rows["kind"].to_numpy(), "size_classes": size.astype(np.int64),
             "seats": rows["seats"].to_numpy(), "open_year": rows["open_year"].to_numpy(),
             "ready_year": rows["ready_year"].to_numpy(), "cost_cny": rows["cost_cny"].to_numpy(),
-            "x": idx.facility_xy[pos, 0], "y": idx.facility_xy[pos, 1]}))
+            "x": idx.facility_xy[pos, 0], "y": idx.facility_xy[pos, 1],
+            "start_year": rows["open_year"].to_numpy(),
+            "convert_to": np.where(rows["kind"].to_numpy() == "convert",
+                                   [lab[3:] if lab.startswith("to ") else lab for lab in label], None)}))
     out = pd.concat(parts, ignore_index=True)
+    out["receiving_school_id"] = receiving_schools(out, getattr(solution, "assignments", None))
     order = {lv: i for i, lv in enumerate(LEVELS)}
     out = out.sort_values(["level", "open_year", "zone_id", "site_id"],
                           key=lambda s: s.map(order) if s.name == "level" else s).reset_index(drop=True)
-    out = out[columns("plan")]
+    out = out[columns("plan") + PLAN_EXTRA]
+    out["start_year"] = out["start_year"].astype("Int64")
     out.attrs["units"] = dict(UNITS["plan"])
+    return out
+
+
+def receiving_schools(plan: pd.DataFrame, assignments: pd.DataFrame) -> list:
+    """For each plan row: the expanded school that received a closed school's pupils, or None.
+
+    A closure in year *b* is a merger when some demand units that the closed
+    school served in the last evaluation year before *b* (or in *b* itself, when
+    none is earlier) are served in *b* or later by a school the plan expands; the
+    receiver is the expanded school taking most of those units' pupils.
+
+    Parameters
+    ----------
+    plan : DataFrame
+        ``site_id, level, action, open_year``.
+    assignments : DataFrame
+        ``Solution.assignments``: ``level, unit, facility, year, pupils``.
+    """
+    out = [None] * len(plan)
+    if assignments is None or assignments.empty:
+        return out
+    expanded = plan[plan["action"] == "expand"]
+    years = np.sort(assignments["year"].unique())
+    for i, row in enumerate(plan.itertuples(index=False)):
+        if row.action != "close":
+            continue
+        grow = set(expanded.loc[expanded["level"] == row.level, "site_id"])
+        if not grow:
+            continue
+        a = assignments[assignments["level"] == row.level]
+        before = years[years < row.open_year]
+        when = before[-1] if before.size else row.open_year
+        units = set(a.loc[(a["facility"] == row.site_id) & (a["year"] == when), "unit"])
+        after = years[years >= row.open_year]
+        if not units or after.size == 0:
+            continue
+        took = a[(a["year"] == after[0]) & a["unit"].isin(units) & a["facility"].isin(grow)]
+        if len(took):
+            out[i] = took.groupby("facility")["pupils"].sum().idxmax()
     return out
 
 
@@ -67,9 +133,10 @@ def zone_balance_table(city, unit_demand, plan_df, solution, years, levels=LEVEL
     ud = unit_demand[unit_demand["year"].isin(years) & unit_demand["level"].isin(levels)]
     demand = (ud.assign(zone_id=ud["unit_id"].map(unit_zone))
               .groupby(["zone_id", "level", "year"])["pupils"].sum())
-    existing = city.schools[city.schools["level"].isin(levels)].groupby(["zone_id", "level"])["seats"].sum()
+    schools = city.schools[city.schools["level"].isin(levels)]
     frames = []
     for year in years:
+        existing = school_seats_in(schools, year).groupby([schools["zone_id"], schools["level"]]).sum()
         new = plan_df[plan_df["ready_year"] <= year].groupby(["zone_id", "level"])["seats"].sum()
         seats = existing.add(new, fill_value=0.0)
         frames.append(seats.rename("seats").reset_index().assign(year=year))
@@ -84,6 +151,20 @@ def zone_balance_table(city, unit_demand, plan_df, solution, years, levels=LEVEL
     out["balance"] = out["seats"] - out["demand"]
     out.attrs["units"] = dict(UNITS["zone_balance"])
     return out
+
+
+def school_seats_in(schools: pd.DataFrame, year: int) -> pd.Series:
+    """Seats of each existing school in ``year`` [pupils]: a carried-over project's seats count
+    from its ``open_year`` / ``added_year`` (optional ``schools.gpkg`` columns, issue 13)."""
+    seats = schools["seats"].astype(float)
+    if "open_year" in schools:
+        opens = pd.to_numeric(schools["open_year"], errors="coerce")
+        seats = seats.where(opens.isna() | (opens <= year), 0.0)
+    if "added_seats" in schools and "added_year" in schools:
+        added = pd.to_numeric(schools["added_seats"], errors="coerce").fillna(0.0)
+        when = pd.to_numeric(schools["added_year"], errors="coerce")
+        seats = seats + added.where(when <= year, 0.0)
+    return seats
 
 
 def walk_share(assign_df, unit_demand, standards, years, levels=LEVELS) -> dict:
@@ -114,7 +195,8 @@ def summary_dict(scenario, city, solution, plan_df, assign_df, balance_df, unit_
     rep = solution.report
     years = list(scenario.plan.evaluation_years)
     levels = [lv for lv in LEVELS if lv in scenario.plan.levels]
-    counts = {lv: {str(y): {"new": 0, "expand": 0} for y in scenario.plan.build_years} for lv in levels}
+    counts = {lv: {str(y): {"new": 0, "expand": 0, "close": 0, "convert": 0} for y in scenario.plan.build_years}
+              for lv in levels}
     for (lv, y, action), n in plan_df.groupby(["level", "open_year", "action"]).size().items():
         counts[lv][str(int(y))][action] = int(n)
     cost_year = {str(y): float(plan_df.loc[plan_df["open_year"] == y, "cost_cny"].sum())
@@ -125,7 +207,11 @@ def summary_dict(scenario, city, solution, plan_df, assign_df, balance_df, unit_
                                                 "demand"].sum()) for y in years} for lv in levels}
     totals = {lv: {"new": int(((plan_df["level"] == lv) & (plan_df["action"] == "new")).sum()),
                    "expand": int(((plan_df["level"] == lv) & (plan_df["action"] == "expand")).sum()),
-                   "seats": float(plan_df.loc[plan_df["level"] == lv, "seats"].sum()),
+                   "close": int(((plan_df["level"] == lv) & (plan_df["action"] == "close")).sum()),
+                   "convert": int(((plan_df["level"] == lv) & (plan_df["action"] == "convert")).sum()),
+                   "seats": float(plan_df.loc[(plan_df["level"] == lv) & (plan_df["seats"] > 0), "seats"].sum()),
+                   "seats_removed": float(-plan_df.loc[(plan_df["level"] == lv) & (plan_df["seats"] < 0),
+                                                       "seats"].sum()),
                    "target": scenario.plan.totals.get(lv)} for lv in levels}
     return {
         "scenario": scenario.name,

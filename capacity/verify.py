@@ -14,8 +14,14 @@ values        each plan row's own values: seats ≥ 0 and = classes × the level
 counts        plan totals per level (exact / at most / at least) and zone rules
 opening       open years are build years, not before the site's land is available
 land          each module fits its parcel's land at the land standard
-budget        construction cost per build year within the budget
-capacity      pupils assigned to a school in a year ≤ its seats ready by then
+budget        spending per build year within the budget (construction spread over the
+              construction years start .. opening − 1; conversions in their year)
+capacity      pupils assigned to a school in a year ≤ its seats ready by then (a closed or
+              converted school has none from its closure year)
+closures      closures/conversions only of existing schools, in levels the scenario opens to
+              them, never protected, at most once; no pupil at a school after it closes or
+              before it opens; opening year = start year + the level's lag; a merger's
+              receiving school is expanded (issue 13)
 distance      every assignment within the level's urban / rural maximum distance,
               recomputed from the coordinates
 zone          compulsory levels assigned within their own zone (when required)
@@ -56,11 +62,15 @@ def check_values(plan, assign, scen, city, folder=None) -> Check:
     plan_csv, assign_csv = folder / "plan.csv", folder / "assignment.csv"
     plan = plan.reset_index(drop=True)
     bad = []
-    if (plan["seats"] < 0).any():
-        bad.append(_where(plan_csv, "seats", plan["seats"] < 0, "negative seats"))
+    shut = plan["action"].isin(SHUT)
+    if ((plan["seats"] < 0) & ~shut).any():
+        bad.append(_where(plan_csv, "seats", (plan["seats"] < 0) & ~shut, "negative seats"))
+    if ((plan["seats"] > 0) & shut).any():
+        bad.append(_where(plan_csv, "seats", (plan["seats"] > 0) & shut,
+                          "a closure or conversion must have seats ≤ 0 (the seats that leave)"))
     size = {lv: city.standards[lv].class_size for lv in city.standards}
     expected = plan["size_classes"] * plan["level"].map(size)
-    wrong = (plan["seats"] >= 0) & ((plan["seats"] - expected).abs() > 1e-6)
+    wrong = (plan["seats"] >= 0) & ~shut & ((plan["seats"] - expected).abs() > 1e-6)
     if wrong.any():
         bad.append(_where(plan_csv, "seats", wrong, "seats differ from size_classes × the level's class size"))
     build = list(scen["plan"]["build_years"])
@@ -84,7 +94,7 @@ def check_counts(plan, scen) -> Check:
         if level not in planned:
             continue
         action = p.get("totals_action", {}).get(level, "new")
-        sel = plan[plan["level"] == level]
+        sel = plan[(plan["level"] == level) & ~plan["action"].isin(SHUT)]
         got = len(sel) if action == "any" else int((sel["action"] == action).sum())
         ok = {"exact": got == n, "at_most": got <= n, "at_least": got >= n}[p["totals_mode"]]
         if not ok:
@@ -92,7 +102,7 @@ def check_counts(plan, scen) -> Check:
     for r in p["zone_rules"]:
         if r["level"] not in planned:
             continue
-        sel = plan[(plan["level"] == r["level"]) & (plan["zone_id"] == str(r["zone"]))]
+        sel = plan[(plan["level"] == r["level"]) & (plan["zone_id"] == str(r["zone"])) & ~plan["action"].isin(SHUT)]
         if r["action"] != "any":
             sel = sel[sel["action"] == r["action"]]
         if r.get("year") is not None:
@@ -121,7 +131,7 @@ def check_land(plan, city) -> Check:
     need_new = plan["size_classes"] * plan["level"].map(lambda lv: std[lv].class_size * std[lv].land_m2_per_pupil)
     land = pd.concat([city.candidate_sites[["site_id", "land_m2"]],
                       city.schools[["school_id", "land_m2"]].rename(columns={"school_id": "site_id"})])
-    m = plan.assign(need=need_new).merge(land, on="site_id", how="left")
+    m = plan[~plan["action"].isin(SHUT)].assign(need=need_new).merge(land, on="site_id", how="left")
     existing = city.schools.set_index("school_id")["seats"]
     lpp = m["level"].map(lambda lv: std[lv].land_m2_per_pupil)
     m.loc[m["action"] == "expand", "need"] = (m["site_id"].map(existing) + m["seats"]) * lpp
@@ -130,12 +140,79 @@ def check_land(plan, city) -> Check:
                  else f"all {len(m)} modules fit their land")
 
 
+SHUT = ("close", "convert")
+
+
+def spending_by_year(plan) -> dict:
+    """Spending per calendar year [CNY]: each row's cost spread evenly over its construction
+    years ``start .. ready − 1`` (all in the start year when they are equal or one apart)."""
+    start = plan["open_year"].to_numpy(np.int64)
+    n = np.maximum(plan["ready_year"].to_numpy(np.int64) - start, 1)
+    out = {}
+    for s0, k, c in zip(start.tolist(), n.tolist(), plan["cost_cny"].to_numpy(float).tolist()):
+        for y in range(s0, s0 + k):
+            out[y] = out.get(y, 0.0) + c / k
+    return out
+
+
+def check_shrinking(plan, assign, scen, city) -> Check:
+    """Closures, conversions and lags (issue 13): only existing schools of the level close or
+    convert, once, where the scenario allows it, never a protected school; no pupil is assigned to
+    a school after it closes or to a new school before it opens; every row's opening year is its
+    start year + the level's lag; a merger's receiving school is expanded by the plan."""
+    p = scen["plan"]
+    bad = []
+    shut = plan[plan["action"].isin(SHUT)]
+    schools = city.schools.set_index("school_id")
+    known = shut["site_id"].isin(schools.index) & (shut["site_id"].map(schools["level"]) == shut["level"])
+    if not known.all():
+        bad.append(f"{int((~known).sum())} closures/conversions of schools that are not existing schools of the level")
+    if shut["site_id"].duplicated().any():
+        bad.append("a school closes or converts twice")
+    if plan.loc[plan["action"].isin(("new", "expand")), "site_id"].isin(shut["site_id"]).any():
+        bad.append("a school both closes and is built or expanded")
+    allowed_close = set(p.get("closure_levels", ()))
+    allowed_conv = set((p.get("conversions") or {}).keys())
+    no = shut[((shut["action"] == "close") & ~shut["level"].isin(allowed_close))
+              | ((shut["action"] == "convert") & ~shut["level"].isin(allowed_conv))]
+    if len(no):
+        bad.append(f"{len(no)} closures/conversions in levels the scenario does not open to them")
+    protected = set(map(str, p.get("protected_schools", ())))
+    hit = shut[shut["site_id"].astype(str).isin(protected)]
+    if len(hit):
+        bad.append(f"protected school(s) {sorted(hit['site_id'])} closed or converted")
+    when = dict(zip(shut["site_id"], shut["open_year"]))
+    late = assign[assign["school_id"].map(when).notna() & (assign["year"] >= assign["school_id"].map(when))]
+    if len(late):
+        bad.append(f"{len(late)} assignments to schools after they closed")
+    new = plan[plan["action"] == "new"]
+    ready = dict(zip(new["site_id"], new["ready_year"]))
+    early = assign[assign["school_id"].map(ready).notna() & (assign["year"] < assign["school_id"].map(ready))]
+    if len(early):
+        bad.append(f"{len(early)} assignments to new schools before they open")
+    built = plan[plan["action"].isin(("new", "expand"))]
+    lag = built["level"].map(lambda lv: int((p.get("lag_years_by_level") or {}).get(
+        lv, p.get("construction_lag_years", 0))))
+    wrong = built[(built["ready_year"] - built["open_year"]) != lag]
+    if len(wrong):
+        bad.append(f"{len(wrong)} schools open other than start year + the level's lag")
+    if "receiving_school_id" in plan:
+        recv = shut["receiving_school_id"].dropna()
+        recv = recv[recv.astype(str).str.len() > 0]
+        if not recv.isin(plan.loc[plan["action"] == "expand", "site_id"]).all():
+            bad.append("a merger names a receiving school the plan does not expand")
+    n_close, n_conv = int((shut["action"] == "close").sum()), int((shut["action"] == "convert").sum())
+    return Check("closures", not bad, "; ".join(bad) or
+                 f"{n_close} closures, {n_conv} conversions, {len(built)} lags and every assignment's opening "
+                 "and closing year consistent")
+
+
 def check_budget(plan, scen) -> Check:
     p = scen["plan"]
     bad = []
     for year, amount in p["budget_cny"].items():
         limit = amount * p["budget_factor"]
-        spent = plan.loc[plan["open_year"] == int(year), "cost_cny"].sum()
+        spent = spending_by_year(plan).get(int(year), 0.0)
         if spent > limit * (1 + 1e-9):
             bad.append(f"{year}: {spent:,.0f} > {limit:,.0f} CNY")
     if not p["budget_cny"]:
@@ -231,5 +308,6 @@ def verify_run(run) -> list[Check]:
     return [check_values(plan, assign, scen, city, folder.folder),
             check_counts(plan, scen), check_opening(plan, scen, city.candidate_sites),
             check_land(plan, city), check_budget(plan, scen), check_capacity(plan, assign, city),
+            check_shrinking(plan, assign, scen, city),
             check_distance(assign, city, scen), check_zone(assign, city, scen),
             check_conservation(assign, demand, folder.zone_balance)]

@@ -96,7 +96,8 @@ class TableSpec:
 
 
 PROVENANCE = ("stated", "stated-2nd", "derived", "uncertain", "estimate", "synthetic", "assumption",
-              "imported")  # imported: read from a bureau's file by `capacity import` (see its SOURCES.md)
+              "imported", "planned")  # imported: read from a bureau's file by `capacity import` (see its SOURCES.md);
+# planned: a school a finished plan built, carried into the next plan's data by `capacity rollover`
 SCHOOL_LEVELS = ("kindergarten", "primary", "middle", "high", "special")
 _prov = Column("provenance", STR, choices=PROVENANCE)
 

@@ -25,7 +25,7 @@ import pandas as pd
 
 from capacity.errors import DataError, RenamedKeyWarning
 from capacity.io.jsonfile import read_json, write_json
-from capacity.io.schema import OLD_NAMES, PLAN_KEY, TABLES, UNITS
+from capacity.io.schema import OLD_NAMES, OPTIONAL, PLAN_KEY, TABLES, UNITS
 
 
 @dataclass(frozen=True)
@@ -139,6 +139,13 @@ def read_table(path, table: str, required: bool = True, only=None) -> pd.DataFra
             what = "a whole number" if dtype == "int64" else "a number"
             raise DataError(f"expected {what}", path=path, column=col, rows=_lines(bad), row_label="line")
         frame[col] = num.astype(dtype)
+    for col, dtype in OPTIONAL.get(table, {}).items():  # issue-13 columns: typed when present
+        if col in frame.columns and dtype != "str" and (only is None or col in only):
+            num = pd.to_numeric(frame[col], errors="coerce")
+            bad = frame[col].notna() & (num.isna() | (num != num.round()))
+            if bad.any():
+                raise DataError("expected a whole number", path=path, column=col, rows=_lines(bad), row_label="line")
+            frame[col] = num.astype("Int64")
     extra = [c for c in frame.columns if c not in schema]
     out = frame[list(schema) + extra]
     out.attrs["units"] = dict(UNITS.get(table, {}))

@@ -4,8 +4,8 @@ Every module that makes, reads, checks or compares a run's tables takes its
 column names from here (:mod:`capacity.results`, :mod:`capacity.io.run`,
 :mod:`capacity.verify`, :mod:`capacity.compare`, the report). One concept has
 one name from the data to the outputs: ``site_id`` (a candidate site or an
-existing school a plan builds on), ``zone_id``, ``action`` (``new`` or
-``expand``).
+existing school a plan builds on), ``zone_id``, ``action`` (``new``,
+``expand``, ``close`` or ``convert``; see :data:`OPTIONAL`).
 
 =================  =============================================================
 table (file)       columns [units]
@@ -54,6 +54,24 @@ UNITS = MappingProxyType({
     "school_age": {"persons": "persons"},
 })
 """Units of the value columns, kept in ``DataFrame.attrs['units']``."""
+
+OPTIONAL = MappingProxyType({
+    "plan": MappingProxyType({"start_year": "int64", "receiving_school_id": "str", "convert_to": "str"}),
+})
+"""Columns a table has since issue 13 (a shrinking, phased system), typed when present and
+not required (run folders written before them still read):
+
+* ``plan.start_year`` — the year construction starts (the build year; ``open_year`` keeps
+  that meaning for older readers), ``ready_year`` being the opening year (start + lag);
+* ``plan.action`` also takes ``close`` and ``convert`` (an existing school's seats leave
+  the level from ``open_year``; ``seats`` is then negative: minus the seats that leave);
+* ``plan.receiving_school_id`` — for a ``close`` that is a merger, the expanded neighbour
+  that takes its pupils (empty otherwise);
+* ``plan.convert_to`` — for a ``convert``, what the seats become (e.g. nursery places).
+"""
+
+ACTIONS = ("new", "expand", "close", "convert")
+"""Values of ``plan.action``."""
 
 OLD_NAMES = MappingProxyType({"zone": "zone_id", "facility": "site_id", "kind": "action"})
 """Column names of older run folders → today's names (read with a deprecation warning)."""

@@ -16,6 +16,7 @@ translated in :mod:`capacity.optimize.translate`, which assembles the whole
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Optional
 
 import numpy as np
 import pandas as pd
@@ -24,7 +25,7 @@ from scipy.spatial import cKDTree
 from capacity import LEVELS
 from capacity.data.model import CityData, LevelStandard
 from capacity.errors import DataError
-from capacity.optimize.problem import Arcs, Facilities, LevelProblem, Options, Units
+from capacity.optimize.problem import Arcs, Closures, Facilities, LevelProblem, Operating, Options, Units
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,22 @@ class LevelSettings:
     distance : str
         ``"straight"`` (default: straight lines, k-d tree) or ``"network"`` (shortest paths along
         the city's road layer, :mod:`capacity.network`).
+    closable : bool
+        Existing schools may close (issue 13).
+    convert_to : str, optional
+        Existing schools may convert their seats to this use.
+    convert_cost_cny_per_seat : float
+        Cost of a conversion per seat [CNY/seat].
+    max_closures_per_zone_year : int, optional
+        At most this many closures plus conversions per zone and year.
+    protected : tuple of str
+        ``school_id`` of schools that must stay open.
+    protect_sole_rural : bool
+        Also protect each school that is the only existing school within reach
+        of some rural demand unit (its pupils would otherwise travel beyond the
+        rural maximum).
+    operating_cny_per_school, operating_cny_per_pupil : float
+        Running costs [CNY/year] and [CNY/(pupil·year)].
     """
 
     allow_expansion: bool = True
@@ -51,6 +68,19 @@ class LevelSettings:
     within_zone: bool = False
     lag_years: int = 0
     distance: str = "straight"
+    closable: bool = False
+    convert_to: Optional[str] = None
+    convert_cost_cny_per_seat: float = 0.0
+    max_closures_per_zone_year: Optional[int] = None
+    protected: tuple = ()
+    protect_sole_rural: bool = True
+    operating_cny_per_school: float = 0.0
+    operating_cny_per_pupil: float = 0.0
+
+    @property
+    def shrinking(self) -> bool:
+        """Existing schools may close or convert."""
+        return self.closable or self.convert_to is not None
 
 
 @dataclass(frozen=True)
@@ -172,6 +202,109 @@ def build_arcs(unit_xy, unit_urban, facility_xy, std: LevelStandard):
     return u[order], f[order], d[order]
 
 
+NEVER = np.iinfo(np.int64).min
+
+CARRIED_COLUMNS = ("open_year", "added_seats", "added_year")
+"""Optional ``schools.gpkg`` columns of carried-over projects (issue 13): a school with an
+``open_year`` opens then (a new school started before the plan); ``added_seats`` count from
+``added_year`` (an expansion under way). Empty cells: nothing carried over."""
+
+
+def carried_over(schools: pd.DataFrame, level: str) -> dict:
+    """Carried-over projects of one level's schools, from the optional columns of ``schools.gpkg``.
+
+    Returns
+    -------
+    dict of ndarray
+        ``open_from`` [year], ``added_seats`` [pupils], ``added_from`` [year], per school;
+        ``carried`` (bool): the school has a project under way (it is never closed).
+
+    Raises
+    ------
+    DataError
+        A value is not a whole year, or seats are negative, or ``added_seats``
+        come without ``added_year``; naming schools.gpkg, the column and the rows.
+    """
+    n = len(schools)
+    out = {"open_from": np.full(n, NEVER), "added_seats": np.zeros(n), "added_from": np.full(n, NEVER)}
+
+    def col(name):
+        if name not in schools.columns:
+            return np.full(n, np.nan)
+        v = pd.to_numeric(schools[name], errors="coerce").to_numpy(float)
+        bad = schools[name].notna().to_numpy() & np.isnan(v)
+        if name != "added_seats":
+            bad |= ~np.isnan(v) & ((v != np.round(v)) | (v < 1900) | (v > 2100))
+        else:
+            bad |= v < 0
+        if bad.any():
+            raise DataError(f"{level} schools: expected {'seats ≥ 0' if name == 'added_seats' else 'a year'}"
+                            " or an empty cell", path="schools.gpkg", column=name,
+                            rows=schools["school_id"].to_numpy()[bad].tolist())
+        return v
+
+    open_year, added, added_year = (col(c) for c in CARRIED_COLUMNS)
+    lacking = ~np.isnan(added) & (added > 0) & np.isnan(added_year)
+    if lacking.any():
+        raise DataError(f"{level} schools: added_seats without added_year", path="schools.gpkg",
+                        column="added_year", rows=schools["school_id"].to_numpy()[lacking].tolist())
+    has_open = ~np.isnan(open_year)
+    out["open_from"][has_open] = open_year[has_open].astype(np.int64)
+    has_add = ~np.isnan(added) & (added > 0)
+    out["added_seats"][has_add] = added[has_add]
+    out["added_from"][has_add] = added_year[has_add].astype(np.int64)
+    out["carried"] = has_open | has_add
+    return out
+
+
+def sole_rural_schools(n_schools: int, unit, facility, unit_urban) -> np.ndarray:
+    """Schools that are the only existing school within reach of some rural demand unit.
+
+    Parameters
+    ----------
+    n_schools : int
+        Existing schools are facilities ``0 .. n_schools-1``.
+    unit, facility : ndarray of int
+        Arcs within the level's maximum distances.
+    unit_urban : ndarray of bool
+        Per demand unit.
+
+    Returns
+    -------
+    ndarray of bool, shape (n_schools,)
+        Closing such a school would send its rural pupils beyond the rural maximum.
+    """
+    ex = (facility < n_schools) & ~unit_urban[unit]
+    u, f = unit[ex], facility[ex]
+    count = np.bincount(u, minlength=unit_urban.size)
+    sole = np.zeros(n_schools, dtype=bool)
+    sole[f[count[u] == 1]] = True
+    return sole
+
+
+def level_closures(schools: pd.DataFrame, n_sites: int, unit, facility, unit_urban, settings: LevelSettings,
+                   carried: dict) -> Closures:
+    """Which of a level's schools may close or convert (:class:`Closures`).
+
+    Not closable: candidate sites, protected schools (the scenario's list and,
+    by default, sole rural schools), schools with a carried-over project,
+    schools without seats.
+    """
+    n = len(schools)
+    ok = schools["seats"].to_numpy(float) > 0
+    ok &= ~np.isin(schools["school_id"].astype(str).to_numpy(), np.asarray(settings.protected, dtype=str))
+    if settings.protect_sole_rural:
+        ok &= ~sole_rural_schools(n, unit, facility, unit_urban)
+    ok &= ~carried["carried"]
+    pad = np.zeros(n_sites, dtype=bool)
+    seats = schools["seats"].to_numpy(float)
+    return Closures(closable=np.r_[ok & settings.closable, pad],
+                    convertible=np.r_[ok & (settings.convert_to is not None), pad],
+                    convert_cost_cny=np.r_[seats * settings.convert_cost_cny_per_seat, np.zeros(n_sites)],
+                    convert_to=settings.convert_to or "other use",
+                    max_per_zone_year=settings.max_closures_per_zone_year)
+
+
 def build_level(city: CityData, unit_demand: pd.DataFrame, level: str, years, settings: LevelSettings):
     """One :class:`LevelProblem` and its :class:`LevelIndex`.
 
@@ -202,6 +335,13 @@ def build_level(city: CityData, unit_demand: pd.DataFrame, level: str, years, se
         u, f, d = level_arcs(city, unit_xy, units["urban"].to_numpy(bool), fac_xy, std)
     else:
         u, f, d = build_arcs(unit_xy, units["urban"].to_numpy(bool), fac_xy, std)
+    carried = carried_over(schools, level)
+    closures = operating = None
+    if settings.shrinking:
+        closures = level_closures(schools, len(sites), u, f, units["urban"].to_numpy(bool), settings, carried)
+    if settings.operating_cny_per_school > 0 or settings.operating_cny_per_pupil > 0:
+        operating = Operating(school_cny=np.full(n_sch + len(sites), settings.operating_cny_per_school),
+                              pupil_cny=settings.operating_cny_per_pupil)
     lp = LevelProblem(
         name=level,
         units=Units(demand=wide.to_numpy(float), zone=units["zone_id"].to_numpy(str),
@@ -210,7 +350,10 @@ def build_level(city: CityData, unit_demand: pd.DataFrame, level: str, years, se
             seats=np.concatenate([schools["seats"].to_numpy(float), np.zeros(len(sites))]),
             existing=np.r_[np.ones(n_sch, bool), np.zeros(len(sites), bool)],
             zone=fac_zone, land_m2=fac_land,
-            ids=np.concatenate([schools["school_id"].to_numpy(), sites["site_id"].to_numpy()])),
+            ids=np.concatenate([schools["school_id"].to_numpy(), sites["site_id"].to_numpy()]),
+            open_from=np.r_[carried["open_from"], np.full(len(sites), NEVER)],
+            added_seats=np.r_[carried["added_seats"], np.zeros(len(sites))],
+            added_from=np.r_[carried["added_from"], np.full(len(sites), NEVER)]),
         options=Options(facility=opts["facility"].astype(np.int64), seats=opts["seats"].astype(float),
                         cost_cny=opts["cost_cny"].astype(float),
                         earliest_year=opts["earliest_year"].astype(np.int64),
@@ -220,6 +363,7 @@ def build_level(city: CityData, unit_demand: pd.DataFrame, level: str, years, se
         within_zone=settings.within_zone,
         lag_years=settings.lag_years,
         land_m2_per_pupil=None,  # land is checked here, before building (see build_options)
+        closures=closures, operating=operating,
     )
     index = LevelIndex(unit_ids=wide.index.to_numpy(), unit_zone=units["zone_id"].to_numpy(str),
                        facility_ids=lp.facilities.ids, facility_zone=fac_zone,

@@ -95,11 +95,23 @@ def count_rules(plan) -> list[CountRule]:
 
 
 def level_settings(plan, level: str) -> LevelSettings:
-    """The per-level switches of a scenario's ``[plan]`` (within-zone for compulsory levels only)."""
+    """The per-level switches of a scenario's ``[plan]`` (within-zone for compulsory levels only;
+    lag, closures, conversions and operating costs per level, issue 13)."""
+    get = lambda key, default: getattr(plan, key, default)  # noqa: E731  (plans of the first wave lack them)
+    lag = plan.lag_for(level) if hasattr(plan, "lag_for") else int(plan.construction_lag_years)
+    conversions = get("conversions", {})
     return LevelSettings(allow_expansion=plan.allow_expansion, single_sourcing=plan.single_sourcing,
                          within_zone=bool(plan.compulsory_within_zone and level in COMPULSORY),
-                         lag_years=int(plan.construction_lag_years),
-                         distance=getattr(plan, "distance", "straight"))
+                         lag_years=int(lag),
+                         distance=getattr(plan, "distance", "straight"),
+                         closable=level in get("closure_levels", ()),
+                         convert_to=conversions.get(level),
+                         convert_cost_cny_per_seat=float(get("conversion_cost_cny_per_seat", {}).get(level, 0.0)),
+                         max_closures_per_zone_year=get("max_closures_per_zone_year", None),
+                         protected=tuple(get("protected_schools", ())),
+                         protect_sole_rural=bool(get("protect_sole_rural_schools", True)),
+                         operating_cny_per_school=float(get("operating_cost_cny_per_school", {}).get(level, 0.0)),
+                         operating_cny_per_pupil=float(get("operating_cost_cny_per_pupil", {}).get(level, 0.0)))
 
 
 def budgets(plan) -> np.ndarray:
