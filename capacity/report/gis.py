@@ -113,9 +113,7 @@ def write_shp(layers: dict, out_dir: Path) -> list[Path]:
             path.with_suffix(ext).unlink(missing_ok=True)
         _write(f, path, name, "ESRI Shapefile", encoding="UTF-8",
                promote_to_multi=(name == "zones"))
-        cpg = path.with_suffix(".cpg")
-        if not cpg.exists() or cpg.read_text().strip().upper() != "UTF-8":
-            cpg.write_text("UTF-8\n")
+        path.with_suffix(".cpg").write_text("UTF-8\n")  # always, whatever GDAL wrote (no read-back)
         out += [path.with_suffix(e) for e in (".shp", ".shx", ".dbf", ".prj", ".cpg")]
     names = out_dir / "shp_field_names.csv"
     pd.DataFrame(table).to_csv(names, index=False)
