@@ -94,6 +94,19 @@ def test_points_in_wgs84_with_popups(data):
                            [pytest.approx(zh["units"][1][0]), pytest.approx(zh["units"][1][1]), 250]]
 
 
+def test_closed_and_converted_sites():
+    plan = pd.concat([PLAN, pd.DataFrame({
+        "site_id": ["p1", "k1"], "level": ["primary", "kindergarten"], "zone_id": ["1", "1"],
+        "action": ["close", "convert"], "size_classes": [float("nan"), 3], "seats": [-270.0, -90.0],
+        "open_year": [2025, 2025], "ready_year": [2025, 2025], "cost_cny": [0.0, 1e6],
+        "x": [500_500.0, 500_000.0], "y": [2_770_500.0, 2_770_500.0]})], ignore_index=True)
+    d = webmap.map_data(city=City(), zone_balance=BALANCE, plan=plan, shortlist=SHORT, lang="zh")
+    close, convert = d["sites"][2:]
+    assert (close["a"], close["v"][2], close["v"][3], close["v"][4]) == ("close", "撤并", "—", "-270")
+    assert (convert["a"], convert["v"][2]) == ("convert", "改变学段")
+    assert d["text"]["actions"]["close"] == "撤并"
+
+
 def test_no_tiles_unless_asked():
     city = City()
     quiet = webmap.map_data(city=city, zone_balance=BALANCE, plan=PLAN, shortlist=SHORT, lang="en", units=False)

@@ -385,6 +385,17 @@ SCRIPT = r"""
     var ramp = document.createElement('span'); ramp.className = 'ramp'; div.appendChild(ramp);
     div.appendChild(document.createTextNode(T.wm_legend_surplus));
     yearsDiv = document.createElement('div'); div.appendChild(yearsDiv);
+    var acts = document.createElement('div'), styles = {new: 'solid 1px #000;background:#999',
+      expand: 'dashed 1px #000;background:#999', close: 'solid 3px #999;background:#fff',
+      merge: 'solid 3px #999;background:#fff', convert: 'dotted 1px #000;background:#999'};
+    Object.keys(styles).forEach(function (a) {
+      if (!D.sites.some(function (s) { return s.a === a; })) return;
+      var sw = document.createElement('span');
+      sw.style.cssText = 'display:inline-block;width:9px;height:9px;border-radius:6px;margin:0 3px 0 8px;' +
+        'border:' + styles[a];
+      acts.appendChild(sw); acts.appendChild(document.createTextNode(T.actions[a] || a));
+    });
+    div.appendChild(acts);
     return div;
   };
   function legendYears() {
