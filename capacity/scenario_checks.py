@@ -2,7 +2,8 @@
 
 Split from :mod:`capacity.scenario` (which reads and types a scenario) so both
 stay small; :mod:`capacity.scenario` re-exports :func:`check_against_city` and
-:func:`apply_standards`. Every problem is a
+:func:`apply_standards`. ``Scenario`` in the annotations is
+:class:`capacity.scenario.Scenario` (not imported: that module imports this one). Every problem is a
 :class:`~capacity.errors.ScenarioError` naming the file and the dotted key.
 """
 
@@ -11,17 +12,13 @@ from __future__ import annotations
 import dataclasses
 import re
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Mapping
+from typing import Mapping
 
 from capacity import LEVELS
 from capacity.config import did_you_mean
 from capacity.errors import DataError, ScenarioError
 
-if TYPE_CHECKING:  # pragma: no cover
-    from capacity.scenario import Scenario
-
-
-def check_levels(scenario: Scenario) -> None:
+def check_levels(scenario: "Scenario") -> None:
     """Raise when a ``[demand]`` key names a level that does not exist."""
     d = scenario.demand
     named = [(f"demand.levels[{i}]", lv) for i, lv in enumerate(d.levels)]
@@ -38,7 +35,7 @@ def check_levels(scenario: Scenario) -> None:
                                 scenario.path, f"plan.levels[{i}]")
 
 
-def check_years(scenario: Scenario) -> None:
+def check_years(scenario: "Scenario") -> None:
     """Raise when the plan's years fall outside the projection's years.
 
     A year past the horizon would have no population, so its pupils would be
@@ -57,7 +54,7 @@ def check_years(scenario: Scenario) -> None:
                                     scenario.path, f"plan.{name}[{i}]")
 
 
-def check_against_city(scenario: Scenario, city) -> None:
+def check_against_city(scenario: "Scenario", city) -> None:
     """Check a scenario's references (zones, levels, years) against a loaded data folder.
 
     Raises
@@ -93,7 +90,7 @@ def check_against_city(scenario: Scenario, city) -> None:
                             f"data's base year {city.base_year}", scenario.path, "plan.build_years")
 
 
-def apply_standards(scenario: Scenario, city):
+def apply_standards(scenario: "Scenario", city):
     """The city with the scenario's standards overrides applied (a new object).
 
     Also checks that the age bands in use (the standards' ``ages``, or

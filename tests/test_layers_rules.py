@@ -5,7 +5,7 @@ Layers, lowest first (a module may import its own layer and the layers below)::
     base      capacity, errors, progress, plotting, io.schema, io.jsonfile, io.atomic
     data      data, config, geo, network
     demand    demography, demand
-    scenario  scenario, scenario_rules (a scenario holds each stage's parameters)
+    scenario  scenario, scenario_rules, scenario_checks (a scenario holds each stage's parameters)
     optimize  optimize
     pipeline  pipeline, results
     outputs   report, compare, compare_plots, verify, ensemble, io (run folders), importer
@@ -30,7 +30,7 @@ LAYERS = [
               "capacity.io.jsonfile", "capacity.io.atomic"]),
     ("data", ["capacity.data", "capacity.config", "capacity.geo", "capacity.network"]),
     ("demand", ["capacity.demography", "capacity.demand"]),
-    ("scenario", ["capacity.scenario", "capacity.scenario_rules"]),
+    ("scenario", ["capacity.scenario", "capacity.scenario_rules", "capacity.scenario_checks"]),
     ("optimize", ["capacity.optimize"]),
     ("pipeline", ["capacity.pipeline", "capacity.results"]),
     ("outputs", ["capacity.report", "capacity.compare", "capacity.compare_plots", "capacity.verify",
