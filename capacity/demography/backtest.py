@@ -27,9 +27,13 @@ Rules, so that nothing after the origin can reach a projection:
 * **Reported figures**: ``year_end`` zone and city totals and city births
   with ``year > o``; figures whose ``provenance`` is ``estimate``,
   ``assumption`` or ``synthetic`` are not reports and are not compared.
-* **Bands**: the 10 % and 90 % quantiles of the projection's stochastic
-  draws (``params.draws`` of them, seed ``params.seed``), i.e. the same
-  draws and spread the forward projection and the ensemble use.
+* **Bands**: the 10 % and 90 % quantiles of ``draws`` stochastic draws
+  (seed ``params.seed``) of the projection's own paths
+  (:func:`~capacity.demography.paths.stochastic_paths`), i.e. the same
+  spread the forward projection and the ensemble use.
+* **Scenario overrides** (a zone's ``migration_rate``, ``tfr``) are used as
+  given: if they were set knowing later figures, those zones are not
+  tested out of sample.
 
 References
 ----------
