@@ -1,7 +1,8 @@
 """The ``capacity`` command line: thin wiring of the pipeline's stages.
 
-Exit status: 0 ok; 1 bad input (data or scenario); 2 solver failure or an
-infeasible plan. Errors print one paragraph a planner can act on.
+Exit status: 0 ok; 1 bad input (data, scenario or a command-line mistake such
+as an unknown option); 2 solver failure or an infeasible plan. Errors print one
+paragraph a planner can act on, naming the file and key, column or row.
 """
 
 from __future__ import annotations
@@ -241,7 +242,8 @@ RUN_MARKERS = ("summary.json", "plan.csv")
 def _check_paths(args) -> None:
     """Check the paths a command was given before any work: an explicit ``--out``
     that cannot become an output folder, and run folders that are not runs."""
-    if getattr(args, "out", None) is not None and args.command != "import":  # import checks its own
+    # import and rollover write data folders and check their own --out
+    if getattr(args, "out", None) is not None and args.command not in ("import", "rollover"):
         from capacity.io.atomic import check_output_target
 
         check_output_target(args.out, getattr(args, "force", False))
@@ -251,8 +253,9 @@ def _check_paths(args) -> None:
 def _check_run_folders(args) -> None:
     """Raise :class:`DataError` when a command that reads run folders is given
     something else: a missing path, a file, or a folder without a run's files."""
-    folders = {"verify": lambda: [args.run], "rollover": lambda: [args.run], "export": lambda: [args.run], "report": lambda: [args.run], "report": lambda: [args.run],
-               "compare": lambda: list(args.runs)}.get(args.command, lambda: [])()
+    one_run = ("verify", "export", "report", "rollover")
+    folders = ([args.run] if args.command in one_run else
+               list(args.runs) if args.command == "compare" else [])
     for folder in map(Path, folders):
         if not folder.exists():
             raise DataError("no such run folder", path=folder)

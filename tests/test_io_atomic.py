@@ -70,3 +70,18 @@ def test_targets_that_cannot_become_an_output_folder(tmp_path, monkeypatch):
     with pytest.raises(UsageError, match="current folder"):
         check_output_target(tmp_path, force=True)
     check_output_target(tmp_path / "empty-or-new")
+
+
+def test_a_data_folder_is_replaced_only_by_a_data_folder(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "city.toml").write_text('name = "old"\n', encoding="utf-8")
+    with pytest.raises(UsageError, match="is a data folder"):
+        with output_folder(data, force=True) as tmp:
+            (tmp / "plan.csv").write_text("x", encoding="utf-8")  # a run's output
+    assert (data / "city.toml").read_text(encoding="utf-8") == 'name = "old"\n'
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]
+    check_output_target(data, force=True, data_folder=True)
+    with output_folder(data, force=True) as tmp:  # e.g. capacity rollover --force
+        (tmp / "city.toml").write_text('name = "new"\n', encoding="utf-8")
+    assert (data / "city.toml").read_text(encoding="utf-8") == 'name = "new"\n'

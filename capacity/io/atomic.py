@@ -60,8 +60,18 @@ def publish_modes(root) -> None:
                 os.chmod(path, 0o666 & ~mask)
 
 
-def check_output_target(target, force: bool = False) -> None:
+def check_output_target(target, force: bool = False, data_folder: bool = False) -> None:
     """Raise unless ``target`` can become an output folder; call it before long work.
+
+    Parameters
+    ----------
+    target : str or Path
+        The output folder.
+    force : bool
+        ``--force``: an existing folder may be replaced.
+    data_folder : bool
+        The output is itself a data folder (``import``, ``rollover``), so it
+        may replace one; a run's outputs may not.
 
     Raises
     ------
@@ -69,7 +79,8 @@ def check_output_target(target, force: bool = False) -> None:
         ``target`` is a non-empty folder and ``force`` is false.
     UsageError
         ``target`` or a folder above it is a file; or ``force`` would replace a
-        data folder (one holding ``city.toml``) or the current folder.
+        data folder (one holding ``city.toml``) with something else, or the
+        current folder.
     """
     target = Path(target)
     if target.exists() and not target.is_dir():
@@ -84,7 +95,7 @@ def check_output_target(target, force: bool = False) -> None:
         raise OutputExistsError(
             f"output folder {target} already exists; pass --force to replace it, "
             "or choose another folder with --out")
-    if (target / "city.toml").is_file():
+    if (target / "city.toml").is_file() and not data_folder:
         raise UsageError(f"--out {target} is a data folder (it holds city.toml); "
                          "--force will not replace input data; choose another folder")
     here = Path.cwd().resolve()
@@ -113,7 +124,7 @@ def output_folder(target, force: bool = False):
         replace a data folder or the current folder.
     """
     target = Path(target)
-    check_output_target(target, force)
+    check_output_target(target, force, data_folder=True)  # what is written is known at the end
     created = [p for p in reversed(target.parents) if not p.exists()]
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -123,6 +134,8 @@ def output_folder(target, force: bool = False):
         raise
     try:
         yield tmp
+        if (target / "city.toml").is_file() and not (tmp / "city.toml").is_file():
+            check_output_target(target, force)  # raises: outputs never replace a data folder
         publish_modes(tmp)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
