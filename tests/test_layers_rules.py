@@ -8,7 +8,7 @@ Layers, lowest first (a module may import its own layer and the layers below)::
     scenario  scenario, scenario_rules, scenario_checks (a scenario holds each stage's parameters)
     optimize  optimize
     pipeline  pipeline, results
-    outputs   report, compare, compare_plots, verify, ensemble, io (run folders), importer
+    outputs   report, compare, compare_plots, verify, ensemble, io (run folders), importer, rollover
     commands  commands, cli, testing
 
 Also: no import cycles between modules (imports inside functions count), no
@@ -34,7 +34,7 @@ LAYERS = [
     ("optimize", ["capacity.optimize"]),
     ("pipeline", ["capacity.pipeline", "capacity.results"]),
     ("outputs", ["capacity.report", "capacity.compare", "capacity.compare_plots", "capacity.verify",
-                 "capacity.ensemble", "capacity.io", "capacity.importer"]),
+                 "capacity.ensemble", "capacity.io", "capacity.importer", "capacity.rollover"]),
     ("commands", ["capacity.commands", "capacity.cli", "capacity.testing"]),
 ]
 
