@@ -8,10 +8,10 @@ import time
 from typing import Callable, Optional
 
 import numpy as np
-import pulp
 
 from ..errors import InfeasibleError, SolverError
-from .model import OBJECTIVE_PARTS, Model, build_model, set_objective, weighted_objective
+from .highs import run_highs_arrays
+from .model import LE, OBJECTIVE_PARTS, Model, build_model, set_objective, weighted_objective
 from .precheck import check_feasibility
 from .prepare import prepare
 from .problem import Problem
@@ -48,8 +48,7 @@ def apply_start(model: Model, start) -> int:
         nb = build_years.size
         hit = np.isin(p.open_option * nb + p.open_year, mine["option"].to_numpy(np.int64) * nb + year)
         found += int(hit.sum())
-        for col, flag in zip(lc.open_cols().tolist(), hit.tolist()):
-            model.columns[col].setInitialValue(1.0 if flag else 0.0)
+        model.set_start(lc.open_cols(), hit.astype(float))
     return found
 
 
@@ -92,16 +91,22 @@ def run_stage(model: Model, part: str, opts: SolverOptions, coef: np.ndarray) ->
         It stopped without a solution.
     """
     t0 = time.perf_counter()
-    set_objective(model, coef)
-    set_s = time.perf_counter() - t0  # setting the objective counts as transfer
-    r = run(model.prob, opts)
+    if opts.solver == "highs" and opts.direct and not model.materialised:
+        r, values = run_highs_arrays(model, coef, opts)
+        set_s = 0.0
+    else:
+        set_objective(model, coef)
+        set_s = time.perf_counter() - t0  # building the PuLP form and its objective counts as transfer
+        r = run(model.prob, opts)
+        values = None
     if r.status == "infeasible":
         raise InfeasibleError(f"the solver ({r.solver}) proved the plan infeasible ({r.detail}); "
                               "check count rules, budgets and land against each other")
     if r.status not in ("optimal", "feasible"):
         raise SolverError(f"{r.solver} stopped without a solution: {r.status} ({r.detail})"
                           + (f" within the time limit of {opts.time_limit} s" if opts.time_limit else ""))
-    values = _values(model)
+    if values is None:
+        values = _values(model)
     objective = float(coef @ values)
     bound = r.best_bound if math.isfinite(r.best_bound) else (objective if r.status == "optimal" else r.best_bound)
     gap = relative_gap(objective, bound) if math.isfinite(bound) else r.gap
@@ -174,8 +179,8 @@ def solve(problem: Problem, options: SolverOptions = SolverOptions(),
     stages = []
     if problem.objective == "weighted":
         coef = weighted_objective(model) if objective is None else np.asarray(objective(model), dtype=float)
-        if coef.size != len(model.columns):
-            raise ValueError(f"the objective hook gave {coef.size} coefficients for {len(model.columns)} columns")
+        if coef.size != model.n_cols:
+            raise ValueError(f"the objective hook gave {coef.size} coefficients for {model.n_cols} columns")
         st, values = run_stage(model, "weighted" if objective is None else "custom", options, coef)
         stages.append(st)
         gap = None
@@ -192,16 +197,16 @@ def solve(problem: Problem, options: SolverOptions = SolverOptions(),
                 t1 = time.perf_counter()
                 # keep this stage's optimum (use the bound-side value when not proven optimal)
                 limit = st.objective * (1 + w.lexicographic_rel_tol) + w.lexicographic_abs_tol
-                model.prob.addConstraint(pulp.LpConstraint(model.expression(coef), pulp.LpConstraintLE,
-                                                           f"lex_{part}", limit))
-                model.n_rows += 1
+                nz = np.flatnonzero(coef)
+                model.add_rows(f"lex_{part}", np.zeros(nz.size), nz, coef[nz], LE, [limit])
                 # this stage's solution meets the new row: the next stage starts from it
+                model.set_start(np.arange(model.n_cols), values)
                 options = dataclasses.replace(options, warm_start=True)
                 build_s += time.perf_counter() - t1
         gap = max(s.gap for s in stages)  # each stage's gap holds for its own part
     last = stages[-1]
     report = SolveReport.from_stages(
         stages, last.objective, {k: float(model.parts[k] @ values) for k in OBJECTIVE_PARTS}, last.best_bound,
-        gap=gap, build_seconds=build_s, solver=options.solver, n_variables=len(model.columns),
+        gap=gap, build_seconds=build_s, solver=options.solver, n_variables=model.n_cols,
         n_constraints=model.n_rows)
     return extract(model, values, report)

@@ -1,4 +1,4 @@
-r"""Build the school-location MILP in PuLP, in named steps, from index arrays.
+r"""Build the school-location MILP in named steps, from index arrays (as arrays; PuLP on demand).
 
 Formulation
 -----------
@@ -44,6 +44,15 @@ distance :math:`D=\sum_{ift}\omega_{it}\,\text{dist}_{if}\,w_{ift}` (with
 :math:`C=\sum_{ob}c_o y_{ob}`; weighted
 :math:`\alpha U+\beta D+\gamma C`, or lexicographic.
 
+Closures, conversions, carried-over seats, operating costs and lagged spending
+(a shrinking, phased system) are the steps of :mod:`capacity.optimize.closures`:
+closure columns :math:`z_{fb}` take a school's seats :math:`S_{ft}` out of its
+capacity row from year *b* on, share the one-decision row with its options,
+obey a per-zone-and-year limit, and earn the operating cost saved; :math:`Q_f`
+above is then :math:`S_{ft}`, the school's seats in year *t* (existing, or
+carried over from the year the project opens); the budget row counts each
+option's cost spread over its construction years.
+
 Why this formulation: the *share* form with the disaggregated ("strong")
 linking rows :math:`w_{ift}\le \text{open}_{ft}` gives the LP bound of the
 classic strong p-median / facility-location formulation — much tighter than
@@ -65,57 +74,23 @@ facilities location*, Geographical Analysis 2(1).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, Optional
 
 import numpy as np
 import pulp
 
+from .matrix import BINARY, CONTINUOUS, EQ, GE, LE, Model
+from .closures import (add_closure_limits, closure_capacity_entries, closure_one_entries, define_close_variables,
+                       operating_cost_parts, spending_entries)
 from .prepare import PreparedLevel
 from .problem import Problem
 
 OBJECTIVE_PARTS = ("unserved", "distance", "cost")
 
 # row senses and column categories for hooks (:meth:`Model.add_rows`, :meth:`Model.new_columns`)
-LE, GE, EQ = pulp.LpConstraintLE, pulp.LpConstraintGE, pulp.LpConstraintEQ
-CONTINUOUS, BINARY = pulp.LpContinuous, pulp.LpBinary
-
-
-def _probe_fast_expression() -> bool:
-    """True when PuLP's LpAffineExpression can be filled without its constructor.
-
-    ``LpAffineExpression.__init__`` spends most of its time on name handling
-    and type dispatch; creating the dict subclass with ``__new__`` and filling
-    it directly halves the row-building time (measured on PuLP 3.3: 100k rows
-    of 3 terms, 4.3 s vs 9.0 s with ``LpAffineExpression(zip(...))``, 9.3 s
-    with ``lpSum``, 7.5 s with ``lpDot`` on a loaded 2-core machine). The
-    probe checks the result behaves like a constructed one and falls back to
-    the public constructor otherwise (e.g. a future PuLP).
-    """
-    try:
-        x = pulp.LpVariable("probe", 0, 1, _skip_v4_deprecation=True)
-        e = pulp.LpAffineExpression.__new__(pulp.LpAffineExpression)
-        dict.update(e, ((x, 2.0),))
-        e.constant = 0.0
-        e._LpAffineExpression__name = None
-        c = pulp.LpConstraint(e, pulp.LpConstraintLE, "probe", 1.0)
-        return c.name == "probe" and e.name is None and c.getUb() == 1.0 and dict(c.items()) == {x: 2.0}
-    except Exception:  # pragma: no cover - depends on PuLP internals
-        return False
-
-
-_FAST_EXPRESSION = _probe_fast_expression()
-
-
-def _expression(pairs) -> pulp.LpAffineExpression:
-    """An LpAffineExpression of ``(variable, coefficient)`` pairs (fast path when available)."""
-    if _FAST_EXPRESSION:
-        e = pulp.LpAffineExpression.__new__(pulp.LpAffineExpression)
-        dict.update(e, pairs)
-        e.constant = 0.0
-        e._LpAffineExpression__name = None
-        return e
-    return pulp.LpAffineExpression(pairs)
+__all__ = ["BINARY", "CONTINUOUS", "EQ", "GE", "LE", "OBJECTIVE_PARTS", "LevelColumns", "Model", "build_model",
+           "set_objective", "weighted_objective"]
 
 
 @dataclass
@@ -126,6 +101,7 @@ class LevelColumns:
     open_start: int = 0
     assign_start: int = 0
     short_start: int = 0
+    close_start: int = 0
 
     @property
     def n_open(self) -> int:
@@ -148,110 +124,13 @@ class LevelColumns:
     def short_cols(self) -> np.ndarray:
         return np.arange(self.short_start, self.short_start + self.n_short)
 
-
-@dataclass
-class Model:
-    """A built model: the PuLP problem and the index arrays behind its columns.
-
-    This is the object an ``extra_constraints`` hook receives: add rows with
-    ``model.prob += ...`` using ``model.open_variables(level)`` and friends.
-
-    Attributes
-    ----------
-    problem : Problem
-    prob : pulp.LpProblem
-    columns : list of pulp.LpVariable
-        All variables; positions are column numbers.
-    levels : dict of str to LevelColumns
-    parts : dict of str to ndarray
-        Objective part coefficient per column (``unserved``, ``distance``, ``cost``).
-    n_rows : int
-    """
-
-    problem: Problem
-    prob: pulp.LpProblem
-    columns: list = field(default_factory=list)
-    levels: dict = field(default_factory=dict)
-    parts: dict = field(default_factory=dict)
-    n_rows: int = 0
-    _col_array: Optional[np.ndarray] = None
-
-    # -- columns -----------------------------------------------------------
-    def new_columns(self, prefix: str, n: int, cat: str, up: float = 1.0) -> int:
-        """Append ``n`` variables in [0, up] of category ``cat``; return the first column."""
-        start = len(self.columns)
-        add = self.prob.add_variable
-        self.columns.extend(add(f"{prefix}{k}", 0, up, cat) for k in range(n))
-        self._col_array = None
-        return start
-
     @property
-    def col_array(self) -> np.ndarray:
-        if self._col_array is None or self._col_array.size != len(self.columns):
-            arr = np.empty(len(self.columns), dtype=object)
-            arr[:] = self.columns
-            self._col_array = arr
-        return self._col_array
+    def n_close(self) -> int:
+        return self.prepared.close_facility.size
 
-    # -- rows ---------------------------------------------------------------
-    def add_rows(self, name: str, row, col, coef, sense: int, rhs) -> int:
-        """Add rows given in coordinate form; return how many were added.
-
-        Parameters
-        ----------
-        name : str
-            Prefix of the constraint names.
-        row, col, coef : array_like, shape (N,)
-            Entry *k* puts ``coef[k] · columns[col[k]]`` in row ``row[k]``
-            (rows numbered 0..R-1, one (row, col) pair at most once).
-        sense : int
-            ``pulp.LpConstraintLE``, ``GE`` or ``EQ``.
-        rhs : array_like, shape (R,)
-        """
-        rhs = np.asarray(rhs, dtype=float).reshape(-1)
-        n_rows = rhs.size
-        if n_rows == 0:
-            return 0
-        row = np.asarray(row, dtype=np.int64)
-        order = np.argsort(row, kind="stable")
-        bounds = np.searchsorted(row[order], np.arange(n_rows + 1)).tolist()
-        vars_ = self.col_array[np.asarray(col, dtype=np.int64)[order]].tolist()
-        coefs = np.asarray(coef, dtype=float)[order].tolist()
-        rhs_l = rhs.tolist()
-        add = self.prob.addConstraint
-        Expr, Con = _expression, pulp.LpConstraint
-        base = self.n_rows
-        for r in range(n_rows):
-            s, e = bounds[r], bounds[r + 1]
-            add(Con(Expr(zip(vars_[s:e], coefs[s:e])), sense, f"{name}_{base + r}", rhs_l[r]))
-        self.n_rows += n_rows
-        return n_rows
-
-    def fix_columns(self, cols, values) -> None:
-        """Fix columns ``cols`` to ``values`` (bounds equal, continuous): an LP in those columns."""
-        for c, v in zip(np.asarray(cols, dtype=np.int64).tolist(), np.asarray(values, dtype=float).tolist()):
-            var = self.columns[c]
-            var.cat = pulp.LpContinuous
-            var.lowBound = var.upBound = v
-
-    # -- views for hooks and results --------------------------------------
-    def open_variables(self, level: str):
-        """DataFrame of the open variables of ``level``: option, facility, build_year, var."""
-        import pandas as pd
-
-        lc = self.levels[level]
-        p = lc.prepared
-        return pd.DataFrame({
-            "option": p.open_option,
-            "facility": p.level.options.facility[p.open_option],
-            "build_year": self.problem.build_years[p.open_year],
-            "var": self.col_array[lc.open_cols()],
-        })
-
-    def expression(self, coef: np.ndarray) -> pulp.LpAffineExpression:
-        """Linear expression ``Σ coef[c] · column c`` over the non-zero entries."""
-        nz = np.flatnonzero(coef)
-        return _expression(zip(self.col_array[nz].tolist(), coef[nz].tolist()))
+    def close_cols(self) -> np.ndarray:
+        """Closure and conversion columns ``z[f, b]`` (:mod:`capacity.optimize.closures`)."""
+        return np.arange(self.close_start, self.close_start + self.n_close)
 
 
 # ---------------------------------------------------------------------------
@@ -290,15 +169,17 @@ def add_demand(model: Model, lc: LevelColumns, name: str) -> None:
 
 
 def add_one_option_per_site(model: Model, lc: LevelColumns, name: str) -> None:
-    """At most one option (module, build year) per facility."""
+    """At most one option (module, build year) per facility — or one closure or conversion."""
     p = lc.prepared
-    fac = p.level.options.facility[p.open_option]
+    close_fac, close_col = closure_one_entries(lc)
+    fac = np.concatenate([p.level.options.facility[p.open_option], close_fac])
+    cols = np.concatenate([lc.open_cols(), close_col])
     uniq, row, counts = np.unique(fac, return_inverse=True, return_counts=True)
     sel = counts[row] > 1
     if not sel.any():
         return
     uniq2, row2 = np.unique(row[sel], return_inverse=True)
-    model.add_rows(f"one_{name}", row2, lc.open_cols()[sel], np.ones(sel.sum()),
+    model.add_rows(f"one_{name}", row2, cols[sel], np.ones(sel.sum()),
                    pulp.LpConstraintLE, np.ones(uniq2.size))
 
 
@@ -312,7 +193,8 @@ def _available_pairs(model: Model, lc: LevelColumns):
 
 
 def add_capacity(model: Model, lc: LevelColumns, name: str) -> None:
-    """Pupils assigned to a facility ≤ existing seats + seats of options ready that year."""
+    """Pupils assigned to a facility ≤ its seats that year (existing and carried over, unless
+    closed) + seats of options ready that year."""
     p = lc.prepared
     lv = p.level
     T = model.problem.years.size
@@ -320,16 +202,18 @@ def add_capacity(model: Model, lc: LevelColumns, name: str) -> None:
     cap_a = ~p.uncapacitated[fac_a]
     pupils = lv.units.demand[p.arc_unit[p.assign_arc], p.assign_year]
     key_a = fac_a * T + p.assign_year
-    # skip rows that cannot bind: all pupils on the arcs fit into existing seats
+    # skip rows that cannot bind: all pupils on the arcs fit into the seats, and the school cannot close
     load = np.bincount(key_a[cap_a], weights=pupils[cap_a], minlength=lv.facilities.n * T)
-    existing = np.repeat(lv.facilities.seats, T)
-    binding = load > existing + 1e-9
+    existing = np.where(np.isinf(lv.facilities.seats)[:, None], np.inf, p.seats_ft).reshape(-1)
+    binding = (load > existing + 1e-9) | np.repeat(p.closable, T)
     sel_a = cap_a & binding[key_a]
     key_o, col_o, seats_o = _available_pairs(model, lc)
     sel_o = binding[key_o] & np.isin(key_o, key_a[sel_a])
-    key = np.concatenate([key_a[sel_a], key_o[sel_o]])
-    col = np.concatenate([lc.assign_cols()[sel_a], col_o[sel_o]])
-    coef = np.concatenate([pupils[sel_a], -seats_o[sel_o]])
+    key_z, col_z, seats_z = closure_capacity_entries(model, lc)
+    sel_z = np.isin(key_z, key_a[sel_a]) & (seats_z > 0)
+    key = np.concatenate([key_a[sel_a], key_o[sel_o], key_z[sel_z]])
+    col = np.concatenate([lc.assign_cols()[sel_a], col_o[sel_o], col_z[sel_z]])
+    coef = np.concatenate([pupils[sel_a], -seats_o[sel_o], seats_z[sel_z]])
     uniq, row = np.unique(key, return_inverse=True)
     model.add_rows(f"cap_{name}", row, col, coef, pulp.LpConstraintLE, existing[uniq])
 
@@ -409,20 +293,19 @@ def rule_mask(problem: Problem, p: PreparedLevel, rule) -> np.ndarray:
 
 
 def add_budget(model: Model) -> None:
-    """Construction cost of every level per build year ≤ that year's budget."""
+    """Spending of every level per build year ≤ that year's budget.
+
+    Construction is spread over the construction years (build year to
+    opening year − 1; all in the build year when the lag is 0 or 1),
+    conversions cost in their year (:func:`capacity.optimize.closures.spending_entries`).
+    """
     budget = model.problem.budget_cny
-    rows, cols, coefs = [], [], []
-    for lc in model.levels.values():
-        p = lc.prepared
-        rows.append(p.open_year)
-        cols.append(lc.open_cols())
-        coefs.append(p.level.options.cost_cny[p.open_option])
-    row, col, coef = np.concatenate(rows), np.concatenate(cols), np.concatenate(coefs)
     finite = np.flatnonzero(np.isfinite(budget))
     remap = np.full(budget.size, -1)
     remap[finite] = np.arange(finite.size)
-    keep = (remap[row] >= 0) & (coef > 0)
-    model.add_rows("budget", remap[row[keep]], col[keep], coef[keep], pulp.LpConstraintLE, budget[finite])
+    parts = [spending_entries(model, lc, remap) for lc in model.levels.values()]
+    row, col, coef = (np.concatenate([p[k] for p in parts]) for k in range(3))
+    model.add_rows("budget", row, col, coef, pulp.LpConstraintLE, budget[finite])
 
 
 # ---------------------------------------------------------------------------
@@ -435,7 +318,7 @@ def define_objective_parts(model: Model) -> None:
     The cost part is the present value of construction at
     ``weights.cost_discount_rate`` (nominal CNY when the rate is 0).
     """
-    n = len(model.columns)
+    n = model.n_cols
     parts = {k: np.zeros(n) for k in OBJECTIVE_PARTS}
     problem = model.problem
     w = problem.weights
@@ -454,6 +337,7 @@ def define_objective_parts(model: Model) -> None:
         years_on = problem.build_years[p.open_year] - problem.build_years[0]
         present = (1.0 + w.cost_discount_rate) ** -years_on.astype(float)
         parts["cost"][lc.open_cols()] = lv.options.cost_cny[p.open_option] * present
+        operating_cost_parts(model, lc, parts["cost"])
     model.parts = parts
 
 
@@ -464,6 +348,7 @@ def weighted_objective(model: Model) -> np.ndarray:
 
 
 def set_objective(model: Model, coef: np.ndarray) -> None:
+    """Set the PuLP form's objective to ``Σ coef · columns`` (builds the PuLP form)."""
     model.prob.setObjective(model.expression(coef))
 
 
@@ -494,24 +379,27 @@ def build_model(problem: Problem, prepared: list, strong_linking: bool = True,
     Model
         With the objective unset; see :func:`weighted_objective`.
     """
-    model = Model(problem=problem, prob=pulp.LpProblem("capacity", pulp.LpMinimize))
+    model = Model(problem=problem)
     for p in prepared:
         model.levels[p.level.name] = LevelColumns(p)
     for i, lc in enumerate(model.levels.values()):
         define_open_variables(model, lc, str(i))
         define_assignment_variables(model, lc, str(i))
         define_shortfall_variables(model, lc, str(i))
+        define_close_variables(model, lc, str(i))
     for i, lc in enumerate(model.levels.values()):
         add_demand(model, lc, str(i))
         add_one_option_per_site(model, lc, str(i))
         add_capacity(model, lc, str(i))
         add_linking(model, lc, str(i), strong=strong_linking)
+        closures = lc.prepared.level.closures
+        add_closure_limits(model, lc, str(i), None if closures is None else closures.max_per_zone_year)
     add_count_rules(model)
     add_budget(model)
     define_objective_parts(model)
     if extra_constraints is not None:
         extra_constraints(model)
         # columns a hook added have no part in the built-in objective
-        n = len(model.columns)
+        n = model.n_cols
         model.parts = {k: np.pad(v, (0, n - v.size)) for k, v in model.parts.items()}
     return model

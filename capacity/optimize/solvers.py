@@ -71,6 +71,10 @@ class SolverOptions:
         them one after the other in this process (e.g. inside an ensemble's
         worker). With several workers each HiGHS runs on one thread unless
         ``threads`` says otherwise.
+    direct : bool
+        Hand HiGHS the model's arrays directly (:mod:`capacity.optimize.highs`),
+        without PuLP objects; ``False`` goes through PuLP as CBC does. A model
+        whose PuLP form a hook asked for always goes through PuLP.
     warm_start : bool
         Hand the columns' current values (``LpVariable.setInitialValue``;
         columns without a value are left out) to the solver as a MIP start.
@@ -91,6 +95,7 @@ class SolverOptions:
     on_progress: Optional[Any] = None
     warm_start: bool = False
     level_workers: Optional[int] = None
+    direct: bool = True
 
 
 @dataclass(frozen=True)
