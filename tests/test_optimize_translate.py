@@ -1,7 +1,6 @@
 """The scenario → problem translation (capacity.optimize.translate)."""
 
 import dataclasses
-import warnings
 
 import numpy as np
 import pandas as pd
@@ -70,23 +69,6 @@ def test_problem_settings_per_level(city):
     assert all(not lv.facilities.existing[lv.options.facility].any() for lv in problem.levels)
     assert np.isinf(problem.budget_cny[[0, 2]]).all() and problem.budget_cny[1] == 1.0e8
     assert set(index) == {"kindergarten", "primary"}
-
-
-def test_old_names_still_work(city):
-    """geo.build_problem, geo.weights and geo.count_rules of the first wave give the same problem."""
-    from capacity.optimize import geo
-
-    rows = [(u, "primary", y, 80.0) for u in city.demand_units["unit_id"] for y in (2025, 2030)]
-    demand = pd.DataFrame(rows, columns=["unit_id", "level", "year", "pupils"])
-    plan = PlanParams(levels=("primary",), totals={"primary": 1})
-    old, _ = geo.build_problem(city, demand, plan, ObjectiveParams())
-    new, _ = translate.problem_from_sections(city, demand, plan, ObjectiveParams())
-    assert old.weights == new.weights and old.count_rules == new.count_rules
-    np.testing.assert_array_equal(old.levels[0].arcs.unit, new.levels[0].arcs.unit)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        assert geo.weights(ObjectiveParams()) == translate.weights(ObjectiveParams())
-    assert any(issubclass(w.category, DeprecationWarning) for w in caught)
 
 
 def test_problem_from_scenario_reads_the_scenario_file(tmp_path):

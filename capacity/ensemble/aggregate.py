@@ -121,7 +121,7 @@ def site_frequency(opened: pd.DataFrame, n_draws: int, indexes: dict, plans: dic
         The draws' optimal plans: ``Solution.opened`` rows with ``draw``.
     n_draws : int
     indexes : dict of str to LevelIndex
-        From :func:`capacity.optimize.geo.build_problem` (ids, zones, x, y).
+        From :func:`capacity.optimize.problem_from_scenario` (ids, zones, x, y).
     plans : dict of str to DataFrame
         Fixed plans (``baseline``, ``robust``) flagged as ``in_<name>``.
 

@@ -255,7 +255,7 @@ def _summary(scenario, params, runner, options, summary_t, draws, freq, baseline
 def write_ensemble(result: EnsembleResult, city, scenario, out) -> list:
     """Write the ensemble's CSVs, ``ensemble.gpkg``, charts and ``summary.json`` into ``out``."""
     from capacity.ensemble.outputs import fan_chart, frequency_map, write_site_layer
-    from capacity.pipeline import write_json
+    from capacity.io.jsonfile import write_json
 
     out = Path(out)
     files = []

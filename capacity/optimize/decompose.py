@@ -212,14 +212,4 @@ def solve_by_level(problem: Problem, options, progress=None, start=None, extra_c
     return _merge(final, problem, bound, ", budget split by shares", [first[n].report for n in names if n not in keep])
 
 
-def solve_plan(problem: Problem, options, method: str = "auto", progress=None, start=None, **hooks) -> Solution:
-    """Solve jointly or level by level: :func:`capacity.optimize.api.solve` with ``method``.
-
-    Kept for callers of the first wave; ``hooks`` are ``extra_constraints`` and ``objective``.
-    """
-    from capacity.optimize.api import solve as solve_any
-
-    return solve_any(problem, options, method=method, progress=progress, start=start, **hooks)
-
-
-__all__ = ["budget_shares", "level_problem", "plan_spending", "solve_by_level", "solve_plan", "spending"]
+__all__ = ["budget_shares", "level_problem", "plan_spending", "solve_by_level", "spending"]

@@ -370,27 +370,3 @@ def build_level(city: CityData, unit_demand: pd.DataFrame, level: str, years, se
                        facility_existing=lp.facilities.existing, facility_xy=fac_xy,
                        option_classes=opts["classes"].astype(np.int64))
     return lp, index
-
-
-def build_problem(city: CityData, unit_demand: pd.DataFrame, plan, objective, levels=None):
-    """Deprecated: use :func:`capacity.optimize.translate.problem_from_scenario`.
-
-    Kept so that callers of the first wave keep working; builds the same
-    problem from a scenario's ``plan`` and ``objective`` sections.
-    """
-    from capacity.optimize.translate import problem_from_sections
-
-    return problem_from_sections(city, unit_demand, plan, objective, levels)
-
-
-def __getattr__(name):
-    # ``weights`` and ``count_rules`` moved to capacity.optimize.translate
-    if name in ("weights", "count_rules"):
-        import warnings
-
-        from capacity.optimize import translate
-
-        warnings.warn(f"capacity.optimize.geo.{name} moved to capacity.optimize.translate.{name}",
-                      DeprecationWarning, stacklevel=2)
-        return getattr(translate, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
