@@ -124,7 +124,7 @@ def main(argv=None) -> int:
             from capacity.optimize import build_model, prepare
             t1 = time.perf_counter()
             model = build_model(problem, prepare(problem), strong_linking=not args.weak_linking)
-            row.update(variables=len(model.columns), constraints=model.n_rows,
+            row.update(variables=model.n_cols, constraints=model.n_rows,
                        build_seconds=round(time.perf_counter() - t1, 2))
             row["peak_rss_mib"] = peak_mib()
             print(json.dumps(row), flush=True)
