@@ -79,9 +79,12 @@ def receiving_schools(plan: pd.DataFrame, assignments: pd.DataFrame) -> list:
     """For each plan row: the expanded school that received a closed school's pupils, or None.
 
     A closure in year *b* is a merger when some demand units that the closed
-    school served in the last evaluation year before *b* (or in *b* itself, when
-    none is earlier) are served in *b* or later by a school the plan expands; the
-    receiver is the expanded school taking most of those units' pupils.
+    school served in the last evaluation year before *b* are served in *b* or
+    later by a school the plan expands; the receiver is the expanded school
+    taking most of those units' pupils. A closure in the first year checked
+    (no earlier assignment) is a merger when the plan expands a school of the
+    same level and zone whose seats are ready by the closure year; the
+    receiver is the nearest of them.
 
     Parameters
     ----------
@@ -103,8 +106,14 @@ def receiving_schools(plan: pd.DataFrame, assignments: pd.DataFrame) -> list:
             continue
         a = assignments[assignments["level"] == row.level]
         before = years[years < row.open_year]
-        when = before[-1] if before.size else row.open_year
-        units = set(a.loc[(a["facility"] == row.site_id) & (a["year"] == when), "unit"])
+        if before.size == 0:
+            near = expanded[(expanded["level"] == row.level) & (expanded["zone_id"] == row.zone_id)
+                            & (expanded["ready_year"] <= row.open_year)]
+            if len(near):
+                d = np.hypot(near["x"].to_numpy(float) - row.x, near["y"].to_numpy(float) - row.y)
+                out[i] = near["site_id"].iloc[int(np.argmin(d))]
+            continue
+        units = set(a.loc[(a["facility"] == row.site_id) & (a["year"] == before[-1]), "unit"])
         after = years[years >= row.open_year]
         if not units or after.size == 0:
             continue
@@ -150,6 +159,30 @@ def zone_balance_table(city, unit_demand, plan_df, solution, years, levels=LEVEL
                         "unserved": unserved.reindex(grid, fill_value=0.0)}).reset_index()
     out["balance"] = out["seats"] - out["demand"]
     out.attrs["units"] = dict(UNITS["zone_balance"])
+    return out
+
+
+def system_table(plan_df, balance_df, years, levels) -> dict:
+    """Per level and evaluation year: ``seats, pupils, surplus, unserved`` [pupils] and the schools
+    ``new, expanded, closed, converted`` whose seats arrive or leave in the years since the previous
+    evaluation year (up to and including the first one for the first) [schools] — the question of a
+    shrinking system: how many schools of each level, where and when, and which close or convert."""
+    out = {}
+    for lv in levels:
+        out[lv] = {}
+        b = balance_df[balance_df["level"] == lv]
+        p = plan_df[plan_df["level"] == lv]
+        prev = None
+        for y in years:
+            seats = float(b.loc[b["year"] == y, "seats"].sum())
+            pupils = float(b.loc[b["year"] == y, "demand"].sum())
+            when = (p["ready_year"] <= y) & ((p["ready_year"] > prev) if prev is not None else True)
+            n = lambda a: int((when & (p["action"] == a)).sum())  # noqa: E731
+            out[lv][str(y)] = {"seats": seats, "pupils": pupils, "surplus": seats - pupils,
+                               "unserved": float(b.loc[b["year"] == y, "unserved"].sum()),
+                               "new": n("new"), "expanded": n("expand"), "closed": n("close"),
+                               "converted": n("convert")}
+            prev = y
     return out
 
 
@@ -230,6 +263,7 @@ def summary_dict(scenario, city, solution, plan_df, assign_df, balance_df, unit_
         "n_constraints": rep.n_constraints,
         "schools_by_level": totals,
         "schools_by_level_and_year": counts,
+        "system_by_level_and_year": system_table(plan_df, balance_df, years, levels),
         "cost_cny_by_year": cost_year,
         "cost_cny_total": float(plan_df["cost_cny"].sum()),
         "budget_cny_by_year": {str(y): scenario.plan.budget_for(y) for y in scenario.plan.build_years},
