@@ -42,6 +42,8 @@ def headline_table(runs: list[dict]) -> pd.DataFrame:
             t = s.get("schools_by_level", {}).get(level, {})
             col[f"{level}: new"] = t.get("new")
             col[f"{level}: expanded"] = t.get("expand")
+            col[f"{level}: closed"] = t.get("close", 0)
+            col[f"{level}: converted"] = t.get("convert", 0)
             col[f"{level}: new seats"] = t.get("seats")
         first_year = min(next(iter(s.get("unserved_pupils", {"": {"0": 0}}).values())), key=int)
         for level in levels:

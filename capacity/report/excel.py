@@ -24,6 +24,7 @@ HEADERS = {
     "name_en": "Zone (English)", "level": "Level 学段", "new": "New schools 新建",
     "expand": "Expanded schools 扩建", "schools": "Schools 学校数", "seats": "Seats 学位",
     "cost_cny": "Cost (CNY) 投资(元)", "ready_year": "Seats ready 投用年份",
+    "close": "Closed schools 撤并", "convert": "Converted schools 转为他用",
 }
 """Headers when no language is given: English and Chinese side by side."""
 NUMBER_FORMATS = {"seats": "#,##0", "cost_cny": "#,##0"}

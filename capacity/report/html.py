@@ -187,6 +187,15 @@ def headline_section(s: dict, lang="en") -> str:
     out = [f"<p>{i18n.tr('headline_cost', lang, cost=esc(i18n.money(s.get('cost_cny_total'), lang)), by_year=by_year)}</p>"]
     out.append(table(frame, numeric=list(frame.columns[1:]), formats={walk: lambda v: i18n.share(v, lang)},
                      lang=lang, headers=False))
+    system = s.get("system_by_level_and_year")
+    if system:  # issue 13: per level and year, seats, pupils, surplus and the schools that come and go
+        keys = ("seats", "pupils", "surplus", "new", "expanded", "closed", "converted")
+        rows = [{i18n.tr("h_level", lang): i18n.level_name(lv, lang), i18n.tr("h_year", lang): int(y),
+                 **{i18n.tr(f"h_sys_{k}", lang): v.get(k) for k in keys}}
+                for lv, years in system.items() for y, v in years.items()]
+        frame = pd.DataFrame(rows)
+        out.append(f"<p>{i18n.tr('h_system_intro', lang)}</p>")
+        out.append(table(frame, numeric=list(frame.columns[2:]), lang=lang, headers=False))
     return "".join(out)
 
 

@@ -41,7 +41,7 @@ ACTION_NAMES = {
     "expand": {"zh": "扩建", "en": "expanded"},
     "close": {"zh": "撤并", "en": "closed"},
     "merge": {"zh": "合并", "en": "merged"},
-    "convert": {"zh": "改变学段", "en": "converted"},
+    "convert": {"zh": "转为他用", "en": "converted"},
     "existing": {"zh": "现有", "en": "existing"},
 }
 
@@ -65,6 +65,8 @@ COLUMN_NAMES = {
     "seats": {"zh": "学位", "en": "Seats"},
     "cost_cny": {"zh": "投资(元)", "en": "Cost (CNY)"},
     "ready_year": {"zh": "投用年份", "en": "Seats ready"},
+    "close": {"zh": "撤并", "en": "Closed schools"},
+    "convert": {"zh": "转为他用", "en": "Converted schools"},
     "chosen_site_id": {"zh": "选定地块", "en": "Chosen site"},
     "alt_rank": {"zh": "备选序号", "en": "Rank"},
     "alt_site_id": {"zh": "备选地块", "en": "Alternative site"},
@@ -158,6 +160,18 @@ PHRASES = {
     "map_existing": {"zh": "现有学校", "en": "existing school"},
     "map_new_opens": {"zh": "新建,{year} 年开办", "en": "new, opens {year}"},
     "map_expansion": {"zh": "扩建(颜色:年份)", "en": "expansion (colour: year)"},
+    "h_year": {"zh": "年份", "en": "Year"},
+    "h_sys_seats": {"zh": "学位", "en": "Seats"},
+    "h_sys_pupils": {"zh": "需学位学生", "en": "Pupils"},
+    "h_sys_surplus": {"zh": "富余学位", "en": "Surplus"},
+    "h_sys_new": {"zh": "新建", "en": "New"},
+    "h_sys_expanded": {"zh": "扩建", "en": "Expanded"},
+    "h_sys_closed": {"zh": "撤并", "en": "Closed"},
+    "h_sys_converted": {"zh": "转为他用", "en": "Converted"},
+    "h_system_intro": {"zh": "各学段逐年:学位、需学位学生、富余学位(负数为缺口),以及自上一检查年以来新建、扩建、撤并和转为他用的学校数。",
+                       "en": "Per level and year: seats, pupils needing a seat, surplus (negative: a shortfall), and the "
+                             "schools new, expanded, closed and converted since the previous year checked."},
+    "map_closure": {"zh": "撤并或转为他用(红叉)", "en": "closed or converted (red cross)"},
     "and": {"zh": " 和 ", "en": " and "},
     # interactive map
     "webmap_intro": {"zh": "缩放、平移,点击地块查看详情;右上角切换图层。区县颜色为所选学段和年份的学位余缺"

@@ -65,6 +65,10 @@ def _panel(ax, zones, values, norm, cmap, schools, sites, colours, labels=True, 
             s = sites[sites["action"] == action]
             ax.scatter(s["x"], s["y"], s=34, c=s["open_year"].map(colours), marker=marker,
                        edgecolors="black", linewidths=0.5, zorder=6)
+        shut = sites[sites["action"].isin(("close", "convert"))]
+        if len(shut):  # closures and conversions in their own colour (issue 13)
+            ax.scatter(shut["x"], shut["y"], s=40, c="#d62728", marker="X", edgecolors="white",
+                       linewidths=0.5, zorder=7)
     if labels:
         for row in z.itertuples():
             pt = row.geometry.representative_point()
@@ -153,6 +157,9 @@ def level_map(city, zone_balance, plan, level, years, title, path, lang=None) ->
         if (sites["action"] == "expand").any():
             handles += [Line2D([], [], marker="s", ls="", markerfacecolor="white", markeredgecolor="black",
                                label=text["expansion"])]
+        if sites["action"].isin(("close", "convert")).any():
+            handles += [Line2D([], [], marker="X", ls="", markerfacecolor="#d62728", markeredgecolor="white",
+                               label=text["closure"])]
         fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 5), fontsize=8,
                    frameon=False)
         fig.suptitle(title, fontsize=13, y=1.035)  # above the panel titles, kept by bbox_inches
@@ -178,7 +185,8 @@ def map_labels(lang=None) -> dict:
 
     return {"before": i18n.tr("map_before", lang or "en"), "after": i18n.tr("map_after", lang or "en"),
             "inset": inset, "colourbar": both("map_colourbar"), "existing": both("map_existing"),
-            "new": lambda y: both("map_new_opens", year=y), "expansion": both("map_expansion")}
+            "new": lambda y: both("map_new_opens", year=y), "expansion": both("map_expansion"),
+            "closure": both("map_closure")}
 
 
 def map_title(scenario_name, level, years, lang=None) -> str:

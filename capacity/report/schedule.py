@@ -1,6 +1,6 @@
 """The phasing schedule: schools, seats and cost per build year, zone and level (pure).
 
-One row per ``year × zone × level`` with at least one new or expanded school:
+One row per ``year × zone × level`` with at least one new, expanded, closed or converted school:
 
 =============  ======================================================
 column         meaning
@@ -13,7 +13,9 @@ level          school level
 new            new schools opening [schools]
 expand         existing schools expanded [schools]
 schools        new + expand [schools]
-seats          seats added [pupils]
+close          existing schools closing that year (their seats leave) [schools]
+convert        existing schools converted to another use that year [schools]
+seats          seats added, net of the seats closures and conversions take away [pupils]
 cost_cny       construction cost [CNY]
 ready_year     first year the seats count (latest of the group) [year]
 =============  ======================================================
@@ -26,7 +28,7 @@ import pandas as pd
 from capacity import LEVELS
 
 COLUMNS = ["year", "zone_id", "name_local", "name_en", "level", "new", "expand", "schools",
-           "seats", "cost_cny", "ready_year"]
+           "seats", "cost_cny", "ready_year", "close", "convert"]
 UNITS = {"seats": "pupils", "cost_cny": "CNY", "year": "year", "ready_year": "year"}
 
 
@@ -53,9 +55,12 @@ def schedule_table(plan: pd.DataFrame, zones: pd.DataFrame) -> pd.DataFrame:
     if plan.empty:
         return pd.DataFrame(columns=COLUMNS)
     p = plan.assign(new=(plan["action"] == "new").astype(int),
-                    expand=(plan["action"] == "expand").astype(int))
+                    expand=(plan["action"] == "expand").astype(int),
+                    close=(plan["action"] == "close").astype(int),
+                    convert=(plan["action"] == "convert").astype(int))
     g = (p.groupby(["open_year", "zone_id", "level"], as_index=False)
-         .agg(new=("new", "sum"), expand=("expand", "sum"), seats=("seats", "sum"),
+         .agg(new=("new", "sum"), expand=("expand", "sum"), close=("close", "sum"), convert=("convert", "sum"),
+              seats=("seats", "sum"),
               cost_cny=("cost_cny", "sum"), ready_year=("ready_year", "max"))
          .rename(columns={"open_year": "year"}))
     g["schools"] = g["new"] + g["expand"]
@@ -72,7 +77,8 @@ def schedule_table(plan: pd.DataFrame, zones: pd.DataFrame) -> pd.DataFrame:
 
 def schedule_totals(schedule: pd.DataFrame) -> pd.DataFrame:
     """Totals per ``level × year`` and a grand total row (``level`` = ``all``)."""
-    cols = ["new", "expand", "schools", "seats", "cost_cny"]
+    cols = ["new", "expand", "schools", "seats", "cost_cny"] + [c for c in ("close", "convert")
+                                                                 if c in schedule.columns]
     if schedule.empty:
         return pd.DataFrame(columns=["level", "year"] + cols)
     g = schedule.groupby(["level", "year"], as_index=False)[cols].sum()
