@@ -177,6 +177,11 @@ def check_shrinking(plan, assign, scen, city) -> Check:
               | ((shut["action"] == "convert") & ~shut["level"].isin(allowed_conv))]
     if len(no):
         bad.append(f"{len(no)} closures/conversions in levels the scenario does not open to them")
+    limit = p.get("max_closures_per_zone_year")
+    if limit is not None and len(shut):
+        per = shut.groupby(["zone_id", "level", "open_year"]).size()
+        if (per > limit).any():
+            bad.append(f"{int((per > limit).sum())} zone-years with more than {limit} closures/conversions")
     protected = set(map(str, p.get("protected_schools", ())))
     hit = shut[shut["site_id"].astype(str).isin(protected)]
     if len(hit):
