@@ -162,6 +162,20 @@ def zone_balance_table(city, unit_demand, plan_df, solution, years, levels=LEVEL
     return out
 
 
+def spending_by_year(plan_df) -> dict:
+    """Spending per calendar year [CNY]: each row's cost spread evenly over its construction years
+    ``open_year .. ready_year − 1`` (all in ``open_year`` with a lag of 0 or 1), as the budget rows."""
+    out = {}
+    if plan_df.empty:
+        return out
+    start = plan_df["open_year"].to_numpy(np.int64)
+    n = np.maximum(plan_df["ready_year"].to_numpy(np.int64) - start, 1)
+    for s0, k, c in zip(start.tolist(), n.tolist(), plan_df["cost_cny"].to_numpy(float).tolist()):
+        for y in range(s0, s0 + k):
+            out[y] = out.get(y, 0.0) + c / k
+    return out
+
+
 def system_table(plan_df, balance_df, years, levels) -> dict:
     """Per level and evaluation year: ``seats, pupils, surplus, unserved`` [pupils] and the schools
     ``new, expanded, closed, converted`` whose seats arrive or leave in the years since the previous
@@ -232,8 +246,8 @@ def summary_dict(scenario, city, solution, plan_df, assign_df, balance_df, unit_
               for lv in levels}
     for (lv, y, action), n in plan_df.groupby(["level", "open_year", "action"]).size().items():
         counts[lv][str(int(y))][action] = int(n)
-    cost_year = {str(y): float(plan_df.loc[plan_df["open_year"] == y, "cost_cny"].sum())
-                 for y in scenario.plan.build_years}
+    spent = spending_by_year(plan_df)
+    cost_year = {str(y): float(spent.get(int(y), 0.0)) for y in scenario.plan.build_years}
     unserved = {lv: {str(y): float(balance_df.loc[(balance_df["level"] == lv) & (balance_df["year"] == y),
                                                   "unserved"].sum()) for y in years} for lv in levels}
     demand = {lv: {str(y): float(balance_df.loc[(balance_df["level"] == lv) & (balance_df["year"] == y),
