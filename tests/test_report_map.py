@@ -103,7 +103,7 @@ def test_closed_and_converted_sites():
     d = webmap.map_data(city=City(), zone_balance=BALANCE, plan=plan, shortlist=SHORT, lang="zh")
     close, convert = d["sites"][2:]
     assert (close["a"], close["v"][2], close["v"][3], close["v"][4]) == ("close", "撤并", "—", "-270")
-    assert (convert["a"], convert["v"][2]) == ("convert", "改变学段")
+    assert (convert["a"], convert["v"][2]) == ("convert", "转为他用")
     assert d["text"]["actions"]["close"] == "撤并"
 
 
