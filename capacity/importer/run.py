@@ -10,14 +10,13 @@ folder, checked with :func:`capacity.data.load_city` (the same checks as
 from __future__ import annotations
 
 import json
-import shutil
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pandas as pd
 
-from capacity.errors import DataError
+from capacity.errors import DataError, UsageError
 from capacity.importer import layers, read
 from capacity.importer.spec import ImportSpec, Source, read_spec
 from capacity.importer.sources import SourceRecord, sources_markdown
@@ -178,21 +177,16 @@ def import_folder(spec_path, out, force: bool = False, today: str | None = None)
     spec = read_spec(spec_path)
     today = today or datetime.now(timezone.utc).date().isoformat()
     out = Path(out)
-    again = force and _imported_before(out)
-    target = out.parent / f".{out.name}.import-new" if again else out
-    with output_folder(target, force=force) as tmp:
+    if force and (out / "city.toml").is_file() and not _imported_before(out):
+        raise UsageError(f"--out {out} is a data folder that 'capacity import' did not write; --force "
+                         "replaces only an earlier import, never a bureau's own data; choose another folder")
+    with output_folder(out, force=force) as tmp:
         result = build_folder(spec, tmp, today)
         try:
             load_city(tmp)
         except DataError as exc:
             raise DataError(f"the imported folder does not validate: {exc.reason}", path=exc.path,
                             column=exc.column, rows=exc.rows, row_label=exc.row_label) from None
-    if again:  # replace a folder an earlier import wrote, in two renames (never a bureau's own data)
-        old = out.parent / f".{out.name}.import-old"
-        shutil.rmtree(old, ignore_errors=True)
-        out.rename(old)
-        target.rename(out)
-        shutil.rmtree(old, ignore_errors=True)
     return ImportResult(out=out, counts=result.counts, raster=result.raster, records=result.records)
 
 
