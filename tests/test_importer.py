@@ -173,3 +173,28 @@ def test_demand_units_from_residential_points_in_bd09(tmp_path):
     assert list(units["zone_id"]) == ["539901" if v < 576_000 else "539902" for v in x]
     # urban: persons on a 500 m square (0.25 km²) ≥ 1,500/km², i.e. ≥ 375 persons
     assert list(units["urban"]) == list(units["population"] >= 375)
+
+
+def test_vector_layer_in_gcj02_claiming_wgs84_is_overridden_by_the_spec(tmp_path):
+    """A GeoJSON of zones digitised on AMap (GCJ-02, declared as WGS84) and a spec ``values``."""
+    from capacity.geo.crs import transform_geometries
+
+    folder = tmp_path / "bureau"
+    shutil.copytree(EXAMPLE, folder)
+    zones = gpd.read_file(EXAMPLE / "zones.shp", encoding="gbk")
+    truth = zones.to_crs("EPSG:4543")
+    gcj = transform_geometries(zones.to_crs("EPSG:4326").geometry.values, "EPSG:4326", "GCJ-02")
+    gpd.GeoDataFrame({"code": zones["XZQDM"], "名称": zones["XZQMC"]}, geometry=gcj, crs="EPSG:4326").to_file(
+        folder / "zones.geojson", driver="GeoJSON", engine="pyogrio")
+    spec = (folder / "import.toml").read_text(encoding="utf-8")
+    old = spec[spec.index("[zones]"):spec.index("[schools]")]
+    spec = spec.replace(old, '[zones]\nfile = "zones.geojson"\ncrs = "GCJ-02"\n'
+                             'columns = { zone_id = "code", name_local = "名称" }\nvalues = { kind = "exclave" }\n\n')
+    (folder / "import.toml").write_text(spec, encoding="utf-8")
+    out = tmp_path / "out"
+    import_folder(folder / "import.toml", out)
+    got = gpd.read_file(out / "zones.gpkg").set_index("zone_id")
+    for zone_id, geom in zip(truth["XZQDM"], truth.geometry):
+        assert got.loc[zone_id].geometry.hausdorff_distance(geom) < 1.0
+    assert set(got["kind"]) == {"exclave"} and set(got["kind_provenance"]) == {"assumption"}
+    assert set(got["name_en"]) == {"示例甲区", "示例乙县"}   # the local name when none is given
