@@ -43,13 +43,17 @@ def history_frames():
     return f
 
 
-def tables(frames=None):
+CITY = pd.DataFrame({"year": list(range(2019, 2025)), "measure": "year_end",
+                     "persons": [36800.0, 37600.0, 38400.0, 38600.0, 39100.0, 39450.0], "provenance": "stated"})
+
+
+def tables(frames=None, city=None):
     f = frames or history_frames()
     zones = pd.DataFrame(f["zones.gpkg"].drop(columns="geometry"))
     return BacktestTables(population=f["population.csv"], age_structure=f["age_structure.csv"],
                           births=f["births.csv"], zones=zones,
-                          city_population=pd.DataFrame(columns=["year", "measure", "persons"]),
-                          enrolment=f["enrolment.csv"], age_groups={"primary": (6, 11)})
+                          city_population=pd.DataFrame(columns=["year", "measure", "persons"]) if city is None
+                          else city, enrolment=f["enrolment.csv"], age_groups={"primary": (6, 11)})
 
 
 # ---- pure pieces with hand-checkable values ------------------------------------------
@@ -123,6 +127,17 @@ def test_coverage_scales_city_figures_when_a_county_is_left_out(result):
     assert o.loc[2022, "coverage"] == 1.0
     # origin 2021: no city total, so the coverage stays 1 (no figure to scale by)
     assert o.loc[2021, "coverage"] == 1.0
+
+
+def test_city_totals_set_the_coverage_and_later_ones_change_nothing():
+    r = run_backtest(tables(city=CITY), PARAMS, [2021], draws=100)
+    cov = r.origins.coverage.iloc[0]
+    assert cov == pytest.approx(28200 / 38400)            # B left out: A's share of the city in 2021
+    city = r.table[(r.table.scope == "city") & (r.table.measure == "population")]
+    assert sorted(city.year) == [2022, 2023, 2024]
+    later = CITY.assign(persons=np.where(CITY.year > 2021, CITY.persons * 2, CITY.persons))
+    again = run_backtest(tables(city=later), PARAMS, [2021], draws=100).table
+    assert np.allclose(again.projected, r.table.projected) and np.allclose(again.high, r.table.high)
 
 
 def test_later_figures_do_not_change_the_backtest_projection(result):

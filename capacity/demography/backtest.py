@@ -365,9 +365,9 @@ def _fitted_city_totals(city_population):
 
 
 def _scaled_births(births, coverage):
-    b = births.copy()
+    b = births.assign(births=births["births"].astype(float))
     city = b["scope"].astype(str) == "city"
-    b.loc[city, "births"] = b.loc[city, "births"].astype(float) * coverage
+    b.loc[city, "births"] = b.loc[city, "births"] * coverage
     return b
 
 
