@@ -89,8 +89,10 @@ def describe_summary(s: dict) -> str:
              f"build {s['build_seconds']:.1f} s, solve {s['solve_seconds']:.1f} s"]
     for level, t in s["schools_by_level"].items():
         target = f" (plan: {t['target']})" if t.get("target") is not None else ""
+        shut = (f", {t.get('close', 0)} closed, {t.get('convert', 0)} converted"
+                if t.get("close") or t.get("convert") else "")
         lines.append(f"  {level:<13} {t['new']:>4} new, {t['expand']:>3} expanded, "
-                     f"{t['seats']:>9,.0f} seats{target}")
+                     f"{t['seats']:>9,.0f} seats{target}{shut}")
     first = str(min(int(y) for y in next(iter(s["unserved_pupils"].values()))))
     unserved = sum(v[first] for v in s["unserved_pupils"].values())
     lines.append(f"  cost {s['cost_cny_total'] / 1e9:,.2f} bn CNY; unserved pupils in {first}: {unserved:,.0f}")

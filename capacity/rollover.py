@@ -7,7 +7,8 @@ A finished plan becomes the starting point of the next one:
 * an expansion adds its seats and classes to the school;
 * a closed school leaves ``schools.gpkg``; a converted school leaves its level
   (its seats went to another use, e.g. nursery places, which is not a planned level);
-* the sites the plan used leave ``candidate_sites.gpkg``;
+* the sites the plan used leave ``candidate_sites.gpkg`` (and a new-school module that no
+  remaining site can hold leaves ``standards.toml``: :func:`fit_modules`);
 * the base year moves to the plan's last build year: ``population.csv`` gets the
   run's projected year-end population of each zone for the years after the old base
   year up to the new one (``provenance`` ``derived``, ``source_id`` ``rollover``),
@@ -32,7 +33,52 @@ import pandas as pd
 
 from capacity.errors import DataError
 
-__all__ = ["rollover", "rollover_tables"]
+__all__ = ["fit_modules", "rollover", "rollover_tables"]
+
+
+def fit_modules(standards_text: str, standards, sites) -> tuple[str, list]:
+    """``standards.toml`` with each level's new-school modules cut to those some remaining site can hold.
+
+    The plan may have used the largest parcels; a data folder whose largest module fits no
+    parcel is not valid (``capacity validate``), and such a module could never be built anyway.
+
+    Parameters
+    ----------
+    standards_text : str
+        The data folder's ``standards.toml``.
+    standards : Standards
+        Its parsed form (class sizes, land per pupil).
+    sites : DataFrame
+        The remaining candidate sites (``level, land_m2``).
+
+    Returns
+    -------
+    (text, dropped) : str, list of (level, classes)
+    """
+    import re
+
+    keep, dropped = {}, []
+    for level in standards:
+        std = standards[level]
+        land = sites.loc[sites["level"] == level, "land_m2"]
+        if land.empty:
+            continue
+        ok = [m for m in std.modules if m * std.class_size * std.land_m2_per_pupil <= float(land.max())]
+        if ok and len(ok) < len(std.modules):
+            keep[level] = ok
+            dropped += [(level, m) for m in std.modules if m not in ok]
+    out, section = [], None
+    for line in standards_text.splitlines():
+        head = re.match(r"\s*\[levels\.([A-Za-z_]+)\]", line)
+        if head:
+            section = head.group(1)
+        elif line.strip().startswith("["):
+            section = None
+        if section in keep and re.match(r"\s*modules\s*=", line):
+            line = (f"modules = {keep[section]}   # cut by capacity rollover: larger modules fit no "
+                    "remaining site")
+        out.append(line)
+    return "\n".join(out) + "\n", dropped
 
 
 def rollover_tables(schools: pd.DataFrame, sites: pd.DataFrame, plan: pd.DataFrame, new_base: int):
@@ -133,9 +179,10 @@ def rollover(run_dir, out_dir, force: bool = False) -> pd.DataFrame:
     DataError
         Not a run folder, its data folder is gone, or the plan names unknown schools or sites.
     """
+    import tomllib
+
     import geopandas as gpd
 
-    from capacity.data.files import read_toml  # noqa: F401  (the data folder's reader)
     from capacity.io.atomic import output_folder
     from capacity.io.run import read_run
 
@@ -148,8 +195,11 @@ def rollover(run_dir, out_dir, force: bool = False) -> pd.DataFrame:
     schools = gpd.read_file(src / "schools.gpkg", layer="schools")
     sites = gpd.read_file(src / "candidate_sites.gpkg", layer="candidate_sites")
     out_schools, out_sites, counts = rollover_tables(schools, sites, run.plan, new_base)
+    from capacity.data.standards import parse_standards
+
+    std_text = (src / "standards.toml").read_text(encoding="utf-8-sig")
+    std_text, dropped = fit_modules(std_text, parse_standards(tomllib.loads(std_text)), out_sites)
     meta_text = (src / "city.toml").read_text(encoding="utf-8-sig")
-    import tomllib
 
     old_base = int(tomllib.loads(meta_text)["base_year"])
     population = pd.read_csv(src / "population.csv", dtype={"zone_id": str, "source_id": str}, keep_default_na=False,
@@ -168,7 +218,8 @@ def rollover(run_dir, out_dir, force: bool = False) -> pd.DataFrame:
         population = pd.concat([population, rows[population.columns]], ignore_index=True)
     with output_folder(out_dir, force=force) as tmp:
         for f in src.iterdir():
-            if f.is_file() and f.name not in ("schools.gpkg", "candidate_sites.gpkg", "population.csv", "city.toml"):
+            if f.is_file() and f.name not in ("schools.gpkg", "candidate_sites.gpkg", "population.csv", "city.toml",
+                                              "standards.toml"):
                 shutil.copy2(f, tmp / f.name)
         out_schools.to_file(tmp / "schools.gpkg", layer="schools", driver="GPKG")
         out_sites.to_file(tmp / "candidate_sites.gpkg", layer="candidate_sites", driver="GPKG")
@@ -177,6 +228,7 @@ def rollover(run_dir, out_dir, force: bool = False) -> pd.DataFrame:
         text = "\n".join(f"base_year = {new_base}   # moved by capacity rollover from {old_base}"
                          if ln.strip().startswith("base_year") else ln for ln in lines) + "\n"
         (tmp / "city.toml").write_text(text, encoding="utf-8")
+        (tmp / "standards.toml").write_text(std_text, encoding="utf-8")
         counts.to_csv(tmp / "rollover_counts.csv", index=False)
         (tmp / "ROLLOVER.md").write_text(
             f"# Rolled over from {Path(run_dir).resolve().name}\n\n"
@@ -185,5 +237,8 @@ def rollover(run_dir, out_dir, force: bool = False) -> pd.DataFrame:
             "schools with provenance `planned` and their `open_year`; expansions added their seats; closed and "
             "converted schools left; used sites left candidate_sites.gpkg; population.csv got the run's "
             f"projected year-end totals for {old_base + 1}–{new_base} (provenance `derived`, source_id "
-            "`rollover`: a projection, not a count). Counts per level: rollover_counts.csv.\n", encoding="utf-8")
+            "`rollover`: a projection, not a count). Counts per level: rollover_counts.csv. "
+            + ("New-school modules no remaining site can hold were dropped from standards.toml: "
+               + ", ".join(f"{lv} {m} classes" for lv, m in dropped) + "." if dropped else "") + "\n",
+            encoding="utf-8")
     return counts
