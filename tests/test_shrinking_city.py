@@ -160,3 +160,28 @@ def test_rollover_counts_add_up(city):
     assert "k3" not in s.index and s.loc["k1", "seats"] == 180 + 90 and s.loc["k1", "classes"] == 6 + 3
     assert s.loc["ps1", "provenance"] == "planned" and s.loc["ps1", "open_year"] == 2028
     assert "ps1" not in set(left["site_id"]) and len(left) == len(sites) - 1
+
+
+def test_capacity_rollover_of_a_tiny_run_validates_and_adds_up(tmp_path):
+    from capacity.cli import main
+    from capacity.testing import TINY_SCENARIO
+
+    write_tiny_city(tmp_path / "tiny")
+    (tmp_path / "tiny.toml").write_text(TINY_SCENARIO, encoding="utf-8")
+    assert main(["run", str(tmp_path / "tiny.toml"), "--out", str(tmp_path / "run"), "--quiet"]) == 0
+    out = tmp_path / "next"
+    assert main(["rollover", str(tmp_path / "run"), "--out", str(out), "--quiet"]) == 0
+    assert main(["validate", str(out)]) == 0
+    plan = pd.read_csv(tmp_path / "run" / "plan.csv")
+    counts = pd.read_csv(out / "rollover_counts.csv").set_index("level")
+    before = load_city(tmp_path / "tiny").schools.groupby("level").size()
+    after = load_city(out)
+    for level, n in before.items():
+        new = int(((plan["level"] == level) & (plan["action"] == "new")).sum())
+        shut = int(((plan["level"] == level) & plan["action"].isin(["close", "convert"])).sum())
+        assert counts.loc[level, "next"] == n + new - shut == int((after.schools["level"] == level).sum())
+    assert after.meta["base_year"] == 2025                          # the plan's last build year
+    assert (after.schools.loc[after.schools["provenance"] == "planned", "school_id"].sort_values().tolist()
+            == plan.loc[plan["action"] == "new", "site_id"].sort_values().tolist())
+    # the inputs are untouched, and a second rollover into the same folder needs --force
+    assert main(["rollover", str(tmp_path / "run"), "--out", str(out), "--quiet"]) == 1
