@@ -286,3 +286,21 @@ def test_tfr_follows_a_damped_trend_after_the_births():
     fitted = r.calibration["data_fitted"]
     assert fitted["births_fitted_years"] == [2023, 2024]
     assert {"zone_id": "z1", "year": 2024} in fitted["zone_totals_fitted"]
+
+
+def test_pupils_anchor_an_age_band_when_asked():
+    lt = life_table(78.0)
+    pop = pd.DataFrame({"zone_id": ["z1"], "year": [2023], "measure": ["year_end"], "persons": [40000.0]})
+    ages = pd.DataFrame({"scope": ["city"] * 3, "year": [2023] * 3, "age_from": [0, 15, 60],
+                         "age_to": [14, 59, 100], "sex": ["all"] * 3, "persons": [6000.0, 26000.0, 8000.0]})
+    births = pd.DataFrame({"scope": ["city"], "year": [2023], "births": [300.0]})
+    enrol = pd.DataFrame({"scope": ["city"], "year": [2022], "level": ["kindergarten"], "pupils": [1500.0],
+                          "intake": [np.nan]})
+    P0, _ = base_population(pop, ages, births, ["z1"], 2023, lt, lt, female_birth_share(110),
+                            enrolment=enrol, group_ages={"kindergarten": (3, 5)})
+    assert P0[0, :, 4:7].sum() == pytest.approx(1500.0, rel=1e-6)      # ages 3–5 in 2022 are 4–6 in 2023
+    assert P0[0, :, :15].sum() == pytest.approx(6000.0, rel=1e-6)      # the broad group still holds
+    too_many = enrol.assign(pupils=7000.0)                              # more than all of 0–14: left out
+    P1, _ = base_population(pop, ages, births, ["z1"], 2023, lt, lt, female_birth_share(110),
+                            enrolment=too_many, group_ages={"kindergarten": (3, 5)})
+    assert P1[0, :, 4:7].sum() < 7000.0

@@ -103,6 +103,15 @@ class ProjectionParams:
         cohort of the base population: those where schooling is universal, so
         the intake is a whole cohort (assumption: compulsory primary and
         junior middle school).
+    pupil_anchor_levels : tuple of str
+        Levels whose latest reported pupils (``enrolment.csv``) set the total
+        of their age band in the base population (assumption: gross
+        enrolment ≈ 100 %; Kunming's kindergartens 99.98 % in 2022). Empty
+        by default: in Kunming the 2022 kindergarten pupils (307,571 for
+        three cohorts), the intakes and the 2023 bulletin's 0–15 total
+        disagree by about 6 %, and as hard totals together they push the
+        unanchored ages 9–10 down to about 67,000; ``("kindergarten",)``
+        turns it on.
     calibrate : bool
         Fit fertility and migration to the reported births and zone totals.
     draws : int
@@ -160,6 +169,7 @@ class ProjectionParams:
     variant_ramp_years: int = 5
     migrant_male_share: float = 0.5
     cohort_anchor_levels: tuple[str, ...] = ("primary", "middle")
+    pupil_anchor_levels: tuple[str, ...] = ()
     calibrate: bool = True
     draws: int = 0
     seed: int = 0

@@ -221,9 +221,10 @@ def project_tables(population, age_structure, births, zone_ids, params: Projecti
     fshare = female_birth_share(params.srb)
     profile = migration_profile(AGES.size, params.migrant_male_share)
     entry_ages = {lv: int(age_groups[lv][0]) for lv in params.cohort_anchor_levels if lv in (age_groups or {})}
+    group_ages = {lv: tuple(age_groups[lv]) for lv in params.pupil_anchor_levels if lv in (age_groups or {})}
     P0, notes = base_population(population, age_structure, births, zone_ids, params.base_year,
                                 lt_m, lt_f, fshare, params.base_measure, enrolment=enrolment,
-                                entry_ages=entry_ages)
+                                entry_ages=entry_ages, group_ages=group_ages)
     factor, factor_notes = zone_fertility_factors(age_structure, zone_ids, params.base_year,
                                                   params.tfr_zone_factor)
 
