@@ -5,13 +5,18 @@ import html
 import io
 import re
 import string
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from capacity.report import i18n, webfont
 from capacity.report.excel import write_schedule_xlsx
-from capacity.report.html import PLAN_TARGETS, provenance_table, render_report
+from capacity.report.html import provenance_table, render_report
+from capacity.report.plan_targets import read_plan_targets
+
+KUNMING = Path(__file__).resolve().parents[1] / "data" / "kunming"
+PLAN_TARGETS = read_plan_targets(KUNMING)
 
 
 def _fields(text):
@@ -117,7 +122,7 @@ def _render(lang):
     return render_report(summary=SUMMARY, scenario={"name": "tiny", "description": "d"}, city_name="昆明 Kunming",
                          images=[], schedule=sched, schedule_totals=totals, shortlist=pd.DataFrame(),
                          provenance=provenance_table(_City()), files=["report.html"], lang=lang,
-                         embed_font=False)
+                         embed_font=False, plan_targets=PLAN_TARGETS)
 
 
 def _target_rows(page):
@@ -139,8 +144,9 @@ def test_report_language_and_targets(lang):
     assert f'class="met">' not in rows["T6"]
     assert f'class="met">{i18n.tr("status_met", lang)}<' in rows["T1"]
     assert f'class="notmet">' in rows["T5"] and 'class="na">' in rows["T14"]
-    for tid, role, _ in PLAN_TARGETS:
-        assert i18n.tr("role_" + role, lang) in rows[tid], tid
+    for p in PLAN_TARGETS:
+        assert i18n.tr("role_" + p["role"], lang) in rows[p["id"]], p["id"]
+        assert html.escape(p["name_" + lang]) in rows[p["id"]]
     assert i18n.tr("status_out", lang) in rows["T11"] and 'class="out"' in rows["T11"]
     assert "uncertain" in page or "不确定" in page
     if lang == "zh":
@@ -174,3 +180,31 @@ def test_target_status():
     assert target_status({"met": False}, "planned") == "not_met"
     assert target_status({"met": None}, "checked") == "na"
     assert target_status(None, "out_of_scope") == "out" and target_status(None, "checked") == "na"
+
+
+def test_plan_targets_file(tmp_path):
+    from capacity.errors import DataError
+
+    assert [p["id"] for p in PLAN_TARGETS] == [f"T{i}" for i in range(1, 21)]
+    assert {p["id"] for p in PLAN_TARGETS if p["role"] == "planned"} == {"T1", "T2", "T3", "T4", "T15", "T20"}
+    assert read_plan_targets(tmp_path) == () and read_plan_targets(None) == ()
+    (tmp_path / "plan_targets.csv").write_text("id,role,name_zh,name_en\nT1,planned,甲,a\nT2,maybe,乙,b\n"
+                                               "T1,checked,丙,c\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"plan_targets.csv, column 'id', lines 2, 4: repeated target id"):
+        read_plan_targets(tmp_path)
+    (tmp_path / "plan_targets.csv").write_text("id,role,name_zh,name_en\nT1,planned,甲,a\nT2,maybe,乙,b\n",
+                                               encoding="utf-8")
+    with pytest.raises(DataError, match=r"column 'role', line 3: role must be one of"):
+        read_plan_targets(tmp_path)
+    (tmp_path / "plan_targets.csv").write_text("id,name_zh\nT1,甲\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"missing column\(s\) \['role', 'name_en'\]"):
+        read_plan_targets(tmp_path)
+
+
+def test_without_plan_targets_the_checks_are_listed():
+    page = render_report(summary=SUMMARY, scenario={"name": "tiny"}, city_name="x", images=[],
+                         schedule=pd.DataFrame(columns=["year", "name_local", "name_en", "level", "new", "expand",
+                                                        "seats", "cost_cny"]),
+                         schedule_totals=pd.DataFrame(), shortlist=pd.DataFrame(),
+                         provenance=provenance_table(_City()), files=[], lang="en", embed_font=False)
+    assert list(_target_rows(page)) == ["T1", "T5", "T6", "T14", "T14-proxy"]

@@ -150,6 +150,7 @@ def report(run, city, scenario, formats=None, lang=None) -> ReportRun:
                             key="outputs.formats")
     from capacity.report import i18n, webmap
     from capacity.report.maps import map_title
+    from capacity.report.plan_targets import read_plan_targets
 
     outputs = scen.get("outputs") or {}
     lang = lang or outputs.get("language") or "en"
@@ -211,7 +212,8 @@ def report(run, city, scenario, formats=None, lang=None) -> ReportRun:
                                lang=lang, assignment=run.assignment, tile_url=outputs.get("tile_url") or None)
     text = render_report(summary=summary, scenario=scen, city_name=city_name, images=images,
                          schedule=schedule, schedule_totals=totals, shortlist=short,
-                         provenance=provenance_table(city), files=files, lang=lang, map_data=map_data)
+                         provenance=provenance_table(city), files=files, lang=lang, map_data=map_data,
+                         plan_targets=read_plan_targets(getattr(city, "path", None)))
     return ReportRun(run=run, schedule=schedule, schedule_totals=totals, shortlist=short,
                      layers=MappingProxyType(dict(layers)), formats=tuple(formats),
                      figures=MappingProxyType(figures), html=text, title=name, lang=lang)

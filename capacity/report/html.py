@@ -14,8 +14,8 @@ number from ``summary`` (including its ``targets``), so the report and
 ``summary.json`` never disagree. :func:`render_report` is pure (text in,
 text out); :func:`write_report` writes the file.
 
-The targets table lists every target of the plan (:data:`PLAN_TARGETS`,
-T1–T20 of the Kunming plan's numbering) with how the model treats it —
+The targets table lists every target of the plan (the data folder's
+``plan_targets.csv``, :mod:`capacity.report.plan_targets`) with how the model treats it —
 *planned* (a constraint or input of the plan), *checked* (reported against
 the plan) or *out of scope* — and a target whose value rests only on an
 assumption (T6 without a public/inclusive flag in the data) is shown as
@@ -62,32 +62,6 @@ nav a{margin-right:1em}
 CSP = ("default-src 'none'; img-src data:{tiles}; style-src 'unsafe-inline'; font-src data:; "
        "script-src 'unsafe-inline'")
 
-PLAN_TARGETS = (
-    ("T1", "planned", {"zh": "新建公办幼儿园", "en": "new public kindergartens"}),
-    ("T2", "planned", {"zh": "新建城区小学", "en": "new urban primary schools"}),
-    ("T3", "planned", {"zh": "新建初中", "en": "new junior middle schools"}),
-    ("T4", "planned", {"zh": "新建或改扩建普通高中", "en": "new or expanded general high schools"}),
-    ("T5", "checked", {"zh": "学前三年毛入园率", "en": "preschool 3-year gross enrolment rate"}),
-    ("T6", "checked", {"zh": "普惠性幼儿园覆盖率", "en": "inclusive (普惠) kindergarten coverage"}),
-    ("T7", "checked", {"zh": "九年义务教育巩固率", "en": "9-year compulsory consolidation rate"}),
-    ("T8", "out_of_scope", {"zh": "义务教育优质均衡县(市、区)比例", "en": "quality-balanced compulsory-education counties"}),
-    ("T9", "checked", {"zh": "20 万人口以上县(市、区)特殊教育学校全覆盖",
-                       "en": "special-education school in every county over 200,000 people"}),
-    ("T10", "checked", {"zh": "高中阶段毛入学率", "en": "high-school-stage gross enrolment rate"}),
-    ("T11", "out_of_scope", {"zh": "中职毕业生升学比例", "en": "secondary-vocational graduates progressing"}),
-    ("T12", "out_of_scope", {"zh": "集团化办学覆盖公办学位比例", "en": "group-run schooling share of public seats"}),
-    ("T13", "out_of_scope", {"zh": "公办普通高中生均公用经费", "en": "public general high school per-pupil funding"}),
-    ("T14", "checked", {"zh": "每个县(市、区)有一级高(完)中", "en": "first-class high school in every county"}),
-    ("T15", "planned", {"zh": "磨憨:新建中心幼儿园、普通高中,改扩建中心小学",
-                        "en": "Mohan: new central kindergarten, new general high school, expanded central primary"}),
-    ("T16", "out_of_scope", {"zh": "安保人员配备比例", "en": "security staff per pupils and staff"}),
-    ("T17", "out_of_scope", {"zh": "新招聘紧缺学科教师比例", "en": "shortage-subject teachers among new hires"}),
-    ("T18", "out_of_scope", {"zh": "教师交流轮岗比例", "en": "teacher rotation in urban/quality schools"}),
-    ("T19", "out_of_scope", {"zh": "校内体育活动时间", "en": "daily in-school physical activity"}),
-    ("T20", "planned", {"zh": "分年实施:2023 机制、2024 提质、2025 全面达标",
-                        "en": "phasing: 2023 mechanisms, 2024 quality, 2025 full targets"}),
-)
-"""Every target of the plan: ``(id, role, name)``; role ``planned``, ``checked`` or ``out_of_scope``."""
 
 
 def esc(x) -> str:
@@ -141,22 +115,29 @@ BADGES = {"met": ("met", "status_met"), "not_met": ("notmet", "status_not_met"),
           "assumed": ("assumed", "status_assumed"), "out": ("out", "status_out")}
 
 
-def targets_section(targets: list, lang="en") -> str:
-    """Every target of :data:`PLAN_TARGETS` (and any other check) with role, value and status."""
+def targets_section(targets: list, lang="en", plan_targets=()) -> str:
+    """Every target of ``plan_targets`` (then any other check) with role, value and status.
+
+    ``plan_targets`` are the rows of the data folder's ``plan_targets.csv``
+    (:func:`capacity.report.plan_targets.read_plan_targets`): ``id``, ``role``,
+    ``name_zh``, ``name_en``.
+    """
     by_id: dict = {}
     for t in targets:
         by_id.setdefault(str(t["id"]).split("-")[0], []).append(t)
-    known = {tid for tid, _, _ in PLAN_TARGETS}
+    listed = [(p["id"], p["role"], {"zh": p["name_zh"], "en": p["name_en"]}) for p in plan_targets]
+    known = {tid for tid, _, _ in listed}
     rows = []
     extra = [(tid, "checked", None) for tid in by_id if tid not in known]
-    for tid, role, name in (*PLAN_TARGETS, *extra):
+    for tid, role, name in (*listed, *extra):
         checks = by_id.get(tid) or [None]
         for t in checks:
             status = target_status(t, role)
             cls, key = BADGES[status]
             label = (t or {}).get("target") or (name or {}).get(lang, tid)
-            if t is not None and name and t["id"] == tid and lang == "zh":
-                label = f"{name['zh']}({t.get('target')})"
+            if t is not None and name and t["id"] == tid:  # the plan's words, then what was checked
+                label = (f"{name['zh']}({t.get('target')})" if lang == "zh"
+                         else f"{name['en']} ({t.get('target')})")
             value = "—" if t is None else fmt_number(t.get("value"), t.get("unit") or "", lang)
             rows.append(f"<tr><td>{esc(t['id'] if t else tid)}</td><td>{esc(label)}</td>"
                         f"<td class=\"role\">{esc(i18n.tr('role_' + role, lang))}</td><td class=\"num\">{esc(value)}</td>"
@@ -253,7 +234,8 @@ def _images(images, section):
 
 def render_report(*, summary: dict, scenario: dict, city_name: str, images: list, schedule: pd.DataFrame,
                   schedule_totals: pd.DataFrame, shortlist: pd.DataFrame, provenance: pd.DataFrame,
-                  files: list, lang: str = "en", map_data: dict | None = None, embed_font: bool = True) -> str:
+                  files: list, lang: str = "en", map_data: dict | None = None, embed_font: bool = True,
+                  plan_targets=()) -> str:
     """The report as one HTML string.
 
     Parameters
@@ -274,6 +256,9 @@ def render_report(*, summary: dict, scenario: dict, city_name: str, images: list
         From :func:`capacity.report.webmap.map_data`: adds the interactive map.
     embed_font : bool
         Embed the subset of the bundled CJK font (default; off only to test the fallback).
+    plan_targets : sequence of dict
+        Every target of the plan (``plan_targets.csv`` of the data folder), listed in the
+        targets table whether the model checks it or not.
     """
     from capacity.report import webfont, webmap
 
@@ -290,7 +275,7 @@ def render_report(*, summary: dict, scenario: dict, city_name: str, images: list
     level_names = ("、" if lang == "zh" else ", ").join(i18n.level_name(lv, lang) for lv in LEVELS)
     sections = [
         ("targets", i18n.tr("sec_targets", lang),
-         f"<p>{i18n.tr('targets_intro', lang)}</p>" + targets_section(summary.get("targets", []), lang)),
+         f"<p>{i18n.tr('targets_intro', lang)}</p>" + targets_section(summary.get("targets", []), lang, plan_targets)),
         ("headline", i18n.tr("sec_headline", lang), headline_section(summary, lang)),
     ]
     if map_data is not None:

@@ -105,11 +105,11 @@ PHRASES = {
     "sec_provenance": {"zh": "数据来源", "en": "Where the data come from"},
     "sec_files": {"zh": "本次运行的文件", "en": "Files of this run"},
     # targets
-    "targets_intro": {"zh": "规划目标年(第一个评估年)的检查结果。规划文件的全部目标 T1–T20 均列出,"
-                            "并注明模型是规划它、检查它,还是不在模型范围内。",
+    "targets_intro": {"zh": "规划目标年(第一个评估年)的检查结果。规划文件的全部目标均列出(数据目录的 "
+                            "plan_targets.csv),并注明模型是规划它、检查它,还是不在模型范围内。",
                       "en": "Checked for the plan's target year (the first evaluation year). Every target "
-                            "of the plan, T1–T20, is listed with whether the model plans it, checks it, "
-                            "or leaves it out of scope."},
+                            "of the plan (the data folder's plan_targets.csv) is listed with whether the model "
+                            "plans it, checks it, or leaves it out of scope."},
     "col_id": {"zh": "编号", "en": "#"},
     "col_target": {"zh": "目标", "en": "target"},
     "col_role": {"zh": "模型如何处理", "en": "in the model"},
