@@ -174,3 +174,29 @@ def test_only_existing_schools_may_close():
 def test_year_span_covers_every_year_once():
     p = two_schools(years=(2023, 2024, 2025, 2030), build=(2023, 2024, 2025))
     assert p.year_span().tolist() == [1, 1, 5, 1]
+
+
+def test_by_level_retiming_moves_other_levels_and_keeps_closures():
+    # level "primary": school B closes (as above); level "middle": two new schools, both wanted for
+    # 2027 and cheapest when built last (discount), but 2027's budget holds only one of them
+    import dataclasses
+
+    shrinking = two_schools(years=(2027,), build=(2026, 2027))
+    lv_a = shrinking.levels[0]
+    lv_b = LevelProblem(
+        name="middle", units=Units(demand=np.array([[100.0], [100.0]]), zone=["z", "z"]),
+        facilities=Facilities(seats=[0.0, 0.0], existing=[False, False], zone=["z", "z"], ids=["S1", "S2"]),
+        options=Options(facility=[0, 1], seats=[100.0, 100.0], cost_cny=[10.0e6, 10.0e6]),
+        arcs=Arcs(unit=[0, 1], facility=[0, 1], distance=[500.0, 500.0]))
+    w = dataclasses.replace(W, cost_discount_rate=0.1)
+    p = Problem(levels=(lv_a, lv_b), years=np.array([2027]), build_years=np.array([2026, 2027]),
+                budget_cny=np.array([15.0e6, 15.0e6]), weights=w)
+    sol = solve(p, OPTS, method="by_level")
+    assert "moved earlier" in sol.report.solver
+    mid = sol.opened[sol.opened["level"] == "middle"]
+    assert sorted(mid["open_year"]) == [2026, 2027]
+    closed = sol.opened[sol.opened["kind"] == "close"]
+    assert list(closed["facility"]) == ["B"]
+    # the objective is the joint model's at this plan: built and solved jointly it is no better
+    joint = solve(p, OPTS, method="joint")
+    assert sol.report.objective == pytest.approx(joint.report.objective, rel=1e-9)

@@ -28,6 +28,13 @@ re-solving the levels with budget shares.
 
 Measured on the Kunming baseline (benchmarks/README.md, "Kunming
 baseline"): this replaces a second round of four level solves.
+
+A shrinking system (issue 13): closures and conversions keep their years
+(they are not options; a conversion's cost is taken off its year's budget),
+and a level whose schools have a running cost keeps its build years too
+(building earlier would run a school longer); only the other levels move.
+The objective then changes by the discounted construction cost moved, which
+:func:`retime` adds to the first round's exactly.
 """
 
 from __future__ import annotations
@@ -64,24 +71,52 @@ def timing_problem(problem: Problem, plans: dict) -> Problem:
         its original earliest build year.
     """
     levels = []
+    budget = np.asarray(problem.budget_cny, dtype=float).copy()
     for lv in problem.levels:
         op = plans.get(lv.name, pd.DataFrame({"option": []}))
+        if "kind" in op:
+            conv = op[op["kind"] == "convert"]
+            for year, cost in zip(conv["open_year"].to_numpy(np.int64), conv["cost_cny"].to_numpy(float)):
+                at = np.searchsorted(problem.build_years, year)
+                if at < budget.size and problem.build_years[at] == year:
+                    budget[at] -= cost
+            op = op[~op["kind"].isin(("close", "convert"))]
         o = op["option"].to_numpy(np.int64)
         opts = Options(facility=lv.options.facility[o], seats=lv.options.seats[o],
                        cost_cny=lv.options.cost_cny[o], earliest_year=lv.options.earliest_year[o],
                        label=lv.options.label[o])
         units = dataclasses.replace(lv.units, demand=np.zeros_like(lv.units.demand), distance_weight=None)
-        levels.append(dataclasses.replace(lv, units=units, options=opts))
-    return dataclasses.replace(problem, levels=tuple(levels), column_weight=None)
+        levels.append(dataclasses.replace(lv, units=units, options=opts, closures=None, operating=None))
+    return dataclasses.replace(problem, levels=tuple(levels), column_weight=None,
+                               budget_cny=np.maximum(budget, 0.0))
 
 
-def _by_first_year(plans: dict, build_years: np.ndarray):
-    """Hook: option *j* of each level opens exactly once, no later than its first-round year."""
+def _built(op: pd.DataFrame) -> pd.DataFrame:
+    """The rows of a plan that are options (not closures or conversions)."""
+    return op[~op["kind"].isin(("close", "convert"))] if "kind" in op else op
+
+
+def _fixed_years(lv) -> bool:
+    """A level whose build years stay: new schools there have a running cost."""
+    return lv.closures is not None or (lv.operating is not None and bool(np.any(lv.operating.school_cny > 0)))
+
+
+def _present_cost(problem: Problem, op: pd.DataFrame) -> float:
+    """Discounted construction cost of plan rows (``cost_cny``, ``open_year``) [CNY], as the cost part."""
+    r = problem.weights.cost_discount_rate
+    years = op["open_year"].to_numpy(float) - float(problem.build_years[0])
+    return float(np.sum(op["cost_cny"].to_numpy(float) * (1.0 + r) ** -years))
+
+
+def _by_first_year(plans: dict, build_years: np.ndarray, fixed=()):
+    """Hook: option *j* of each level opens exactly once, no later than its first-round year
+    (exactly then in the levels ``fixed``)."""
     def hook(model):
         for name, lc in model.levels.items():
             p = lc.prepared
-            latest = plans[name]["open_year"].to_numpy(np.int64)
-            ok = build_years[p.open_year] <= latest[p.open_option]
+            latest = _built(plans[name])["open_year"].to_numpy(np.int64)
+            year = build_years[p.open_year]
+            ok = (year == latest[p.open_option]) if name in fixed else (year <= latest[p.open_option])
             n = latest.size
             if n:
                 model.add_rows(f"retime_{name}", p.open_option[ok], lc.open_cols()[ok], np.ones(int(ok.sum())),
@@ -113,24 +148,31 @@ def retime(problem: Problem, first: dict, options) -> Solution | None:
     names = [lv.name for lv in problem.levels]
     plans = {n: first[n].opened.reset_index(drop=True) for n in names}
     timing = timing_problem(problem, plans)
+    fixed = {lv.name for lv in problem.levels if _fixed_years(lv)}
     opts = dataclasses.replace(options, warm_start=False, on_progress=None, gap_rel=1e-9)
     try:
-        sol = core.solve(timing, opts, extra_constraints=_by_first_year(plans, np.asarray(problem.build_years)))
+        sol = core.solve(timing, opts, extra_constraints=_by_first_year(plans, np.asarray(problem.build_years),
+                                                                        fixed))
     except InfeasibleError:
         return None
     opened = []
+    before = after = 0.0
     for name in names:
         mine = sol.opened[sol.opened["level"] == name].set_index("option")
-        op = plans[name].copy()
+        whole = plans[name]
+        op = _built(whole).copy()
+        before += _present_cost(problem, op)
         lag = int(problem.level(name).lag_years)
         op["open_year"] = mine.loc[np.arange(len(op)), "open_year"].to_numpy(np.int64) if len(op) else op["open_year"]
         op["ready_year"] = op["open_year"] + lag
-        opened.append(op)
+        after += _present_cost(problem, op)
+        opened.append(pd.concat([op, whole.loc[whole.index.difference(op.index)]]).sort_index())
     reps = [first[n].report for n in names]
     w = problem.weights
     parts = {k: float(sum(r.objective_parts.get(k, 0.0) for r in reps)) for k in reps[0].objective_parts}
-    objective = float(sum(r.objective for r in reps)) + w.cost * (sol.report.objective_parts["cost"] - parts["cost"])
-    parts["cost"] = sol.report.objective_parts["cost"]
+    # only construction moved: the cost part changes by its discounted cost moved
+    objective = float(sum(r.objective for r in reps)) + w.cost * (after - before)
+    parts["cost"] = parts["cost"] + (after - before)
     calls = [st for r in reps for st in r.stages] + list(sol.report.stages)
     python_s = (sum(r.build_seconds for r in reps) + (time.perf_counter() - t0) - sol.report.solve_seconds
                 - sum(st.transfer_seconds for st in calls))

@@ -187,11 +187,10 @@ def solve_by_level(problem: Problem, options, progress=None, start=None, extra_c
         return _merge(list(first.values()), problem, bound, "")
     start_fits = start is not None and len(start) and np.all(
         plan_spending(start, problem.build_years) <= budget * (1 + BUDGET_TOLERANCE))
-    shrinking = any(lv.closures is not None or lv.operating is not None for lv in problem.levels)
-    if extra_constraints is None and objective is None and not start_fits and not shrinking:
+    if extra_constraints is None and objective is None and not start_fits:
         # the same schools built earlier: assignments stay, only the discounted cost moves
         # (a start that keeps to the budgets goes to the shares below, which never end worse than it;
-        # closures and operating costs are not "free to move earlier": shares instead)
+        # closures, conversions and levels with running costs keep their years, see budget.retime)
         retimed = retime(problem, first, options)
         if retimed is not None:
             say("budget exceeded by the unconstrained levels; build years moved earlier to keep every "
