@@ -132,6 +132,11 @@ def test_standards_override_is_applied_to_a_new_city(folder):
 def test_shipped_scenarios_validate(path):
     if not (SCENARIOS.parent / "data" / "kunming" / "candidate_sites.gpkg").exists():
         pytest.skip("Kunming data folder not built yet")
+    from capacity.data.files import read_toml
+
+    data = path.parent / read_toml(path).get("data", "../data/kunming")
+    if "data" in read_toml(path) and not data.is_dir():
+        pytest.skip(f"{path.name} plans on {data.name}, a folder made by an earlier step (capacity rollover)")
     s = load_scenario(path)
     check_against_city(s, apply_standards(s, load_city(s.data)))
 
@@ -273,12 +278,16 @@ def test_command_line_prints_the_rename_on_stderr(folder, monkeypatch, capsys):
 
 
 def test_current_files_use_no_renamed_key(folder):
-    """The shipped scenarios and the tiny one load without any deprecation warning."""
+    """The shipped scenarios and the tiny one use today's names (no deprecation warning)."""
+    from capacity.config import rename_keys
+    from capacity.data.files import read_toml
+    from capacity.scenario_rules import RENAMED_KEYS
+
     with warnings.catch_warnings():
         warnings.simplefilter("error", RenamedKeyWarning)
         load_scenario(folder / "base.toml")
         for path in sorted(SCENARIOS.glob("*.toml")):
-            load_scenario(path)
+            rename_keys(read_toml(path), RENAMED_KEYS, path)
 
 
 BASELINE_03AD4E2 = Path(__file__).parent / "data" / "baseline_03ad4e2.toml"
