@@ -14,7 +14,7 @@ import pytest
 
 from capacity import LEVELS
 from capacity.cli import main
-from capacity.io.schema import TABLES
+from capacity.io.schema import OPTIONAL, TABLES
 from capacity.testing import TINY_SCENARIO, write_tiny_city
 
 REPORTED = TINY_SCENARIO.replace("report = false", "report = true")
@@ -59,7 +59,8 @@ def test_a_reported_run_writes_every_file_the_readme_lists(reported):
 
 def test_the_tables_have_the_schema_and_agree_with_each_other(reported):
     plan = pd.read_csv(reported / "plan.csv", dtype={"site_id": str, "zone_id": str})
-    assert list(plan.columns) == list(TABLES["plan"])
+    assert list(plan.columns)[:len(TABLES["plan"])] == list(TABLES["plan"])
+    assert set(plan.columns) - set(TABLES["plan"]) <= set(OPTIONAL["plan"])  # issue-13 columns
     assert list(pd.read_csv(reported / "assignment.csv").columns) == list(TABLES["assignment"])
     balance = pd.read_csv(reported / "zone_balance.csv", dtype={"zone_id": str})
     assert list(balance.columns) == list(TABLES["zone_balance"])
