@@ -219,3 +219,26 @@ def test_a_run_writes_through_one_function_and_reads_nothing_back(city_dir, monk
     written = {n.rsplit("/", 1)[-1] for n in names}
     assert {"plan.csv", "assignment.csv", "zone_balance.csv", "summary.json", "report.html",
             "school_age.png", "map_primary.png", "schedule.csv"} <= written
+
+
+def test_capacity_report_adds_the_report_to_a_run_folder(city_dir, monkeypatch, capsys):
+    """A run made with outputs.report = false, written before summaries held their targets: `capacity report`."""
+    monkeypatch.chdir(city_dir)
+    assert main(["run", "tiny.toml", "--out", "outs/bare", "--quiet"]) == 0
+    bare = city_dir / "outs" / "bare"
+    assert not (bare / "report.html").exists()
+    summary = json.loads((bare / "summary.json").read_text(encoding="utf-8"))
+    expected = summary.pop("targets")
+    (bare / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
+    plan_before = (bare / "plan.csv").read_bytes()
+    capsys.readouterr()
+    assert main(["report", "outs/bare", "--quiet"]) == 0
+    assert capsys.readouterr().out == "wrote the report into outs/bare\n"
+    assert (bare / "report.html").is_file() and (bare / "map_kindergarten.png").is_file()
+    assert (bare / "plan.gpkg").is_file() and (bare / "plan.csv").read_bytes() == plan_before
+    again = json.loads((bare / "summary.json").read_text(encoding="utf-8"))
+    assert [t["id"] for t in again["targets"]] == [t["id"] for t in expected]
+    assert [t["met"] for t in again["targets"]] == [t["met"] for t in expected]  # the same checks, recomputed
+    assert main(["report", "outs/bare"]) == 1
+    assert "already has a report" in capsys.readouterr().err
+    assert not [p.name for p in (city_dir / "outs").iterdir() if p.name.startswith(".")]
