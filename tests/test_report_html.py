@@ -30,7 +30,7 @@ SAMPLE = "昆明市五华区学位规划"  # ten CJK characters: ten ems in a CJ
 
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory):
-    return sample_outputs(tmp_path_factory.getbasetemp() / "report-sample", formats=("gpkg",))
+    return sample_outputs(tmp_path_factory.getbasetemp() / "report-html-sample", formats=("gpkg",))
 
 
 @pytest.fixture(scope="module")
