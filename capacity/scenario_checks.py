@@ -19,11 +19,15 @@ from capacity.config import did_you_mean
 from capacity.errors import DataError, ScenarioError
 
 def check_levels(scenario: "Scenario") -> None:
-    """Raise when a ``[demand]`` key names a level that does not exist."""
+    """Raise when a ``[demand]`` key or a projection's anchor levels name a level that does
+    not exist, or a planned level has no demand."""
     d = scenario.demand
     named = [(f"demand.levels[{i}]", lv) for i, lv in enumerate(d.levels)]
     for table in ("bands", "enrolment_targets", "module_classes"):
         named += [(f"demand.{table}.{lv}", lv) for lv in getattr(d, table)]
+    for table in ("cohort_anchor_levels", "pupil_anchor_levels"):
+        named += [(f"projection.{table}[{i}]", lv)
+                  for i, lv in enumerate(getattr(scenario.projection, table, ()))]
     for key, level in named:
         if level not in LEVELS:
             raise ScenarioError(f"{level!r} is not a level; expected one of {list(LEVELS)}"
@@ -61,7 +65,8 @@ def check_against_city(scenario: "Scenario", city) -> None:
     ------
     ScenarioError
         ``projection.migration_rate``, ``projection.tfr_zone_factor`` or a zone
-        rule names a zone the data folder lacks; ``[standards.<level>]`` names
+        rule names a zone the data folder lacks; ``plan.protected_schools`` a
+        school it lacks; ``[standards.<level>]`` names
         a level its standards lack; the build years start before the data's
         base year; network distances without a road layer.
     """
@@ -80,6 +85,12 @@ def check_against_city(scenario: "Scenario", city) -> None:
         if level not in city.standards.levels:
             raise ScenarioError(f"level {level!r} has no standards in {city.path / 'standards.toml'}",
                                 scenario.path, f"standards.{level}")
+    school_ids = set(city.schools["school_id"])
+    for i, school in enumerate(getattr(scenario.plan, "protected_schools", ())):
+        if school not in school_ids:
+            raise ScenarioError(f"school {school!r} is not in {city.path / 'schools.gpkg'}"
+                                + did_you_mean(school, sorted(school_ids)), scenario.path,
+                                f"plan.protected_schools[{i}]")
     for i, rule in enumerate(scenario.plan.zone_rules):
         if rule.zone not in zone_ids:
             raise ScenarioError(f"zone {rule.zone!r} is not in {city.path}"
