@@ -342,3 +342,38 @@ def test_standards_override_error_names_the_scenario_key(folder):
     s = load_scenario(write(folder, "m.toml", 'extends = "base.toml"\n[standards.primary]\nmodules = []\n'))
     with pytest.raises(ScenarioError, match=r"m\.toml, key 'standards\.primary\.modules': must list at least one size"):
         apply_standards(s, load_city(s.data))
+
+
+# Numeric scenario keys without an entry in scenario_rules.PLAUSIBLE, and why.
+BOUNDED_ELSEWHERE = {  # their dataclass states a closed range already
+    "projection.e0_male": "20–100", "projection.e0_female": "20–100", "projection.tfr_trend_damping": "[0, 1)",
+    "projection.migrant_male_share": "[0, 1]", "projection.quantiles": "(0, 1)", "demand.bands": "0–100",
+    "demand.public_share": "[0, 1]", "demand.general_share": "[0, 1]", "objective.year_decay": "(0, 1]",
+    "solver.mip_gap": "[0, 1)",
+}
+NO_PLAUSIBLE_RANGE = {  # any value ≥ 0 is a legitimate choice
+    "projection.seed": "a seed", "projection.chunk_draws": "a memory knob",
+    "objective.unserved_weight": "a relative weight", "objective.distance_weight": "a relative weight",
+    "objective.cost_weight": "a relative weight",
+}
+
+
+def test_every_numeric_scenario_key_has_a_stated_range():
+    """A new number in a scenario section needs a plausible range (scenario_rules.PLAUSIBLE) or a
+    reason here; otherwise a slipped digit in it would pass unnoticed."""
+    import typing
+
+    from capacity.scenario import _section_types
+    from capacity.scenario_rules import PLAUSIBLE
+
+    ranged = {k.split("[")[0].replace(".*", "") for k in PLAUSIBLE}
+    missing = []
+    for section, cls in _section_types().items():
+        hints = typing.get_type_hints(cls)
+        for f in dataclasses.fields(cls):
+            key = f"{section}.{f.name}"
+            text = str(hints[f.name])
+            if ("int" in text or "float" in text) and hints[f.name] is not bool and key not in ranged \
+                    and key not in BOUNDED_ELSEWHERE and key not in NO_PLAUSIBLE_RANGE:
+                missing.append(key)
+    assert not missing, f"add a plausible range to capacity/scenario_rules.py for {missing}"
