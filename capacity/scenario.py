@@ -6,6 +6,15 @@ A scenario is read once, validated whole, and handed on as a frozen
 :class:`~capacity.errors.ScenarioError` naming the file and the dotted key,
 with a "did you mean" for typos.
 
+Files are UTF-8 (a byte-order mark is fine; GBK is an error naming the line).
+Every number has a plausible range (:data:`capacity.scenario_rules.PLAUSIBLE`);
+names of zones, levels and schools are checked against the data folder and
+the plan's years against the projection's (:mod:`capacity.scenario_checks`).
+A key renamed since a file was written still works: each file read is passed
+through :data:`capacity.scenario_rules.RENAMED_KEYS` (old → new dotted key)
+before merging, with a :class:`~capacity.errors.RenamedKeyWarning` naming the
+file and both names (the command line prints it on stderr).
+
 Sections
 --------
 ``[projection]``  population projection (:class:`capacity.demography.ProjectionParams`)
