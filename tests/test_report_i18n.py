@@ -148,6 +148,7 @@ def test_report_language_and_targets(lang):
         assert i18n.tr("role_" + p["role"], lang) in rows[p["id"]], p["id"]
         assert html.escape(p["name_" + lang]) in rows[p["id"]]
     assert i18n.tr("status_out", lang) in rows["T11"] and 'class="out"' in rows["T11"]
+    assert f'class="input">{i18n.tr("status_input", lang)}<' in rows["T20"]
     assert "uncertain" in page or "不确定" in page
     if lang == "zh":
         assert "9,567万元 (95,670,000)" in page and "小学" in page and "学位" in page
@@ -180,6 +181,7 @@ def test_target_status():
     assert target_status({"met": False}, "planned") == "not_met"
     assert target_status({"met": None}, "checked") == "na"
     assert target_status(None, "out_of_scope") == "out" and target_status(None, "checked") == "na"
+    assert target_status(None, "planned") == "input"
 
 
 def test_plan_targets_file(tmp_path):

@@ -43,7 +43,8 @@ th,td{border:1px solid #ccc;padding:.25em .55em;text-align:left;vertical-align:t
 th{background:#f0f2f6}td.num{text-align:right;font-variant-numeric:tabular-nums}
 .met{background:#d8f0d8;color:#135d13;font-weight:600}.notmet{background:#f8d7d7;color:#8a1111;font-weight:600}
 .na{background:#eee;color:#555;font-weight:600}.assumed{background:#fff1c9;color:#6b5000;font-weight:600}
-.out{color:#777}.met,.notmet,.na,.assumed,.out,td.role,table.targets th{white-space:nowrap}
+.out{color:#777}.input{background:#e3ecf8;color:#1d3f73;font-weight:600}
+.met,.notmet,.na,.assumed,.out,.input,td.role,table.targets th{white-space:nowrap}
 .warn{background:#fff6d6;border-left:4px solid #e0b000;padding:.5em 1em}
 figure{margin:1em 0}figure img{max-width:100%;height:auto;border:1px solid #ddd}
 figcaption{font-size:.85em;color:#555}.small{font-size:.85em;color:#555}
@@ -56,7 +57,7 @@ nav a{margin-right:1em}
   figure,tr,img{break-inside:avoid;page-break-inside:avoid}
   figure img{max-height:245mm;width:auto;max-width:100%}
   table{font-size:8.5pt}thead{display:table-header-group}
-  .met,.notmet,.na,.assumed,th{-webkit-print-color-adjust:exact;print-color-adjust:exact}
+  .met,.notmet,.na,.assumed,.input,th{-webkit-print-color-adjust:exact;print-color-adjust:exact}
 }
 """
 CSP = ("default-src 'none'; img-src data:{tiles}; style-src 'unsafe-inline'; font-src data:; "
@@ -102,9 +103,12 @@ def image(src, alt: str, caption: str) -> str:
 
 
 def target_status(t: dict | None, role: str) -> str:
-    """``met``, ``not_met``, ``na``, ``assumed`` or ``out`` for one target check (None: not checked)."""
+    """``met``, ``not_met``, ``na``, ``assumed``, ``input`` or ``out`` for one target check (None: not checked).
+
+    A planned target without a check (e.g. the phasing years) is an input of the plan: ``input``.
+    """
     if t is None:
-        return "out" if role == "out_of_scope" else "na"
+        return {"out_of_scope": "out", "planned": "input"}.get(role, "na")
     if t.get("basis") == "assumption" or "assumption (no " in str(t.get("note", "")):  # note: older runs
         return "assumed"
     met = t.get("met")
@@ -112,7 +116,8 @@ def target_status(t: dict | None, role: str) -> str:
 
 
 BADGES = {"met": ("met", "status_met"), "not_met": ("notmet", "status_not_met"), "na": ("na", "status_na"),
-          "assumed": ("assumed", "status_assumed"), "out": ("out", "status_out")}
+          "assumed": ("assumed", "status_assumed"), "out": ("out", "status_out"),
+          "input": ("input", "status_input")}
 
 
 def targets_section(targets: list, lang="en", plan_targets=()) -> str:

@@ -124,6 +124,7 @@ PHRASES = {
     "status_na": {"zh": "无法评估", "en": "not assessable"},
     "status_assumed": {"zh": "假设,未评估", "en": "assumed, not assessed"},
     "status_out": {"zh": "—", "en": "—"},
+    "status_input": {"zh": "已纳入规划输入", "en": "an input of the plan"},
     # headline
     "headline_cost": {"zh": "建设投资合计 <b>{cost}</b>;分年:{by_year}。",
                       "en": "Total construction cost <b>{cost}</b>; by year: {by_year}."},
