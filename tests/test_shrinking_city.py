@@ -185,3 +185,10 @@ def test_capacity_rollover_of_a_tiny_run_validates_and_adds_up(tmp_path):
             == plan.loc[plan["action"] == "new", "site_id"].sort_values().tolist())
     # the inputs are untouched, and a second rollover into the same folder needs --force
     assert main(["rollover", str(tmp_path / "run"), "--out", str(out), "--quiet"]) == 1
+
+
+def test_an_unknown_protected_school_is_an_error_naming_the_key(city):
+    from capacity.errors import ScenarioError
+
+    with pytest.raises(ScenarioError, match="plan.protected_schools.*k9"):
+        plan_of(city, protected_schools=("k9",))

@@ -144,6 +144,18 @@ def solver_options(solver_cfg, on_progress=None, **overrides) -> SolverOptions:
     return dataclasses.replace(opts, **given) if given else opts
 
 
+def check_protected(city, plan) -> None:
+    """Raise :class:`ScenarioError` naming ``plan.protected_schools`` when it lists a school the
+    data folder does not have (a typing slip would otherwise leave the school unprotected)."""
+    from capacity.errors import ScenarioError
+
+    protected = [str(x) for x in getattr(plan, "protected_schools", ())]
+    unknown = sorted(set(protected) - set(city.schools["school_id"].astype(str)))
+    if unknown:
+        raise ScenarioError(f"school(s) {unknown} are not in the data folder's schools.gpkg", None,
+                            "plan.protected_schools")
+
+
 def problem_from_scenario(scenario, city, unit_demand: pd.DataFrame, levels=None):
     """The whole planning problem of a scenario.
 
@@ -179,6 +191,7 @@ def problem_from_sections(city, unit_demand: pd.DataFrame, plan, objective, leve
     scaling benchmark's scaled plan).
     """
     check_metric_layers(city)
+    check_protected(city, plan)
     years = list(plan.evaluation_years)
     levels = plan.levels if levels is None else levels
     built = {lv: build_level(city, unit_demand, lv, years, level_settings(plan, lv)) for lv in levels}
