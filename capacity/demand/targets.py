@@ -128,6 +128,8 @@ def _count(plan, level, action, zone=None, year=None):
     p = plan[plan["level"] == level]
     if action != "any":
         p = p[p["action"] == action]
+    else:  # "new or expanded": closures and conversions (issue 13) are not schools built
+        p = p[p["action"].isin(("new", "expand"))]
     if zone is not None:
         p = p[p["zone_id"].astype(str) == str(zone)]
     if year is not None:
