@@ -29,7 +29,8 @@ def test_catalogue_complete_and_consistent():
         assert _fields(entry["zh"]) == _fields(entry["en"]), key
         assert re.search(r"[\u4e00-\u9fff]", entry["zh"]) or not re.search("[A-Za-z]{4,}", entry["zh"]) \
             or key in ("title", "status_line", "sv_warn"), key
-    for table in (i18n.LEVEL_NAMES, i18n.ACTION_NAMES, i18n.PROVENANCE_NAMES, i18n.COLUMN_NAMES):
+    for table in (i18n.LEVEL_NAMES, i18n.ACTION_NAMES, i18n.PROVENANCE_NAMES, i18n.COLUMN_NAMES,
+                  i18n.STATUS_NAMES, i18n.SECTION_NAMES):
         assert all(set(v) == set(i18n.LANGUAGES) for v in table.values())
 
 
@@ -38,6 +39,8 @@ def test_lookup_and_errors():
     assert i18n.tr("h_unserved", "en", year=2025) == "unserved pupils 2025"
     assert i18n.level_name("primary", "zh") == "小学" and i18n.level_name("vocational", "zh") == "vocational"
     assert i18n.action_name("expand", "zh") == "扩建"
+    assert i18n.status_name("feasible", "zh") == "可行(未证明最优)" and i18n.status_name("x", "zh") == "x"
+    assert i18n.section_name("demand", "zh") == "学位需求" and i18n.section_name("demand", "en") == "demand"
     with pytest.raises(KeyError):
         i18n.tr("no_such_phrase", "en")
     with pytest.raises(ValueError, match="'fr'"):

@@ -187,7 +187,7 @@ def headline_section(s: dict, lang="en") -> str:
 
 def solver_section(s: dict, lang="en") -> str:
     gap = s.get("gap")
-    keys = [("sv_status", s.get("status")), ("sv_solver", s.get("solver")),
+    keys = [("sv_status", i18n.status_name(s.get("status"), lang)), ("sv_solver", s.get("solver")),
             ("sv_objective", fmt_number(s.get("objective"), lang=lang)),
             ("sv_bound", fmt_number(s.get("best_bound"), lang=lang)),
             ("sv_gap", "—" if gap is None else f"{gap:.3%}"),
@@ -221,7 +221,8 @@ def assumptions_section(scenario: dict, lang="en") -> str:
         if not values:
             continue
         rows = [(k, _plain(v)) for k, v in values.items()] if isinstance(values, dict) else [("", _plain(values))]
-        out.append(f"<h3>{esc(section)}</h3>" + table(pd.DataFrame(rows, columns=["key", "value"]), lang=lang))
+        name = i18n.section_name(section, lang)
+        out.append(f"<h3>{esc(name if name == section else f'{name} [{section}]')}</h3>" + table(pd.DataFrame(rows, columns=["key", "value"]), lang=lang))
     return "".join(out)
 
 
@@ -313,8 +314,9 @@ def render_report(*, summary: dict, scenario: dict, city_name: str, images: list
                    for sid, title, content in sections)
     title = i18n.tr("title", lang, city=city_name, scenario=name)
     gap = "—" if summary.get("gap") is None else format(summary["gap"], ".3%")
+    status_line = i18n.tr("status_line", lang, status=i18n.status_name(summary.get("status"), lang), gap=gap)
     page = (f"<h1>{esc(title)}</h1><p class=\"small\">"
-            f"{esc(i18n.tr('status_line', lang, status=summary.get('status'), gap=gap))}</p>"
+            f"{esc(status_line)}</p>"
             f"<p class=\"small noprint\">{esc(i18n.tr('print_hint', lang))}</p><nav>{nav}</nav>{body}")
     font = ""
     if embed_font:

@@ -45,6 +45,24 @@ ACTION_NAMES = {
     "existing": {"zh": "现有", "en": "existing"},
 }
 
+STATUS_NAMES = {
+    "optimal": {"zh": "最优(在间隙内)", "en": "optimal"},
+    "feasible": {"zh": "可行(未证明最优)", "en": "feasible"},
+    "infeasible": {"zh": "不可行", "en": "infeasible"},
+    "unbounded": {"zh": "无界", "en": "unbounded"},
+    "no_solution": {"zh": "无解", "en": "no_solution"},
+}
+
+SECTION_NAMES = {
+    "plan": {"zh": "规划", "en": "plan"},
+    "demand": {"zh": "学位需求", "en": "demand"},
+    "projection": {"zh": "人口预测", "en": "projection"},
+    "objective": {"zh": "目标函数", "en": "objective"},
+    "solver": {"zh": "求解器", "en": "solver"},
+    "standards": {"zh": "办学标准", "en": "standards"},
+    "outputs": {"zh": "输出", "en": "outputs"},
+}
+
 PROVENANCE_NAMES = {
     "real": {"zh": "真实(公开来源)", "en": "real"},
     "estimated": {"zh": "估算", "en": "estimated"},
@@ -287,6 +305,16 @@ def level_name(level: str, lang: str) -> str:
 def action_name(action: str, lang: str) -> str:
     """An action's name (``expand`` → ``扩建``); unknown actions as given."""
     return _name(ACTION_NAMES, action, lang)
+
+
+def status_name(status: str, lang: str) -> str:
+    """A solver status for a reader (``feasible`` → ``可行(未证明最优)``); unknown ones as given."""
+    return _name(STATUS_NAMES, status, lang)
+
+
+def section_name(section: str, lang: str) -> str:
+    """A scenario section's name (``demand`` → ``学位需求``); unknown ones as given."""
+    return _name(SECTION_NAMES, section, lang)
 
 
 def column_name(column: str, lang: str) -> str:
