@@ -60,6 +60,7 @@ from capacity.errors import DataError
 ROADS_FILE = "roads.gpkg"
 ROADS_LAYER = "roads"
 EXPRESSWAY_KMH = 80.0
+MAX_SPEED_KMH = 150.0  # plausible range: above China's 120 km/h expressway limit with margin (GB 5768 / Road Traffic Safety Law art. 67)
 CHUNK_BYTES = 128 * 2**20
 MIN_WEIGHT_M = 1e-6  # scipy's sparse graphs drop zero weights; a zero-length link becomes 1 µm
 
@@ -422,9 +423,10 @@ def read_roads(folder, metric_crs):
         roads["walkable"] = ~text.isin(["false", "0"]).to_numpy()
     if "speed_kmh" in roads.columns:
         speed = pd.to_numeric(roads["speed_kmh"], errors="coerce")
-        bad = (speed < 0) | (roads["speed_kmh"].notna() & speed.isna())
+        bad = (speed < 0) | (speed > MAX_SPEED_KMH) | (roads["speed_kmh"].notna() & speed.isna())
         if bad.any():
-            raise DataError("speed_kmh must be a non-negative number", path=ROADS_FILE, column="speed_kmh",
+            raise DataError(f"speed_kmh must be a number from 0 to {MAX_SPEED_KMH:g} km/h",
+                            path=ROADS_FILE, column="speed_kmh",
                             rows=np.flatnonzero(bad.to_numpy()) + 1, row_label="feature")
         roads["speed_kmh"] = speed
     return roads.to_crs(metric_crs) if not roads.crs.equals(metric_crs) else roads

@@ -132,6 +132,11 @@ def test_read_roads_checks_the_layer(tmp_path):
     gdf.to_file(tmp_path / "roads.gpkg", layer="streets", driver="GPKG", engine="pyogrio")
     with pytest.raises(DataError, match="layer 'roads' not found"):
         read_roads(tmp_path, TINY_CRS)
+    (tmp_path / "roads.gpkg").unlink()
+    gpd.GeoDataFrame({"speed_kmh": [30.0, 1200.0]}, geometry=LINES[:2], crs=TINY_CRS).to_file(
+        tmp_path / "roads.gpkg", layer="roads", driver="GPKG", engine="pyogrio")
+    with pytest.raises(DataError, match=r"column 'speed_kmh', feature 2: speed_kmh must be a number from 0 to 150"):
+        read_roads(tmp_path, TINY_CRS)
 
 
 def test_no_lines_is_an_error():
