@@ -21,6 +21,9 @@ file                     what
 
 The target checks are not made here: they are in the run's summary
 (:mod:`capacity.demand.targets`, computed once by :func:`capacity.pipeline.plan`).
+The projection's back-test (:mod:`capacity.report.backtest`, a few seconds on a
+city) is made here when the scenario is given as a :class:`~capacity.scenario.Scenario`
+and added to the summary under ``projection_backtest``.
 
 Modules: :mod:`~capacity.report.schedule`, :mod:`~capacity.report.shortlist` and
 :mod:`~capacity.report.layers` (pure tables), :mod:`~capacity.report.excel`,
@@ -206,6 +209,12 @@ def report(run, city, scenario, formats=None, lang=None) -> ReportRun:
         persons = getattr(run, "school_age", None)
         summary = {**summary, "targets": check_targets(
             target_inputs(run.plan, run.zone_balance, persons, scen, city))}
+        run = dataclasses.replace(run, summary=summary)
+    params = getattr(scenario, "projection", None)
+    if "projection_backtest" not in summary and params is not None:  # a run folder's dict: not recomputed
+        from capacity.report.backtest import projection_backtest
+
+        summary = {**summary, "projection_backtest": projection_backtest(city, params)}
         run = dataclasses.replace(run, summary=summary)
     city_name = " ".join(str(city.meta.get(k, "")) for k in ("name_local", "name")).strip()
     map_data = webmap.map_data(city=city, zone_balance=run.zone_balance, plan=run.plan, shortlist=short,

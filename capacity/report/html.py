@@ -33,6 +33,7 @@ import pandas as pd
 
 from capacity import LEVELS
 from capacity.report import i18n
+from capacity.report.backtest import backtest_html
 
 CSS = """
 body{font-family:"Capacity Sans CJK SC","Noto Sans CJK SC","Microsoft YaHei","PingFang SC",system-ui,sans-serif;
@@ -301,7 +302,8 @@ def render_report(*, summary: dict, scenario: dict, city_name: str, images: list
          + table(short, numeric=["alt_rank", "distance_m", "delta_cost_cny", "delta_pupil_km",
                                  "pupils_beyond_reach", "score"], lang=lang)),
         ("projection", i18n.tr("sec_projection", lang),
-         _images(images, "projection") or f"<p>{i18n.tr('no_projection', lang)}</p>"),
+         (_images(images, "projection") or f"<p>{i18n.tr('no_projection', lang)}</p>")
+         + backtest_html(summary.get("projection_backtest"), lang)),
         ("solver", i18n.tr("sec_solver", lang), solver_section(summary, lang)),
         ("assumptions", i18n.tr("sec_assumptions", lang), assumptions_section(scenario, lang)),
         ("provenance", i18n.tr("sec_provenance", lang),

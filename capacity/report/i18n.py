@@ -243,6 +243,46 @@ PHRASES = {
               "year, ranked by the objective cost of the swap: cost_weight × Δcost [10⁶ CNY] + "
               "distance_weight × Δpupil-km for the pupils assigned to the chosen site."},
     "no_projection": {"zh": "本运行目录中没有人口预测图。", "en": "No projection chart in this run folder."},
+    # projection back-test (capacity.report.backtest)
+    "bt_heading": {"zh": "预测的准确性", "en": "How good is the projection?"},
+    "bt_intro": {"zh": "回测:对 {origins} 年每个起点,只用该年及以前的数据(不用任何更晚的数字),以本情景的方法重新预测,"
+                       "再与之后公布的每个数字比较(区县和全市年末常住人口、全市出生人口)。这些起点都在本次预测的基年 "
+                       "{year} 之前,所以这些误差就是规划者事先可以知道的预测误差。",
+                 "en": "A back-test: for each origin year {origins}, the projection was made again from the data "
+                       "up to that year only (no later figure), with this scenario's method, and compared with "
+                       "every figure reported later (year-end residents of the counties and the city, city "
+                       "births). The origins are before this projection's base year {year}, so these are the "
+                       "errors a planner could have known in advance."},
+    "bt_how_to_read": {"zh": "平均绝对误差:预测与公布数字之差的平均大小;平均误差:正数表示预测偏高,负数表示偏低;"
+                             "区间覆盖率:公布数字落在 80% 预测区间(随机模拟的 10%–90% 分位数)内的比例,约 80% "
+                             "为合适,明显更低说明区间偏窄;区间平均半宽:区间半宽占预测值的比例。某起点之前没有人口"
+                             "数字的区县不参与该起点的比较(列于该起点第一行),全市数字假设它们与其余区县同样增长。",
+                       "en": "Mean absolute error: the typical size of the gap between projected and reported; "
+                             "mean error: positive when the projection was too high, negative when too low; band "
+                             "coverage: the share of reported figures inside the 80 % band (the 10–90 % "
+                             "quantiles of the stochastic draws) — about 80 % is right, much less means the band "
+                             "is too narrow; mean band width: the band's half-width as a share of the projection. "
+                             "Counties without a population figure up to an origin are left out of its "
+                             "comparison (listed on its first row); city figures assume they grew like the "
+                             "others."},
+    "bt_col_origin": {"zh": "起点年份", "en": "origin"},
+    "bt_col_measure": {"zh": "指标", "en": "measure"},
+    "bt_col_n": {"zh": "比较数字个数", "en": "figures compared"},
+    "bt_col_mae": {"zh": "平均绝对误差", "en": "mean absolute error"},
+    "bt_col_mean_error": {"zh": "平均误差", "en": "mean error"},
+    "bt_col_coverage": {"zh": "80% 区间覆盖率", "en": "inside the 80 % band"},
+    "bt_col_mean_band_width": {"zh": "区间平均半宽", "en": "mean band width"},
+    "bt_col_left_out": {"zh": "未参与比较的区县", "en": "counties left out"},
+    "bt_measure_population": {"zh": "区县常住人口", "en": "county population"},
+    "bt_measure_city_population": {"zh": "全市常住人口", "en": "city population"},
+    "bt_measure_births": {"zh": "全市出生人口", "en": "city births"},
+    "bt_none_left_out": {"zh": "无", "en": "none"},
+    "bt_no_history": {"zh": "无法回测:数据中没有基年 {year} 之前的人口数字。",
+                      "en": "Not back-tested: the data hold no population figure before the base year {year}."},
+    "bt_not_computed": {"zh": "本次运行未做回测(运行时报告尚不包含回测);用 capacity run 重新运行即可得到。",
+                        "en": "Not back-tested for this run (made before the report held the back-test); "
+                              "capacity run makes it."},
+    "bt_failed": {"zh": "无法回测:{reason}", "en": "Not back-tested: {reason}"},
     # solver
     "sv_status": {"zh": "状态", "en": "status"},
     "sv_solver": {"zh": "求解器", "en": "solver"},
