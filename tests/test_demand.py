@@ -108,3 +108,36 @@ def test_run_demand_on_tiny_city(tmp_path):
     u = d.units.groupby(["year", "level"]).pupils.sum()
     pd.testing.assert_series_equal(z, u.loc[z.index], check_exact=False, rtol=1e-12)
     assert {"low", "medium", "high", "q0.5"} <= set(d.school_age_band.band)
+
+
+def test_plan_checks_any_subset_of_levels(tmp_path):
+    """A one-level scenario (say primary only) has no ratio check and, in a small city, no
+    special-school check either: an empty table with the columns, not a crash."""
+    from itertools import combinations
+
+    from capacity.data.load import load_city
+    from capacity.demand import run_demand
+    from capacity.demography import ProjectionParams, run_projection
+    from capacity.testing import write_tiny_city
+
+    city = load_city(write_tiny_city(tmp_path / "tiny"))
+    proj = run_projection(city, ProjectionParams(horizon=2026, draws=0))
+    levels = ("kindergarten", "primary", "middle", "high")
+    expected = {"kindergarten": "preschool_gross_enrolment", "high": "high_school_gross_enrolment"}
+    for n in range(1, len(levels) + 1):
+        for subset in combinations(levels, n):
+            checks = run_demand(city, proj, DemandParams(levels=subset)).checks
+            assert list(checks.columns) == ["check", "zone_id", "year", "value", "target", "met"]
+            want = {expected[lv] for lv in subset if lv in expected}
+            if {"primary", "middle"} <= set(subset):
+                want.add("compulsory_consolidation")
+            assert set(checks["check"]) - {"special_education_school", "inclusive_kindergarten_share"} == want
+
+
+def test_plan_checks_empty_for_primary_only():
+    params = DemandParams(levels=("primary",))
+    sa = school_age(population_one_zone(), {"primary": (6, 11)})
+    d = zone_demand(sa, STANDARDS, params, schools())
+    pop = pd.DataFrame({"zone_id": ["z1"], "year": [2025], "persons": [1_000.0]})  # below 200,000
+    c = plan_checks(d, schools(), pop, STANDARDS, params)
+    assert c.empty and list(c.columns) == ["check", "zone_id", "year", "value", "target", "met"]

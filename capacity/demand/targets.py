@@ -428,5 +428,10 @@ def plan_checks(demand, schools, zone_population, standards, params) -> pd.DataF
         "check": "special_education_school", "zone_id": big.zone_id.to_numpy(), "year": big.year.to_numpy(),
         "value": big.zone_id.map(special).fillna(0).to_numpy(float), "target": 1.0,
         "met": big.zone_id.map(special).fillna(0).to_numpy() >= 1}))
-    out = pd.concat([p for p in parts if len(p)], ignore_index=True)[COLUMNS]
+    parts = [p for p in parts if len(p)]
+    if not parts:  # e.g. a one-level scenario with no zone over the special-school threshold
+        return pd.DataFrame({"check": pd.Series(dtype=object), "zone_id": pd.Series(dtype=object),
+                             "year": pd.Series(dtype="int64"), "value": pd.Series(dtype=float),
+                             "target": pd.Series(dtype=float), "met": pd.Series(dtype=bool)})
+    out = pd.concat(parts, ignore_index=True)[COLUMNS]
     return out.sort_values(["check", "zone_id", "year"], kind="stable").reset_index(drop=True)
