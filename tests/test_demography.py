@@ -205,19 +205,22 @@ def test_write_projection(tmp_path):
 
     from capacity.data.load import load_city
     from capacity.demand import run_demand
-    from capacity.demography.outputs import write_projection
+    from capacity.io.run import write_projection_files
+    from capacity.pipeline import ProjectionRun
     from capacity.testing import write_tiny_city
 
     city = load_city(write_tiny_city(tmp_path / "tiny"))
     proj = run_projection(city, ProjectionParams(horizon=2027, draws=6))
-    files = write_projection(proj, run_demand(city, proj), tmp_path / "out")
+    out = tmp_path / "out"
+    out.mkdir()
+    files = write_projection_files(ProjectionRun(proj, run_demand(city, proj)), out)
     for name in ("population.csv", "components.csv", "school_age.csv", "demand.csv",
                  "calibration.json", "school_age.png"):
-        assert (tmp_path / "out" / name).is_file()
-    d = pd.read_csv(files["demand"])
+        assert out / name in files and (out / name).is_file()
+    d = pd.read_csv(out / "demand.csv")
     assert list(d.columns[:7]) == ["zone_id", "year", "level", "pupils", "seats_existing",
                                    "seats_needed", "deficit"]
-    assert json.loads((tmp_path / "out" / "calibration.json").read_text())["births_within_3pct"]
+    assert json.loads((out / "calibration.json").read_text())["births_within_3pct"]
 
 
 # ---- the method that passed the back-test -------------------------------------------

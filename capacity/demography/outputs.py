@@ -1,77 +1,14 @@
-"""Write a projection and its seat demand to a folder (an edge: files only).
+"""The projection's chart (an edge: a PNG only).
 
-``write_projection(result, demand, out_dir)`` writes
-
-* ``population.csv`` — zone_id, year, age, sex, persons;
-* ``components.csv`` — zone_id, year, population_start, births, deaths,
-  net_migration, population_end;
-* ``school_age.csv`` — zone_id, year, level, persons;
-* ``demand.csv`` — zone_id, year, level, pupils, seats_existing,
-  seats_needed, deficit (then persons, surplus, schools_needed);
-* ``plan_checks.csv`` and ``school_age_bands.csv``;
-* ``calibration.json`` — the fit;
-* ``school_age.png`` — school-age population per level over time for the
-  city and each zone, with the low–high variants (and the outer quantiles
-  of the draws, when present) as bands.
+:func:`plot_school_age` draws ``school_age.png`` — school-age population per
+level over time for the city and each zone, with the low–high variants (and
+the outer quantiles of the draws, when present) as bands. The projection's
+tables are written by :func:`capacity.io.run.write_projection_files`.
 """
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import numpy as np
-
-
-def _json_default(o):
-    if isinstance(o, (np.integer,)):
-        return int(o)
-    if isinstance(o, (np.floating,)):
-        return None if np.isnan(o) else float(o)
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    return str(o)
-
-
-def write_projection(result, demand, out_dir, zone_names=None) -> dict:
-    """Write the projection's tables, fit and chart to ``out_dir``.
-
-    Parameters
-    ----------
-    result : ProjectionResult
-    demand : DemandResult
-    out_dir : str or Path
-        Created if missing.
-    zone_names : mapping of str to str, optional
-        Chart titles per zone id (e.g. "呈贡区 Chenggong District").
-
-    Returns
-    -------
-    dict
-        File kind → path written.
-    """
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    paths = {
-        "population": out / "population.csv",
-        "components": out / "components.csv",
-        "school_age": out / "school_age.csv",
-        "demand": out / "demand.csv",
-        "plan_checks": out / "plan_checks.csv",
-        "school_age_bands": out / "school_age_bands.csv",
-        "calibration": out / "calibration.json",
-        "chart": out / "school_age.png",
-    }
-    result.population.to_csv(paths["population"], index=False)
-    result.components.to_csv(paths["components"], index=False)
-    demand.school_age[["zone_id", "year", "level", "persons"]].to_csv(paths["school_age"], index=False)
-    demand.demand.to_csv(paths["demand"], index=False)
-    demand.checks.to_csv(paths["plan_checks"], index=False)
-    demand.school_age_band.to_csv(paths["school_age_bands"], index=False)
-    with open(paths["calibration"], "w", encoding="utf-8") as fh:
-        json.dump(result.calibration, fh, ensure_ascii=False, indent=2, default=_json_default)
-    plot_school_age(demand, paths["chart"], zone_names=zone_names)
-    return {k: str(v) for k, v in paths.items()}
 
 
 def plot_school_age(demand, path, max_zones=16, zone_names=None):
