@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from capacity.errors import DataError, ScenarioError
+from capacity.io.atomic import check_output_target
 
 
 def _echo(args, text=""):
@@ -68,7 +69,7 @@ def cmd_project(args) -> int:
 
     scenario, city = load_inputs(args.scenario)
     out = _out_dir(args, scenario)
-    _check_out(args, out)
+    check_output_target(out, args.force)  # before the long work, not after it
     return _write(args, project(scenario, city, Progress(args.quiet)), out)
 
 
@@ -109,22 +110,11 @@ def cmd_run(args) -> int:
 
         scenario = dataclasses.replace(scenario, outputs=dataclasses.replace(scenario.outputs, language=args.lang))
     out = _out_dir(args, scenario)
-    _check_out(args, out)
+    check_output_target(out, args.force)  # before the long work, not after it
     progress = Progress(args.quiet)
     result = run_scenario(scenario, city, progress)
     progress(f"writing {out}")
     return _write(args, result, out)
-
-
-def _check_out(args, out: Path) -> None:
-    """Refuse an existing output folder before the long work, not after it (see ``output_folder``)."""
-    from capacity.io.atomic import OutputExistsError
-
-    if out.exists() and not out.is_dir():
-        raise OutputExistsError(f"--out {out} is an existing file, not a folder")
-    if out.is_dir() and any(out.iterdir()) and not args.force:
-        raise OutputExistsError(f"output folder {out} already exists; pass --force to replace it, "
-                                "or choose another folder with --out")
 
 
 def cmd_report(args) -> int:

@@ -124,3 +124,28 @@ def test_compare_runs_that_planned_some_levels(folder, capsys):
     assert main(["run", "one.toml", "--out", "k2", "--quiet"]) == 0
     assert main(["compare", "k1", "k2", "--out", "cmp1"]) == 0
     assert (folder / "cmp1" / "headlines.png").is_file()
+
+
+def test_default_output_folder_checked_before_the_work(folder, capsys, monkeypatch):
+    """Without --out the folder is outputs/<scenario name>: refused (exit 1) before any projection
+    when it is a non-empty folder without --force, or a file (the check of capacity.io.atomic)."""
+    import capacity.pipeline
+
+    def no_work(*args, **kwargs):
+        raise AssertionError("the output folder must be checked before the long work")
+
+    monkeypatch.setattr(capacity.pipeline, "project", no_work)
+    from capacity.scenario import load_scenario
+
+    out = folder / "outputs" / load_scenario(folder / "tiny.toml").name
+    out.mkdir(parents=True)
+    (out / "old.txt").write_text("old", encoding="utf-8")
+    for command in ("run", "project"):
+        assert main([command, "tiny.toml", "--quiet"]) == 1
+        assert "already exists; pass --force" in capsys.readouterr().err
+    shutil.rmtree(out)
+    out.write_text("a file", encoding="utf-8")
+    for command in ("run", "project"):
+        assert main([command, "tiny.toml", "--quiet", "--force"]) == 1
+        assert "is an existing file, not a folder" in capsys.readouterr().err
+    assert out.read_text(encoding="utf-8") == "a file"
