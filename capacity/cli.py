@@ -1,7 +1,8 @@
 """The ``capacity`` command line: thin wiring of the pipeline's stages.
 
-Exit status: 0 ok; 1 bad input (data, scenario or a command-line mistake such
-as an unknown option); 2 solver failure or an infeasible plan. Errors print one
+Exit status: 0 ok; 1 bad input (data, scenario, or a usage error: an unknown
+option, a bad value on the command line); 2 only an infeasible plan or a solver
+failure. Errors print one
 paragraph a planner can act on, naming the file and key, column or row.
 """
 
@@ -125,7 +126,10 @@ def _parser() -> argparse.ArgumentParser:
         prog="capacity",
         description="School-place capacity planning: population projection, seats needed "
                     "per level, and where, when and how big new schools should be.",
-        epilog="Run 'capacity COMMAND --help' for a command's options and examples.",
+        epilog="Run 'capacity COMMAND --help' for a command's options and examples.\n\n"
+               "Exit status: 0 ok; 1 bad input (data, scenario, or a usage error: an unknown\n"
+               "option, a bad value on the command line); 2 only an infeasible plan or a\n"
+               "solver failure.",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"capacity {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)

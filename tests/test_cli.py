@@ -149,3 +149,18 @@ def test_default_output_folder_checked_before_the_work(folder, capsys, monkeypat
         assert main([command, "tiny.toml", "--quiet", "--force"]) == 1
         assert "is an existing file, not a folder" in capsys.readouterr().err
     assert out.read_text(encoding="utf-8") == "a file"
+
+
+def test_usage_errors_exit_1_as_the_help_says(folder, capsys):
+    """Usage errors exit 1 like any bad input (argparse's 2 is reserved for an infeasible
+    plan or a solver failure), and ``capacity --help`` says so."""
+    with pytest.raises(SystemExit) as exit_:
+        main(["--help"])
+    assert exit_.value.code == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert ("Exit status: 0 ok; 1 bad input (data, scenario, or a usage error: an unknown option, "
+            "a bad value on the command line); 2 only an infeasible plan or a solver failure.") in out
+    assert main(["run", "tiny.toml", "--no-such-option"]) == 1             # unknown option
+    assert "unrecognized arguments: --no-such-option" in capsys.readouterr().err
+    assert main(["ensemble", "tiny.toml", "--draws", "many"]) == 1          # bad value
+    assert "--draws" in capsys.readouterr().err
