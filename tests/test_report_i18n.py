@@ -213,3 +213,76 @@ def test_without_plan_targets_the_checks_are_listed():
                          schedule_totals=pd.DataFrame(), shortlist=pd.DataFrame(),
                          provenance=provenance_table(_City()), files=[], lang="en", embed_font=False)
     assert list(_target_rows(page)) == ["T1", "T5", "T6", "T14", "T14-proxy"]
+
+
+def _checked_targets():
+    """Every check of capacity.demand.targets on a two-county city with an exclave."""
+    from capacity.demand.targets import TargetInputs, check_targets
+
+    zones = pd.DataFrame({"zone_id": ["a", "b", "m"], "name_local": ["甲区", "乙县", "磨憨镇"],
+                          "name_en": ["A", "B", "Mohan"], "kind": ["county", "county", "exclave"]})
+    plan = pd.DataFrame([("k1", "kindergarten", "a", "new", 90, 2023, 2023, 1e6),
+                         ("m1", "middle", "m", "expand", 200, 2024, 2024, 1e6)],
+                        columns=["site_id", "level", "zone_id", "action", "seats", "open_year", "ready_year",
+                                 "cost_cny"])
+    seats = {("a", "kindergarten"): 100, ("b", "kindergarten"): 50, ("a", "high"): 300}
+    balance = pd.DataFrame([{"zone_id": z, "level": lv, "year": 2025, "demand": 0.0, "seats": s,
+                             "unserved": 0.0, "balance": 0.0} for (z, lv), s in seats.items()])
+    persons = pd.DataFrame([{"zone_id": z, "year": 2025, "level": lv, "persons": 100.0}
+                            for z in "ab" for lv in ("kindergarten", "high")])
+    scenario = {"plan": {"evaluation_years": [2025], "totals": {"kindergarten": 2},
+                         "zone_rules": [{"zone": "m", "level": "middle", "action": "expand", "min": 1, "max": 2},
+                                        {"zone": "m", "level": "high", "action": "new", "min": 1}]},
+                "demand": {"public_share": 0.9, "general_share": 0.5, "special_threshold": 200000}}
+    schools = pd.DataFrame({"school_id": ["s1", "k0"], "level": ["special", "kindergarten"],
+                            "zone_id": ["a", "b"], "seats": [60, 40]})
+    inp = TargetInputs(plan=plan, zone_balance=balance, persons=persons, scenario=scenario, zones=zones,
+                       base_population=pd.Series([300000.0, 250000.0, 20000.0], index=["a", "b", "m"]),
+                       schools=schools, enrolment_target={"kindergarten": 0.99, "primary": 0.98,
+                                                          "middle": 0.98, "high": 0.98})
+    return check_targets(inp)
+
+
+def test_target_note_phrases_are_in_the_catalogue():
+    """The demand layer's English note phrases are the catalogue's English, key by key."""
+    from capacity.demand.targets import NOTES_EN
+
+    for key, text in NOTES_EN.items():
+        assert i18n.PHRASES[key]["en"] == text, key
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_target_notes_in_the_report_language(lang):
+    from capacity.report.html import targets_section
+
+    targets = _checked_targets()
+    assert all(t["note_parts"] for t in targets)
+    notes = {t["id"]: i18n.target_note(t["note_parts"], lang) for t in targets}
+    if lang == "en":  # the catalogue says what the English note in summary.json says
+        for t in targets:
+            expected = t["note"].replace(" middle ", " junior middle ").replace(" high ", " general high ")
+            assert notes[t["id"]] == (expected if t["id"] == "T15" else t["note"]), t["id"]
+    else:
+        english = ("seats after the plan", "Below target", "Every zone", "planned", "lacking", "assumption",
+                   "not assessable", "existing or planned", "zone rules", "special-education", "min ")
+        for tid, text in notes.items():
+            assert re.search(r"[\u4e00-\u9fff]", text), tid
+            assert not any(e in text for e in english), (tid, text)
+        assert notes["T1"] == "规划 1 所(新建 1 所,扩建 0 所)"
+        assert notes["T5"].startswith("2025 年,规划后学位 ÷ 相应年龄段儿童数(人口预测);检查范围:每个区县及全市。")
+        assert "未达标:乙县 (B) 50.0%。" in notes["T5"]
+        assert "假设" in notes["T6"] and "90%" in notes["T6"]
+        assert notes["T9"] == "人口超过 200,000 的 2 个区县中,1 个有特殊教育学校;缺少:乙县 (B)"
+        assert notes["T15"] == ("磨憨镇 (Mohan):扩建初中 1 所(最少 1,最多 2);"
+                                "磨憨镇 (Mohan):新建普通高中 0 所(最少 1)")
+    page = targets_section(targets, lang, PLAN_TARGETS)
+    cells = re.findall(r'<td class="small">(.*?)</td>', page)
+    for t in targets:
+        assert html.escape(notes[t["id"]]) in cells, t["id"]
+
+
+def test_target_note_of_an_older_run_is_its_english_note():
+    from capacity.report.html import target_note
+
+    assert target_note({"id": "T1", "note": "2 planned"}, "zh") == "2 planned"
+    assert target_note(None, "zh") == ""

@@ -14,8 +14,13 @@ computed by one function (:func:`seat_ratio`) in both uses.
 
 After the plan
 
-Each check returns ``{id, target, value, met, note}`` (plus ``threshold`` and
-``unit``); ``met`` is True, False, or None when the data cannot tell.
+Each check returns ``{id, target, value, met, note}`` (plus ``threshold``,
+``unit`` and ``note_parts``); ``met`` is True, False, or None when the data
+cannot tell. ``note`` is the English text (kept in ``summary.json`` as it
+always was); ``note_parts`` says the same as phrase keys and fields
+(:data:`NOTES_EN`), which the report translates with its catalogue
+(:mod:`capacity.report.i18n` holds every key in zh and en; this layer does not
+import the report).
 Checks are registered in :data:`CHECKS` (``{id: function}``), each a function
 of one :class:`TargetInputs`. Thresholds come from the data folder's standards
 (``enrolment_target``) and the scenario (plan totals, zone rules,
@@ -61,6 +66,54 @@ from capacity import LEVELS
 
 LABELS = {"kindergarten": "kindergartens", "primary": "primary schools",
           "middle": "junior middle schools", "high": "high schools"}
+
+NOTES_EN = {
+    "tn_no_total": "the scenario sets no total for this level",
+    "tn_total": "{n} planned ({new} new, {expanded} expanded)",
+    "tn_ratio": "{year}, seats after the plan ÷ {basis}; checked for {scope}.",
+    "tn_basis_projection": "children of the age band (projection)",
+    "tn_basis_pupils": "pupils needing a seat (school_age.csv missing: projection tables not in the run folder)",
+    "tn_scope_zones": "every zone and the city",
+    "tn_scope_city": "the city",
+    "tn_below": " Below target: {zones}.",
+    "tn_every_zone": " Every zone meets it.",
+    "tn_places": " Places = general seats ÷ general_share {divide:.3f} "
+                 "(assumption: vocational places in today's proportion).",
+    "tn_t6_flag": "{year}: existing seats flagged '{flag}' in the schools layer; new kindergartens are public",
+    "tn_t6_assumed": "{year}: assumption (no public/inclusive flag in the data): {share:.0%} of existing "
+                     "kindergarten seats are public or inclusive (demand.public_share); "
+                     "every new kindergarten is public",
+    "tn_t9": "{have} of {zones} zones over {limit:,.0f} people have a special-education school",
+    "tn_lacking": "; lacking: {zones}",
+    "tn_t14": "not assessable from the data: the schools layer has no school grades",
+    "tn_t14_proxy": "{year}, existing or planned: {have} of {counties} counties",
+    "tn_t15_none": "no zone rules for exclave zones in the scenario",
+    "tn_t15_rule": "{sep}{zone}: {n} {what} {level} (min {min}{max})",
+    "tn_t15_max": ", max {max}",
+    "tn_sep": "; ",
+    "tn_what_new": "new",
+    "tn_what_expand": "expanded",
+    "tn_what_any": "new or expanded",
+}
+"""English phrases of the checks' notes, by key: a note is a list of parts ``{"key", "args"}``
+joined without separator; an argument may itself be a part (translated in turn) or
+``{"level": name}`` (a school level). The report's catalogue holds the same keys in zh and en."""
+
+
+def part(key: str, **args) -> dict:
+    """One part of a note: a phrase key of :data:`NOTES_EN` and its fields."""
+    return {"key": key, "args": args}
+
+
+def note_text(parts) -> str:
+    """The English text of a note's parts (the ``note`` field)."""
+    def arg(v):
+        if isinstance(v, dict) and "key" in v:
+            return note_text([v])
+        if isinstance(v, dict) and "level" in v:
+            return str(v["level"])
+        return v
+    return "".join(NOTES_EN[p["key"]].format(**{k: arg(v) for k, v in p["args"].items()}) for p in parts)
 
 
 @dataclass(frozen=True)
@@ -115,13 +168,14 @@ class TargetInputs:
         return str(zone_id)
 
 
-def check(id_, target, value, met, note="", threshold=None, unit=""):
-    """One check as a JSON-ready dict."""
+def check(id_, target, value, met, note=(), threshold=None, unit=""):
+    """One check as a JSON-ready dict; ``note`` is a list of :func:`part` (or a plain English text)."""
     if isinstance(value, (np.floating, float)):
         value = None if not np.isfinite(value) else float(value)
+    parts = [] if isinstance(note, str) else list(note)
     return {"id": id_, "target": target, "value": value,
-            "met": None if met is None else bool(met), "note": note,
-            "threshold": threshold, "unit": unit}
+            "met": None if met is None else bool(met), "note": note if isinstance(note, str) else note_text(parts),
+            "note_parts": parts, "threshold": threshold, "unit": unit}
 
 
 def _count(plan, level, action, zone=None, year=None):
@@ -146,14 +200,13 @@ def _total_check(id_, level):
         what = {"new": "new", "expand": "expanded", "any": "new or expanded"}[action]
         label = f"{what} {LABELS[level]}"
         if wanted is None:
-            return [check(id_, label, n, None, "the scenario sets no total for this level",
-                          unit="schools")]
+            return [check(id_, label, n, None, [part("tn_no_total")], unit="schools")]
         mode = plan.get("totals_mode", "exact")
         met = {"exact": n == wanted, "at_most": n <= wanted, "at_least": n >= wanted}[mode]
         sign = {"exact": "=", "at_most": "≤", "at_least": "≥"}[mode]
         return [check(id_, f"{label} {sign} {wanted}", n, met,
-                      f"{n} planned ({_count(inp.plan, level, 'new')} new, "
-                      f"{_count(inp.plan, level, 'expand')} expanded)", threshold=wanted, unit="schools")]
+                      [part("tn_total", n=n, new=_count(inp.plan, level, "new"),
+                            expanded=_count(inp.plan, level, "expand"))], threshold=wanted, unit="schools")]
     return run
 
 
@@ -161,10 +214,9 @@ def _persons(inp: TargetInputs, levels):
     """Children of ``levels``' age bands per zone in the target year, and what was used."""
     if inp.persons is not None and not inp.persons.empty:
         p = inp.persons[(inp.persons["year"] == inp.year) & inp.persons["level"].isin(levels)]
-        return p.groupby(p["zone_id"].astype(str))["persons"].sum(), "children of the age band (projection)"
+        return p.groupby(p["zone_id"].astype(str))["persons"].sum(), part("tn_basis_projection")
     b = inp.zone_balance[(inp.zone_balance["year"] == inp.year) & inp.zone_balance["level"].isin(levels)]
-    return (b.groupby(b["zone_id"].astype(str))["demand"].sum(),
-            "pupils needing a seat (school_age.csv missing: projection tables not in the run folder)")
+    return b.groupby(b["zone_id"].astype(str))["demand"].sum(), part("tn_basis_pupils")
 
 
 def _seats(inp: TargetInputs, levels):
@@ -226,12 +278,11 @@ def _ratio_check(id_):
         zones, city, basis = _ratios(inp, list(rule.levels), divide)
         low = _below(inp, zones, threshold)
         met = city >= threshold - 1e-12 and (not rule.per_zone or not low)
-        scope = "every zone and the city" if rule.per_zone else "the city"
-        note = (f"{inp.year}, seats after the plan ÷ {basis}; checked for {scope}. "
-                + (f"Below target: {low}." if low else "Every zone meets it."))
+        scope = part("tn_scope_zones" if rule.per_zone else "tn_scope_city")
+        note = [part("tn_ratio", year=inp.year, basis=basis, scope=scope),
+                part("tn_below", zones=low) if low else part("tn_every_zone")]
         if rule.divide_param:
-            note += (f" Places = general seats ÷ general_share {divide:.3f} "
-                     f"(assumption: vocational places in today's proportion).")
+            note.append(part("tn_places", divide=float(divide)))
         return [check(id_, f"{rule.label} ≥ {threshold:.0%}", city, met, note, threshold, "share")]
     return run
 
@@ -244,16 +295,14 @@ def t6(inp: TargetInputs):
     flag = next((c for c in ("inclusive", "public") if c in k.columns), None)
     if flag:
         public = float(k.loc[k[flag].astype(bool), "seats"].sum())
-        note = f"existing seats flagged '{flag}' in the schools layer; new kindergartens are public"
+        note = part("tn_t6_flag", year=inp.year, flag=flag)
     else:
         public = float(k["seats"].sum()) * share
-        note = (f"assumption (no public/inclusive flag in the data): {share:.0%} of existing "
-                f"kindergarten seats are public or inclusive (demand.public_share); "
-                f"every new kindergarten is public")
+        note = part("tn_t6_assumed", year=inp.year, share=share)
     total = float(k["seats"].sum()) + new
     value = (public + new) / total if total > 0 else float("nan")
     out = check("T6", f"inclusive kindergarten seats ≥ {share:.0%}", value,
-                value >= share - 1e-12, f"{inp.year}: {note}", share, "share")
+                value >= share - 1e-12, [note], share, "share")
     if not flag:  # rests on demand.public_share alone: the report shows "assumed, not assessed"
         out["basis"] = "assumption"
     return [out]
@@ -265,8 +314,9 @@ def t9(inp: TargetInputs):
     special = inp.schools[inp.schools["level"] == "special"]["zone_id"].astype(str)
     lacking = [z for z in big.index.astype(str) if z not in set(special)]
     value = len(big) - len(lacking)
-    note = (f"{value} of {len(big)} zones over {limit:,.0f} people have a special-education school"
-            + (f"; lacking: {', '.join(inp.zone_name(z) for z in lacking)}" if lacking else ""))
+    note = [part("tn_t9", have=value, zones=len(big), limit=limit)]
+    if lacking:
+        note.append(part("tn_lacking", zones=", ".join(inp.zone_name(z) for z in lacking)))
     return [check("T9", f"special-education school in every county > {limit:,.0f} people",
                   value / len(big) if len(big) else 1.0, not lacking, note, 1.0, "share of zones")]
 
@@ -279,11 +329,10 @@ def t14(inp: TargetInputs):
     lacking = [z for z in counties if z not in have]
     n = len(counties) - len(lacking)
     return [
-        check("T14", "first-class high school (一级高(完)中) in every county", None, None,
-              "not assessable from the data: the schools layer has no school grades"),
+        check("T14", "first-class high school (一级高(完)中) in every county", None, None, [part("tn_t14")]),
         check("T14-proxy", "proxy: every county has a general high school", n / max(len(counties), 1),
-              not lacking, f"{inp.year}, existing or planned: {n} of {len(counties)} counties"
-              + (f"; lacking: {', '.join(inp.zone_name(z) for z in lacking)}" if lacking else ""),
+              not lacking, [part("tn_t14_proxy", year=inp.year, have=n, counties=len(counties))]
+              + ([part("tn_lacking", zones=", ".join(inp.zone_name(z) for z in lacking))] if lacking else []),
               1.0, "share of counties"),
     ]
 
@@ -293,19 +342,19 @@ def t15(inp: TargetInputs):
     rules = [r for r in (inp.scenario.get("plan", {}).get("zone_rules") or [])
              if str(r["zone"]) in exclaves]
     if not rules:
-        return [check("T15", "exclave zone rules", None, None,
-                      "no zone rules for exclave zones in the scenario")]
+        return [check("T15", "exclave zone rules", None, None, [part("tn_t15_none")])]
     counts, parts, met = [], [], True
     for r in rules:
         n = _count(inp.plan, r["level"], r.get("action", "any"), r["zone"], r.get("year"))
         ok = n >= (r.get("min") or 0) and (r.get("max") is None or n <= r["max"])
         met &= ok
         counts.append(str(n))
-        what = {"new": "new", "expand": "expanded", "any": "new or expanded"}[r.get("action", "any")]
-        parts.append(f"{inp.zone_name(str(r['zone']))}: {n} {what} {r['level']} "
-                     f"(min {r.get('min') or 0}{'' if r.get('max') is None else ', max ' + str(r['max'])})")
+        parts.append(part("tn_t15_rule", sep=part("tn_sep") if parts else "", zone=inp.zone_name(str(r["zone"])), n=n,
+                          what=part("tn_what_" + r.get("action", "any")), level={"level": r["level"]},
+                          min=r.get("min") or 0,
+                          max="" if r.get("max") is None else part("tn_t15_max", max=r["max"])))
     want = "+".join(str(r.get("min") or 0) for r in rules)
-    return [check("T15", f"exclave zone rules {want}", "+".join(counts), met, "; ".join(parts),
+    return [check("T15", f"exclave zone rules {want}", "+".join(counts), met, parts,
                   want, "schools")]
 
 

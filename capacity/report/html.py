@@ -116,6 +116,14 @@ def target_status(t: dict | None, role: str) -> str:
     return "na" if met is None else ("met" if met else "not_met")
 
 
+def target_note(t: dict | None, lang: str) -> str:
+    """How a check was done, in ``lang``: its ``note_parts`` through the catalogue; a run
+    written before the notes had parts shows its English ``note``."""
+    if not t:
+        return ""
+    return i18n.target_note(t["note_parts"], lang) if t.get("note_parts") else (t.get("note") or "")
+
+
 BADGES = {"met": ("met", "status_met"), "not_met": ("notmet", "status_not_met"), "na": ("na", "status_na"),
           "assumed": ("assumed", "status_assumed"), "out": ("out", "status_out"),
           "input": ("input", "status_input")}
@@ -148,7 +156,7 @@ def targets_section(targets: list, lang="en", plan_targets=()) -> str:
             rows.append(f"<tr><td>{esc(t['id'] if t else tid)}</td><td>{esc(label)}</td>"
                         f"<td class=\"role\">{esc(i18n.tr('role_' + role, lang))}</td><td class=\"num\">{esc(value)}</td>"
                         f"<td class=\"{cls}\">{esc(i18n.tr(key, lang))}</td>"
-                        f"<td class=\"small\">{esc((t or {}).get('note'))}</td></tr>")
+                        f"<td class=\"small\">{esc(target_note(t, lang))}</td></tr>")
     head = "".join(f"<th>{esc(i18n.tr(k, lang))}</th>"
                    for k in ("col_id", "col_target", "col_role", "col_value", "col_status", "col_how"))
     return f"<table class=\"targets\"><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"

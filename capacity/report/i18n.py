@@ -297,6 +297,47 @@ PHRASES = {
     "sv_warn": {"zh": "求解器以状态 <b>{status}</b> 停止:该方案是找到的最好方案,未在间隙内证明最优。",
                 "en": "The solver stopped with status <b>{status}</b>: the plan is the best found, not "
                       "proven optimal within the gap."},
+    # notes of the target checks ("how it was checked"): parts made by capacity.demand.targets
+    # (its NOTES_EN holds the same English), joined without separator by target_note
+    "tn_no_total": {"zh": "情景未设定该学段的总数", "en": "the scenario sets no total for this level"},
+    "tn_total": {"zh": "规划 {n} 所(新建 {new} 所,扩建 {expanded} 所)",
+                 "en": "{n} planned ({new} new, {expanded} expanded)"},
+    "tn_ratio": {"zh": "{year} 年,规划后学位 ÷ {basis};检查范围:{scope}。",
+                 "en": "{year}, seats after the plan ÷ {basis}; checked for {scope}."},
+    "tn_basis_projection": {"zh": "相应年龄段儿童数(人口预测)", "en": "children of the age band (projection)"},
+    "tn_basis_pupils": {"zh": "需要学位的学生数(缺少 school_age.csv:运行目录中没有人口预测表)",
+                        "en": "pupils needing a seat (school_age.csv missing: projection tables not in the "
+                              "run folder)"},
+    "tn_scope_zones": {"zh": "每个区县及全市", "en": "every zone and the city"},
+    "tn_scope_city": {"zh": "全市", "en": "the city"},
+    "tn_below": {"zh": "未达标:{zones}。", "en": " Below target: {zones}."},
+    "tn_every_zone": {"zh": "各区县均达标。", "en": " Every zone meets it."},
+    "tn_places": {"zh": "学位 = 普通高中学位 ÷ general_share {divide:.3f}(假设:职业教育学位保持现有比例)。",
+                  "en": " Places = general seats ÷ general_share {divide:.3f} "
+                        "(assumption: vocational places in today's proportion)."},
+    "tn_t6_flag": {"zh": "{year} 年:现有学位按学校图层的“{flag}”字段认定;新建幼儿园均为公办",
+                   "en": "{year}: existing seats flagged '{flag}' in the schools layer; new kindergartens "
+                         "are public"},
+    "tn_t6_assumed": {"zh": "{year} 年:假设(数据中没有公办/普惠标识):现有幼儿园学位的 {share:.0%} 为公办或普惠"
+                            "(demand.public_share);新建幼儿园均为公办",
+                      "en": "{year}: assumption (no public/inclusive flag in the data): {share:.0%} of existing "
+                            "kindergarten seats are public or inclusive (demand.public_share); "
+                            "every new kindergarten is public"},
+    "tn_t9": {"zh": "人口超过 {limit:,.0f} 的 {zones} 个区县中,{have} 个有特殊教育学校",
+              "en": "{have} of {zones} zones over {limit:,.0f} people have a special-education school"},
+    "tn_lacking": {"zh": ";缺少:{zones}", "en": "; lacking: {zones}"},
+    "tn_t14": {"zh": "无法依据数据评估:学校图层没有学校等级",
+               "en": "not assessable from the data: the schools layer has no school grades"},
+    "tn_t14_proxy": {"zh": "{year} 年,现有或规划:{counties} 个县区中 {have} 个有普通高中",
+                     "en": "{year}, existing or planned: {have} of {counties} counties"},
+    "tn_t15_none": {"zh": "情景中没有针对飞地的区县规则", "en": "no zone rules for exclave zones in the scenario"},
+    "tn_t15_rule": {"zh": "{sep}{zone}:{what}{level} {n} 所(最少 {min}{max})",
+                    "en": "{sep}{zone}: {n} {what} {level} (min {min}{max})"},
+    "tn_t15_max": {"zh": ",最多 {max}", "en": ", max {max}"},
+    "tn_sep": {"zh": ";", "en": "; "},
+    "tn_what_new": {"zh": "新建", "en": "new"},
+    "tn_what_expand": {"zh": "扩建", "en": "expanded"},
+    "tn_what_any": {"zh": "新建或扩建", "en": "new or expanded"},
     # assumptions, provenance, files
     "scenario_file": {"zh": "情景文件 {path};数据目录 {data}{extends}。",
                       "en": "Scenario file {path}; data folder {data}{extends}."},
@@ -330,6 +371,21 @@ def tr(key: str, lang: str, **fields) -> str:
     """The phrase ``key`` in ``lang`` with ``fields`` filled in (``str.format``)."""
     text = PHRASES[key][check_language(lang)]
     return text.format(**fields) if fields else text
+
+
+def target_note(parts, lang: str) -> str:
+    """A target check's note (``note_parts`` of :mod:`capacity.demand.targets`) in ``lang``.
+
+    Each part is ``{"key", "args"}``; an argument that is itself a part is translated in
+    turn, ``{"level": name}`` is a level name; the parts are joined without separator.
+    """
+    def arg(v):
+        if isinstance(v, dict) and "key" in v:
+            return target_note([v], lang)
+        if isinstance(v, dict) and "level" in v:
+            return level_name(v["level"], lang)
+        return v
+    return "".join(tr(p["key"], lang, **{k: arg(v) for k, v in (p.get("args") or {}).items()}) for p in parts)
 
 
 def _name(table: dict, key, lang: str) -> str:
