@@ -14,7 +14,8 @@ from capacity.demography import ProjectionParams, run_projection
 from capacity.demography.draws import draw_group_table, draw_seeds
 from capacity.ensemble import EnsembleParams, make_runner, run_ensemble
 from capacity.ensemble.demand import demand_matrices, with_demand
-from capacity.ensemble.evaluate import evaluate_plan, level_figures, level_objective
+from capacity.ensemble.evaluate import level_figures, level_objective
+from capacity.optimize import evaluate
 from capacity.ensemble.robust import solve_robust, stack_draws
 from capacity.ensemble.run import prepare_inputs, solver_options
 from capacity.optimize.core import solve
@@ -97,7 +98,7 @@ def solver_options_tiny():
 
 def test_fixed_plan_on_its_own_demand_matches_the_solve(inputs):
     sol = solve(inputs.problem, solver_options_tiny())
-    ev = evaluate_plan(inputs.problem, sol.opened, solver_options_tiny())
+    ev = evaluate(inputs.problem, sol.opened, solver_options_tiny())
     ours = level_objective(inputs.problem, ev)["objective"].sum()
     theirs = level_objective(inputs.problem, sol)["objective"].sum()
     assert ev.report.objective == pytest.approx(sol.report.objective, rel=1e-7)
@@ -127,7 +128,7 @@ def test_worst_case_plan_is_no_worse_on_its_worst_draw(inputs):
     worst = solve_robust(inputs.problem, mats, opts, "worst")
 
     def worst_of(plan):
-        return max(level_objective(p, evaluate_plan(p, plan.opened, opts))["objective"].sum()
+        return max(level_objective(p, evaluate(p, plan.opened, opts))["objective"].sum()
                    for p in (with_demand(inputs.problem, m) for m in mats))
 
     assert worst_of(worst) <= worst_of(exp) + 1e-6

@@ -10,17 +10,15 @@ from capacity.data import load_city
 from capacity.optimize import (LE, RunResult, SolverOptions, StageReport, evaluate, relative_gap, solve)
 from capacity.optimize.translate import problem_from_sections
 from capacity.scenario import ObjectiveParams, PlanParams
-from capacity.testing import write_tiny_city
+from capacity.testing import flat_unit_demand
 
 EXACT = SolverOptions(gap_rel=1e-9)
 
 
 @pytest.fixture(scope="module")
-def problem(tmp_path_factory):
-    city = load_city(write_tiny_city(tmp_path_factory.mktemp("tiny")))
-    rows = [(u, lv, y, n) for lv, n in {"kindergarten": 60, "primary": 150, "middle": 120, "high": 100}.items()
-            for u in city.demand_units["unit_id"] for y in (2025, 2030)]
-    demand = pd.DataFrame(rows, columns=["unit_id", "level", "year", "pupils"])
+def problem(tiny_city_template):
+    city = load_city(tiny_city_template)
+    demand = flat_unit_demand(city)
     plan = PlanParams(totals={"kindergarten": 1, "primary": 1, "middle": 1, "high": 1}, totals_mode="at_most")
     return problem_from_sections(city, demand, plan, ObjectiveParams())[0]
 

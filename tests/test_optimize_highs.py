@@ -11,7 +11,7 @@ from capacity.data import load_city
 from capacity.optimize import LE, SolverOptions, build_model, classic, instances, prepare, solve
 from capacity.optimize.translate import problem_from_sections
 from capacity.scenario import ObjectiveParams, PlanParams
-from capacity.testing import write_tiny_city
+from capacity.testing import flat_unit_demand
 
 ORLIB = Path(__file__).resolve().parent / "data" / "orlib"
 DIRECT = SolverOptions(gap_rel=1e-9)
@@ -19,11 +19,9 @@ PULP = dataclasses.replace(DIRECT, direct=False)
 
 
 @pytest.fixture(scope="module")
-def tiny(tmp_path_factory):
-    city = load_city(write_tiny_city(tmp_path_factory.mktemp("tiny")))
-    rows = [(u, lv, y, n) for lv, n in {"kindergarten": 60, "primary": 150, "middle": 120, "high": 100}.items()
-            for u in city.demand_units["unit_id"] for y in (2025, 2030)]
-    demand = pd.DataFrame(rows, columns=["unit_id", "level", "year", "pupils"])
+def tiny(tiny_city_template):
+    city = load_city(tiny_city_template)
+    demand = flat_unit_demand(city)
     plan = PlanParams(totals={"kindergarten": 1, "primary": 1, "middle": 1, "high": 1},
                       budget_cny={"2024": 4.0e7}, construction_lag_years=0)
     return problem_from_sections(city, demand, plan, ObjectiveParams(cost_discount_rate=0.05))[0]

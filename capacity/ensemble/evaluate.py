@@ -1,8 +1,8 @@
 r"""A fixed plan on a draw's demand, and the figures every plan is judged by (pure but the solve).
 
-:func:`evaluate_plan` fixes a plan's options (site, size, build year) and
-solves only the assignment LP for a draw's unit demand (the optimiser's own
-solve with the plan's choices fixed, :func:`capacity.optimize.evaluate`): the best a city can
+:func:`capacity.optimize.evaluate` fixes a plan's options (site, size, build
+year) and solves only the assignment LP for a draw's unit demand (the
+optimiser's own solve with the plan's choices fixed): the best a city can
 do with those schools when the population turns out as the draw says. With
 the build binaries fixed the model separates by level and year, so the LP
 value of the scenario's evaluation years is the plan's objective on the
@@ -24,30 +24,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-
-from capacity.optimize import evaluate
-
-PLAN_COLUMNS = ["level", "facility", "option", "kind", "seats", "cost_cny", "open_year"]
-
-
-def evaluate_plan(problem, opened: pd.DataFrame, options):
-    """Serve ``problem``'s demand with a fixed plan: :func:`capacity.optimize.evaluate`.
-
-    Parameters
-    ----------
-    problem : Problem
-        The draw's problem (its unit demand).
-    opened : DataFrame
-        The plan: ``Solution.opened`` of a solve on the same city and plan
-        settings (``level, option, open_year`` are used).
-    options : SolverOptions
-
-    Returns
-    -------
-    Solution
-        ``opened`` is the plan again; assignments and unserved pupils are the LP's.
-    """
-    return evaluate(problem, opened, options)
 
 
 def level_figures(problem, solution, years=None) -> pd.DataFrame:

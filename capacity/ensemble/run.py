@@ -12,7 +12,7 @@ then hands the solves to a runner (:mod:`capacity.ensemble.runners`):
    (a MIP start: feasible in every draw, so no re-optimisation ends worse
    than it);
 2. the fixed plans on every draw (assignment LPs,
-   :func:`~capacity.ensemble.evaluate.evaluate_plan`).
+   :func:`capacity.optimize.evaluate`).
 
 Every solve uses one thread and the ensemble's time limit and gap; results
 are sorted by draw, so a serial run, a local cluster and a remote scheduler

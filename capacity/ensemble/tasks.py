@@ -21,9 +21,9 @@ from typing import Optional
 import pandas as pd
 
 from capacity.ensemble.demand import with_demand
-from capacity.ensemble.evaluate import evaluate_plan, level_figures, level_objective
+from capacity.ensemble.evaluate import level_figures, level_objective
 from capacity.ensemble.robust import solve_robust
-from capacity.optimize import solve
+from capacity.optimize import evaluate, solve
 
 OPENED_COLUMNS = ["level", "facility", "option", "kind", "label", "seats", "cost_cny", "zone", "open_year",
                   "ready_year"]
@@ -133,10 +133,10 @@ def evaluate_draw(shared: Shared, item: DrawItem) -> DrawOutcome:
     figs, objs, reps = [], [], []
     for name, opened in shared.plans.items():
         t0 = time.perf_counter()
-        sol = evaluate_plan(problem, opened, shared.options)
+        sol = evaluate(problem, opened, shared.options)
         fan = None
         if fan_problem is not None:
-            fan = (fan_problem, evaluate_plan(fan_problem, opened, shared.options))
+            fan = (fan_problem, evaluate(fan_problem, opened, shared.options))
         fig, obj = _frames(item.draw, name, problem, sol, fan)
         figs.append(fig)
         objs.append(obj)

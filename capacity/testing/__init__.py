@@ -206,3 +206,32 @@ def write_tiny_city(folder, frames: dict | None = None, standards: str | None = 
         else:
             frame.to_csv(folder / name, index=False)
     return folder
+
+
+FLAT_PUPILS = {"kindergarten": 60, "primary": 150, "middle": 120, "high": 100}
+"""Seats needed per demand unit of the tiny city, by level, in :func:`flat_unit_demand`."""
+
+
+def flat_unit_demand(city, pupils: dict | None = None, years=(2025, 2030)) -> pd.DataFrame:
+    """The same demand in every unit and year: an optimiser input checkable by hand.
+
+    Parameters
+    ----------
+    city : CityData
+        Its ``demand_units`` give the unit ids.
+    pupils : dict of str to float, optional
+        Pupils needing a seat per unit, by level (default :data:`FLAT_PUPILS`).
+    years : sequence of int
+        Evaluation years [year].
+
+    Returns
+    -------
+    DataFrame
+        ``unit_id, level, year, pupils``, one row per level × unit × year (in that order).
+    """
+    pupils = FLAT_PUPILS if pupils is None else pupils
+    index = pd.MultiIndex.from_product([list(pupils), city.demand_units["unit_id"], list(years)],
+                                       names=["level", "unit_id", "year"])
+    out = index.to_frame(index=False)
+    out["pupils"] = out["level"].map(pupils)
+    return out[["unit_id", "level", "year", "pupils"]]
