@@ -8,7 +8,7 @@ SCENARIO ?= scenarios/baseline.toml
 OUT    ?= outputs/baseline
 PYTEST_ARGS ?= -m "not slow"
 
-.PHONY: setup run test test-all bench clean
+.PHONY: setup run rollover test test-all bench clean
 
 setup: $(STAMP)
 
@@ -20,6 +20,12 @@ $(STAMP): pyproject.toml
 
 run: setup
 	$(VENV)/bin/capacity run $(SCENARIO) --out $(OUT) --force
+
+# the next plan's data folder from the baseline run (committed: data/kunming_2026; see its ROLLOVER.md)
+ROLLED ?= data/kunming_2026
+rollover: setup
+	$(VENV)/bin/capacity rollover $(OUT) --out $(ROLLED) --force
+	$(VENV)/bin/capacity validate $(ROLLED)
 
 test: setup
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -26,6 +26,7 @@ Every other file is copied unchanged. The folder is written whole or not at all
 from __future__ import annotations
 
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -33,7 +34,7 @@ import pandas as pd
 
 from capacity.errors import DataError
 
-__all__ = ["fit_modules", "rollover", "rollover_tables"]
+__all__ = ["CarriedBase", "fit_modules", "projected_base", "rollover", "rollover_tables"]
 
 
 def fit_modules(standards_text: str, standards, sites) -> tuple[str, list]:
@@ -79,6 +80,108 @@ def fit_modules(standards_text: str, standards, sites) -> tuple[str, list]:
                     "remaining site")
         out.append(line)
     return "\n".join(out) + "\n", dropped
+
+
+PROJECTED = {"provenance": "projected", "source_id": "rollover"}
+
+
+@dataclass(frozen=True)
+class CarriedBase:
+    """The next plan's demographic base, taken from the run's own projection (see :func:`projected_base`).
+
+    Attributes
+    ----------
+    population, age_structure, births : DataFrame
+        The data folder's tables with the projected rows added (``provenance`` ``projected``,
+        ``source_id`` ``rollover``).
+    added : dict
+        Rows added per table, the years they cover and the zones whose age structure was carried.
+    """
+
+    population: pd.DataFrame
+    age_structure: pd.DataFrame
+    births: pd.DataFrame
+    added: dict
+
+
+def _with_columns(rows: pd.DataFrame, like: pd.DataFrame, defaults: dict) -> pd.DataFrame:
+    for col in like.columns:
+        if col not in rows:
+            rows[col] = defaults.get(col, np.nan)
+    return rows[list(like.columns)]
+
+
+def projected_base(population, age_structure, births, run_population, run_components, old_base: int,
+                   new_base: int) -> CarriedBase:
+    """Carry a run's projection into the next plan's data as its base (pure).
+
+    The next projection starts in ``new_base`` from the population the run projected for that
+    year, so its demand continues the run's instead of re-guessing an age structure from zone
+    totals. Added, each labelled ``provenance`` ``projected`` (a projection, not a count):
+
+    * ``population.csv``: each zone's year-end total for ``old_base`` + 1 … ``new_base``;
+    * ``age_structure.csv``: each zone's population in ``new_base`` by single year of age and sex
+      (``scope`` the zone, ``age_from`` = ``age_to``), which fixes the base population's every age;
+    * ``births.csv``: the city's births in ``old_base`` + 1 … ``new_base``; the ``new_base`` births on
+      the carried women give the next projection the fertility level the run used in its last year.
+
+    A figure the data folder already has (a reported total, births or a zone's own age structure
+    in that year) is kept and the projected one is not added.
+
+    Parameters
+    ----------
+    population, age_structure, births : DataFrame
+        The data folder's tables (``data/README.md``).
+    run_population : DataFrame
+        The run's ``population.csv``: ``zone_id, year, age, sex, persons`` [persons].
+    run_components : DataFrame
+        The run's ``components.csv``: ``zone_id, year, births, ...`` [persons / year].
+    old_base, new_base : int
+        The run's base year and the next plan's [year].
+
+    Returns
+    -------
+    CarriedBase
+
+    Raises
+    ------
+    DataError
+        The run's projection does not reach ``new_base``.
+    """
+    years = list(range(old_base + 1, new_base + 1))
+    run_population = run_population.assign(zone_id=run_population["zone_id"].astype(str))
+    missing = sorted(set(years) - set(run_population["year"].astype(int)))
+    if missing:
+        raise DataError(f"the run's projection does not cover the year(s) {missing}", path="population.csv",
+                        column="year")
+    proj = run_population[run_population["year"].isin(years)]
+    totals = proj.groupby(["zone_id", "year"], as_index=False)["persons"].sum()
+    have = set(zip(population["zone_id"].astype(str), population["year"].astype(int), population["measure"]))
+    totals = totals[[(z, int(y), "year_end") not in have for z, y in zip(totals["zone_id"], totals["year"])]]
+    totals = totals.assign(measure="year_end", persons=totals["persons"].round(0), **PROJECTED)
+    pop_out = pd.concat([population, _with_columns(totals, population, {})], ignore_index=True)
+
+    base = proj[proj["year"] == new_base]
+    own = set(age_structure.loc[age_structure["year"].astype(int) == new_base, "scope"].astype(str))
+    base = base[~base["zone_id"].isin(own)]
+    ages = pd.DataFrame({"scope": base["zone_id"].to_numpy(), "year": new_base,
+                         "age_from": base["age"].astype(int).to_numpy(), "age_to": base["age"].astype(int).to_numpy(),
+                         "sex": base["sex"].to_numpy(), "persons": base["persons"].round(3).to_numpy(), **PROJECTED})
+    age_out = pd.concat([age_structure, _with_columns(ages, age_structure, {"measure": "year_end"})],
+                        ignore_index=True)
+
+    city = run_components[run_components["year"].isin(years)].groupby("year", as_index=False)["births"].sum()
+    known = set(births.loc[births["scope"].astype(str) == "city", "year"].astype(int))
+    city = city[~city["year"].astype(int).isin(known)]
+    new_births = pd.DataFrame({"scope": "city", "year": city["year"].astype(int).to_numpy(),
+                               "births": city["births"].round(0).to_numpy(), **PROJECTED})
+    births_out = pd.concat([births, _with_columns(new_births, births, {})], ignore_index=True)
+    if (births_out["births"] % 1 == 0).all():                  # keep whole counts whole in the CSV
+        births_out["births"] = births_out["births"].astype("int64")
+    added = {"population_rows": len(totals), "population_years": sorted(int(y) for y in totals["year"].unique()),
+             "age_structure_zones": sorted(base["zone_id"].unique().tolist()), "age_structure_rows": len(ages),
+             "births": {int(y): float(b) for y, b in zip(new_births["year"], new_births["births"])}}
+    return CarriedBase(pop_out, age_out, births_out, added)
 
 
 def rollover_tables(schools: pd.DataFrame, sites: pd.DataFrame, plan: pd.DataFrame, new_base: int):
@@ -159,6 +262,78 @@ def rollover_tables(schools: pd.DataFrame, sites: pd.DataFrame, plan: pd.DataFra
     return out, left, counts.reset_index()
 
 
+def tfr_path(calibration: dict, years, fixed=None) -> dict:
+    """The run's medium city TFR in ``years`` [births / woman].
+
+    From its ``calibration.json``: the damped trend of :func:`capacity.demography.paths.medium_future`
+    on the fitted TFRs, or the scenario's ``fixed`` TFR; empty when the calibration lacks the fit.
+    """
+    from capacity.demography.paths import damped_sum
+
+    if fixed is not None:
+        return {int(y): float(fixed) for y in years}
+    method = calibration.get("method", {})
+    fitted = {int(y): float(v) for y, v in method.get("city_tfr_fitted", {}).items()}
+    last = calibration.get("city_tfr_future")
+    if not fitted or last is None:
+        return {}
+    slope, damping = method.get("tfr_trend_slope_per_year", 0.0), method.get("tfr_trend_damping", 0.5)
+    return {int(y): float(last * np.exp(slope * damping_sum)) for y, damping_sum in
+            zip(years, damped_sum(damping, np.array(list(years)) - max(fitted)))}
+
+
+def rollover_notes(run_dir, out_dir, src, scen, old_base, new_base, dropped, carried, calibration) -> str:
+    """``ROLLOVER.md``: how the folder was made, and which of its figures are projections."""
+    def rel(path):
+        try:
+            return Path(path).resolve().relative_to(Path.cwd()).as_posix()
+        except ValueError:
+            return Path(path).as_posix()
+
+    lines = [f"# Rolled over from {Path(run_dir).resolve().name}", "",
+             f"Made by `capacity rollover {rel(run_dir)} --out {rel(out_dir)}` from the data folder `{rel(src)}` "
+             f"and the run's plan ({scen.get('name', '')}). Base year {old_base} → {new_base}.", "",
+             "* New schools are existing schools with provenance `planned` and their `open_year`; expansions "
+             "added their seats (one not ready by the base year is carried over as `added_seats` / "
+             "`added_year`); closed and converted schools left; used sites left candidate_sites.gpkg. Counts "
+             "per level: rollover_counts.csv."]
+    if dropped:
+        lines.append("* New-school modules no remaining site can hold were dropped from standards.toml: "
+                     + ", ".join(f"{lv} {m} classes" for lv, m in dropped) + ".")
+    if carried is not None:
+        a = carried.added
+        births = ", ".join(f"{y}: {b:,.0f}" for y, b in a["births"].items()) or "none (all reported)"
+        lines += [
+            f"* **Projected base (provenance `projected`, source_id `rollover`: the run's own projection, "
+            f"not a count).** The next projection starts from the population the run projected for {new_base}:",
+            f"  * population.csv: {a['population_rows']} zone year-end totals for "
+            f"{', '.join(map(str, a['population_years'])) or '–'} (reported totals kept);",
+            f"  * age_structure.csv: {a['age_structure_rows']} rows, the population of "
+            f"{len(a['age_structure_zones'])} zones in {new_base} by single year of age and sex;",
+            f"  * births.csv: the city's projected births ({births}); the {new_base} births on the carried "
+            "women give the next projection the run's fertility level.",
+            "  Replace them by reported figures when these are published (delete the `projected` rows of "
+            "a year that has a reported figure).",
+        ]
+    if calibration:
+        tfr = calibration.get("city_tfr_future")
+        fitted = calibration.get("method", {}).get("city_tfr_fitted", {})
+        lines += [f"* The run's calibration is kept as rollover_calibration.json (for reference; the next "
+                  f"projection re-fits from the data above): city TFR fitted "
+                  + ", ".join(f"{y}: {v:.3f}" for y, v in fitted.items())
+                  + (f", carried forward {tfr:.3f}" if tfr is not None else "")
+                  + "; zone migration rates under `reference_migration_rate`."]
+        path = tfr_path(calibration, range(new_base + 1, new_base + 6), scen.get("projection", {}).get("tfr"))
+        if path:
+            lines.append(f"* To continue the run's fertility assumption, its medium city TFR path for "
+                         f"{new_base + 1}–{new_base + 5} is " + ", ".join(f"{v:.3f}" for v in path.values())
+                         + f" (mean {np.mean(list(path.values())):.3f}): the next projection has one fitted year, "
+                         "too few for a trend, so a scenario that keeps the run's assumption sets "
+                         "`[projection] tfr` to that mean (scenarios/followup_2026_2030.toml does).")
+    lines += ["", "Re-make it after a new baseline run: `make rollover` (the commands above)."]
+    return "\n".join(lines) + "\n"
+
+
 def rollover(run_dir, out_dir, force: bool = False) -> pd.DataFrame:
     """Write the next plan's data folder from a run folder (see the module docstring).
 
@@ -179,6 +354,7 @@ def rollover(run_dir, out_dir, force: bool = False) -> pd.DataFrame:
     DataError
         Not a run folder, its data folder is gone, or the plan names unknown schools or sites.
     """
+    import json
     import tomllib
 
     import geopandas as gpd
@@ -202,43 +378,48 @@ def rollover(run_dir, out_dir, force: bool = False) -> pd.DataFrame:
     meta_text = (src / "city.toml").read_text(encoding="utf-8-sig")
 
     old_base = int(tomllib.loads(meta_text)["base_year"])
-    population = pd.read_csv(src / "population.csv", dtype={"zone_id": str, "source_id": str}, keep_default_na=False,
-                             na_values=[""])
-    projected = Path(run_dir) / "population.csv"
+    read = lambda name, **kw: pd.read_csv(src / name, keep_default_na=False, na_values=[""], **kw)  # noqa: E731
+    population = read("population.csv", dtype={"zone_id": str, "source_id": str})
+    age_structure = read("age_structure.csv", dtype={"scope": str, "source_id": str})
+    births = read("births.csv", dtype={"scope": str, "source_id": str})
+    carried = None
     if new_base > old_base:
-        if not projected.is_file():
-            raise DataError("the run has no projected population to move the base year", path=projected)
-        proj = pd.read_csv(projected, dtype={"zone_id": str})
-        proj = proj[(proj["year"] > old_base) & (proj["year"] <= new_base)]
-        rows = proj.groupby(["zone_id", "year"], as_index=False)["persons"].sum()
-        rows = rows.assign(measure="year_end", persons=rows["persons"].round(0), urban_share=np.nan,
-                           provenance="derived", source_id="rollover")
-        have = set(zip(population["zone_id"], population["year"], population["measure"]))
-        rows = rows[[(z, y, "year_end") not in have for z, y in zip(rows["zone_id"], rows["year"])]]
-        population = pd.concat([population, rows[population.columns]], ignore_index=True)
+        files = {n: Path(run_dir) / n for n in ("population.csv", "components.csv")}
+        for f in files.values():
+            if not f.is_file():
+                raise DataError("the run has no projection to move the base year (capacity run writes it)", path=f)
+        carried = projected_base(population, age_structure, births,
+                                 pd.read_csv(files["population.csv"], dtype={"zone_id": str}),
+                                 pd.read_csv(files["components.csv"], dtype={"zone_id": str}), old_base, new_base)
+        population, age_structure, births = carried.population, carried.age_structure, carried.births
     with output_folder(out_dir, force=force) as tmp:
         for f in src.iterdir():
             if f.is_file() and f.name not in ("schools.gpkg", "candidate_sites.gpkg", "population.csv", "city.toml",
-                                              "standards.toml"):
+                                              "standards.toml", "age_structure.csv", "births.csv"):
                 shutil.copy2(f, tmp / f.name)
+        sources = tmp / "SOURCES.md"
+        if carried is not None and sources.is_file() and "source_id `rollover`" not in sources.read_text("utf-8"):
+            with open(sources, "a", encoding="utf-8") as fh:
+                fh.write(f"\n## rollover (source_id `rollover`, provenance `projected` and `planned`)\n\n"
+                         f"Written by `capacity rollover` from the run `{Path(run_dir).resolve().name}`: the run's own "
+                         f"projection for {old_base + 1}–{new_base} (zone year-end totals, the {new_base} population "
+                         "by zone, single age and sex, city births) and the schools its plan built. Confidence: "
+                         "a model projection, not a count; see ROLLOVER.md.\n")
         out_schools.to_file(tmp / "schools.gpkg", layer="schools", driver="GPKG")
         out_sites.to_file(tmp / "candidate_sites.gpkg", layer="candidate_sites", driver="GPKG")
         population.to_csv(tmp / "population.csv", index=False)
+        age_structure.to_csv(tmp / "age_structure.csv", index=False)
+        births.to_csv(tmp / "births.csv", index=False)
+        calibration = Path(run_dir) / "calibration.json"
+        if calibration.is_file():
+            shutil.copy2(calibration, tmp / "rollover_calibration.json")
         lines = meta_text.splitlines()
         text = "\n".join(f"base_year = {new_base}   # moved by capacity rollover from {old_base}"
                          if ln.strip().startswith("base_year") else ln for ln in lines) + "\n"
         (tmp / "city.toml").write_text(text, encoding="utf-8")
         (tmp / "standards.toml").write_text(std_text, encoding="utf-8")
         counts.to_csv(tmp / "rollover_counts.csv", index=False)
-        (tmp / "ROLLOVER.md").write_text(
-            f"# Rolled over from {Path(run_dir).resolve().name}\n\n"
-            f"Made by `capacity rollover {run_dir} --out {out_dir}` from the data folder {src} and the run's "
-            f"plan ({scen.get('name', '')}). Base year {old_base} → {new_base}. New schools are existing "
-            "schools with provenance `planned` and their `open_year`; expansions added their seats; closed and "
-            "converted schools left; used sites left candidate_sites.gpkg; population.csv got the run's "
-            f"projected year-end totals for {old_base + 1}–{new_base} (provenance `derived`, source_id "
-            "`rollover`: a projection, not a count). Counts per level: rollover_counts.csv. "
-            + ("New-school modules no remaining site can hold were dropped from standards.toml: "
-               + ", ".join(f"{lv} {m} classes" for lv, m in dropped) + "." if dropped else "") + "\n",
-            encoding="utf-8")
+        calib = (json.loads(calibration.read_text(encoding="utf-8")) if calibration.is_file() else {})
+        (tmp / "ROLLOVER.md").write_text(rollover_notes(run_dir, out_dir, src, scen, old_base, new_base, dropped,
+                                                        carried, calib), encoding="utf-8")
     return counts

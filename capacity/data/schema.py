@@ -96,8 +96,9 @@ class TableSpec:
 
 
 PROVENANCE = ("stated", "stated-2nd", "derived", "uncertain", "estimate", "synthetic", "assumption",
-              "imported", "planned")  # imported: read from a bureau's file by `capacity import` (see its SOURCES.md);
-# planned: a school a finished plan built, carried into the next plan's data by `capacity rollover`
+              "imported", "planned", "projected")  # imported: read from a bureau's file by `capacity import`
+# (see its SOURCES.md); planned: a school a finished plan built, carried into the next plan's data by
+# `capacity rollover`; projected: a run's projection carried by `capacity rollover` as the next plan's base
 SCHOOL_LEVELS = ("kindergarten", "primary", "middle", "high", "special")
 _prov = Column("provenance", STR, choices=PROVENANCE)
 
