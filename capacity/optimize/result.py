@@ -45,6 +45,10 @@ class SolveReport:
     n_variables, n_constraints : int
     stages : tuple of StageReport
         Every solver call, in order (level by level with a budget round: both rounds).
+    aggregation : mapping, optional
+        How demand units were merged before the solve, per level, and the
+        a-priori bound of the objective's change (:mod:`capacity.optimize.aggregate`);
+        ``None`` without aggregation.
     """
 
     status: str
@@ -58,6 +62,7 @@ class SolveReport:
     n_variables: int
     n_constraints: int
     stages: tuple = ()
+    aggregation: Mapping | None = None
 
     @classmethod
     def from_stages(cls, stages, objective: float, objective_parts, best_bound: float, *,
@@ -96,6 +101,8 @@ class SolveReport:
         d = {k: getattr(self, k) for k in ("status", "objective", "best_bound", "gap", "build_seconds",
                                            "solve_seconds", "solver", "n_variables", "n_constraints")}
         d["objective_parts"] = dict(self.objective_parts)
+        if self.aggregation is not None:
+            d["aggregation"] = dict(self.aggregation)
         return d
 
 

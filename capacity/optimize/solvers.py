@@ -83,6 +83,12 @@ class SolverOptions:
         to its preprocessed model and may discard one that preprocessing
         ruled out (e.g. a build year tied in the objective with an earlier
         one); ``solver_params={"preprocess": "off"}`` keeps it.
+    aggregate_m : float, optional
+        Merge interchangeable demand units before a capacity-planning solve
+        (:mod:`capacity.optimize.aggregate`): units of one zone and
+        urban/rural class that reach the same schools and sites, clustered
+        further within this distance [m] (0: exact merges only); the plan is
+        then disaggregated exactly by an assignment LP. ``None``: off.
     """
 
     solver: str = "highs"
@@ -96,6 +102,7 @@ class SolverOptions:
     warm_start: bool = False
     level_workers: Optional[int] = None
     direct: bool = True
+    aggregate_m: Optional[float] = None
 
 
 @dataclass(frozen=True)
