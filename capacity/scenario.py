@@ -154,6 +154,22 @@ class PlanParams:
         Yearly running cost of a school, beyond its per-pupil cost [CNY/year].
     operating_cost_cny_per_pupil : mapping of level to float
         Yearly cost per pupil seated [CNY/(pupil·year)].
+    level_conversions : mapping of level to level
+        A closed school of the first level may become a school of the second on the same
+        place (e.g. ``primary = "kindergarten"``); the first level must be in
+        ``closure_levels``; no cycles (:mod:`capacity.optimize.conversions`).
+    level_conversion_cost_cny_per_seat : mapping of level to float
+        Cost of such a conversion per seat of the school converted [CNY/seat].
+    nursery_places_per_1000_people : float
+        Target nursery places (托育, children under 3) per 1,000 residents [places/1,000 persons].
+    nursery_existing_places_per_1000_people : float
+        Nursery places that exist already per 1,000 residents [places/1,000 persons].
+    nursery_places_per_seat : float
+        Nursery places one converted seat makes [places/seat] (托班 of 20 in a room of 30: 2/3).
+    nursery_place_cost_cny : float
+        Avoided cost of building one nursery place elsewhere, credited for every place a
+        conversion to nursery places supplies up to its zone's unmet need [CNY/place];
+        0 (default): a conversion has no value beyond the closure.
     """
 
     build_years: tuple[int, ...] = (2023, 2024, 2025)
@@ -179,6 +195,12 @@ class PlanParams:
     protect_sole_rural_schools: bool = True
     operating_cost_cny_per_school: Mapping[str, float] = field(default_factory=_empty)
     operating_cost_cny_per_pupil: Mapping[str, float] = field(default_factory=_empty)
+    level_conversions: Mapping[str, str] = field(default_factory=_empty)
+    level_conversion_cost_cny_per_seat: Mapping[str, float] = field(default_factory=_empty)
+    nursery_places_per_1000_people: float = 4.5
+    nursery_existing_places_per_1000_people: float = 0.0
+    nursery_places_per_seat: float = 2.0 / 3.0
+    nursery_place_cost_cny: float = 0.0
 
     def lag_for(self, level: str) -> int:
         """Construction lag of ``level`` [years]."""
@@ -250,6 +272,36 @@ class PlanParams:
                                  "per seat; state it, e.g. 5000.0")
         if self.max_closures_per_zone_year < 0:
             raise ValueError("max_closures_per_zone_year: must be ≥ 0")
+        self._check_conversions()
+
+    def _check_conversions(self):
+        """Level conversions and nursery places (issue 13, item 2)."""
+        from capacity.optimize.conversions import link_order
+
+        for key in ("level_conversions", "level_conversion_cost_cny_per_seat"):
+            for level, value in getattr(self, key).items():
+                if level not in LEVELS:
+                    raise ValueError(f"{key}: {level!r} is not a level" + did_you_mean(level, LEVELS))
+                if not isinstance(value, str) and value < 0:
+                    raise ValueError(f"{key}: {level} = {value} must be ≥ 0")
+        for source, target in self.level_conversions.items():
+            if target not in LEVELS or target == source:
+                raise ValueError(f"level_conversions: {source} = {target!r} is not another level"
+                                 + did_you_mean(str(target), LEVELS))
+            if source not in self.closure_levels:
+                raise ValueError(f"level_conversions: {source} converts closed schools, so closure_levels must "
+                                 f"list {source!r}")
+            if source not in self.level_conversion_cost_cny_per_seat:
+                raise ValueError(f"level_conversion_cost_cny_per_seat: {source} converts (level_conversions) but "
+                                 "has no cost per seat; state it, e.g. 5000.0")
+        try:
+            link_order(self.level_conversions.items())
+        except ValueError:
+            raise ValueError(f"level_conversions: {dict(self.level_conversions)} form a cycle") from None
+        for key in ("nursery_places_per_1000_people", "nursery_existing_places_per_1000_people",
+                    "nursery_places_per_seat", "nursery_place_cost_cny"):
+            if getattr(self, key) < 0:
+                raise ValueError(f"{key}: must be ≥ 0")
 
     def budget_for(self, year: int) -> float | None:
         """Budget of ``year`` after ``budget_factor`` [CNY], or None when unlimited."""

@@ -18,6 +18,7 @@ import pandas as pd
 
 from capacity.errors import SolverError
 from capacity.optimize import core
+from capacity.optimize.conversions import mark_conversions
 from capacity.optimize.decompose import solve_by_level
 from capacity.optimize.problem import Options, Problem
 from capacity.optimize.result import Solution
@@ -72,9 +73,13 @@ def solve(problem: Problem, options: SolverOptions = SolverOptions(), *, method:
     Solution
     """
     if uses_levels(problem, method, objective):
-        return solve_by_level(problem, options, progress, start=start, extra_constraints=extra_constraints,
-                              objective=objective)
-    return core.solve(problem, options, extra_constraints=extra_constraints, start=start, objective=objective)
+        sol = solve_by_level(problem, options, progress, start=start, extra_constraints=extra_constraints,
+                             objective=objective)
+    else:
+        sol = core.solve(problem, options, extra_constraints=extra_constraints, start=start, objective=objective)
+    if problem.conversions:  # a source school whose place another level took is a conversion (issue 13)
+        sol = dataclasses.replace(sol, opened=mark_conversions(problem, sol.opened))
+    return sol
 
 
 def fixed_plan_problem(problem: Problem, opened: pd.DataFrame) -> Problem:
@@ -101,7 +106,7 @@ def fixed_plan_problem(problem: Problem, opened: pd.DataFrame) -> Problem:
                        label=lv.options.label[o])
         # a fixed plan's schools all stay open: closures are not re-decided per draw (a limitation)
         levels.append(dataclasses.replace(lv, options=opts, closures=None))
-    return dataclasses.replace(problem, levels=tuple(levels), count_rules=(), budget_cny=None)
+    return dataclasses.replace(problem, levels=tuple(levels), count_rules=(), budget_cny=None, conversions=())
 
 
 def evaluate(problem: Problem, opened: pd.DataFrame, options: SolverOptions = SolverOptions()) -> Solution:

@@ -51,10 +51,10 @@ import numpy as np
 
 import pulp
 
-BINARY, LE = pulp.LpBinary, pulp.LpConstraintLE
+BINARY, CONTINUOUS, LE = pulp.LpBinary, pulp.LpContinuous, pulp.LpConstraintLE
 
-__all__ = ["add_closure_limits", "closure_capacity_entries", "closure_one_entries", "define_close_variables",
-           "discount", "operating_cost_parts", "spending_entries"]
+__all__ = ["add_closure_limits", "add_conversion_links", "add_nursery_credit", "closure_capacity_entries", "closure_one_entries", "define_close_variables",
+           "discount", "nursery_cost_parts", "operating_cost_parts", "spending_entries"]
 
 
 def define_close_variables(model, lc, name: str) -> None:
@@ -172,3 +172,97 @@ def spending_entries(model, lc, budget_rows: np.ndarray):
         cols.append(lc.close_cols()[conv][keep])
         coefs.append(c[keep])
     return np.concatenate(rows), np.concatenate(cols), np.concatenate(coefs)
+
+
+# ---------------------------------------------------------------------------
+# nursery credit and level conversions (issue 13, item 2)
+# ---------------------------------------------------------------------------
+
+def add_nursery_credit(model, lc, name: str) -> None:
+    r"""Credit columns :math:`v_{gb} \ge 0` and their rows, for a level whose conversions make nursery places.
+
+    :math:`v_{gb} \le \sum_{f\in g} \pi_f z^{conv}_{fb}` (no more credit than places converted
+    in zone *g* and year *b*) and :math:`\sum_b v_{gb} \le N_g` (no more than the unmet need).
+    The objective part is set in :func:`operating_cost_parts` (:math:`-c\,\delta_b\,v_{gb}`).
+    Stores ``lc.extra["nursery"] = (first column, zone position, build-year position)``.
+    """
+    p = lc.prepared
+    cl = p.level.closures
+    if cl is None or cl.nursery is None or p.close_facility.size == 0:
+        return
+    nur = cl.nursery
+    conv = np.flatnonzero(p.close_kind == 1)
+    fac = p.close_facility[conv]
+    pos = {z: i for i, z in enumerate(nur.zone)}
+    g = np.array([pos.get(z, -1) for z in p.level.facilities.zone[fac]], dtype=np.int64)
+    places = nur.places[fac]
+    ok = (g >= 0) & (places > 0)
+    ok[ok] &= nur.need_places[g[ok]] > 0
+    if not ok.any():
+        return
+    zones = np.unique(g[ok])
+    B = model.problem.build_years.size
+    n = zones.size * B
+    first = model.new_columns(f"v_{name}_", n, CONTINUOUS, up=None)
+    zi = np.searchsorted(zones, g[ok])
+    cols = first + np.arange(n)
+    # v[g, b] - sum of places converted in g, b <= 0
+    row = np.concatenate([np.arange(n), zi * B + p.close_year[conv][ok]])
+    col = np.concatenate([cols, lc.close_cols()[conv][ok]])
+    coef = np.concatenate([np.ones(n), -places[ok]])
+    model.add_rows(f"nursery_{name}", row, col, coef, LE, np.zeros(n))
+    # sum_b v[g, b] <= need[g]
+    model.add_rows(f"nurseryneed_{name}", np.repeat(np.arange(zones.size), B), cols, np.ones(n), LE,
+                   nur.need_places[zones])
+    lc.extra["nursery"] = (first, np.repeat(zones, B), np.tile(np.arange(B), zones.size))
+
+
+def nursery_cost_parts(model, lc, cost: np.ndarray) -> None:
+    """Minus the present value of the nursery places credited [CNY] (in place, see :func:`add_nursery_credit`)."""
+    if "nursery" not in lc.extra:
+        return
+    first, g, b = lc.extra["nursery"]
+    nur = lc.prepared.level.closures.nursery
+    cols = first + np.arange(g.size)
+    cost[cols] -= nur.cny_per_place * discount(model.problem, model.problem.build_years[b])
+
+
+def add_conversion_links(model) -> None:
+    r"""Couple a target level's conversion options to their source schools' closures (the joint model).
+
+    For link *k* (school *f* of the source level, option *o* of the target level) and every
+    build year *b*: :math:`\sum_{b' \le b} y_{ob'} \le \sum_{b' \le b} z^{close}_{fb'}` — the
+    target school may be started only in or after the year the source school closes. The
+    source school then shows as ``convert`` (:func:`capacity.optimize.conversions.mark_conversions`).
+    Links whose two levels are not both in the model (a level's own sub-problem) add nothing.
+    """
+    build = model.problem.build_years
+    B = build.size
+    offset = 0
+    rows, cols, coefs = [], [], []
+    for link in model.problem.conversions:
+        if link.source not in model.levels or link.target not in model.levels:
+            continue
+        K = link.option.size
+        src, tgt = model.levels[link.source], model.levels[link.target]
+        ps, pt = src.prepared, tgt.prepared
+        k_of_opt = np.full(pt.level.options.n, -1)
+        k_of_opt[link.option] = np.arange(K)
+        k_of_fac = np.full(ps.level.facilities.n, -1)
+        k_of_fac[link.facility] = np.arange(K)
+        for ks, years, cl, sign in ((k_of_opt[pt.open_option], pt.open_year, tgt.open_cols(), 1.0),
+                                    (np.where(ps.close_kind == 0, k_of_fac[ps.close_facility], -1), ps.close_year,
+                                     src.close_cols(), -1.0)):
+            sel = np.flatnonzero(ks >= 0)
+            reps = B - years[sel]  # the variable counts in every row b >= its year
+            var = np.repeat(sel, reps)
+            b = years[var] + (np.arange(var.size) - np.repeat(np.cumsum(reps) - reps, reps))
+            rows.append(offset + ks[var] * B + b)
+            cols.append(cl[var])
+            coefs.append(np.full(var.size, sign))
+        offset += K * B
+    if offset == 0:
+        return
+    row = np.concatenate(rows)
+    used, row = np.unique(row, return_inverse=True)
+    model.add_rows("convlink", row, np.concatenate(cols), np.concatenate(coefs), LE, np.zeros(used.size))

@@ -40,6 +40,7 @@ import pandas as pd
 
 from capacity.errors import InfeasibleError
 from capacity.optimize.budget import retime
+from capacity.optimize.conversions import couple_by_level
 from capacity.optimize.core import solve
 from capacity.optimize.parallel import solve_all
 from capacity.optimize.problem import Problem
@@ -180,6 +181,9 @@ def solve_by_level(problem: Problem, options, progress=None, start=None, extra_c
 
     first = solve_all({n: level_problem(problem, n) for n in names}, options, starts, hooks, done(""))
     bound = float(sum(s.report.best_bound for s in first.values()))
+    if problem.conversions:  # level conversions: make the plans agree (capacity.optimize.conversions)
+        problem, first = couple_by_level(problem, first, lambda pr, n: solve_all(
+            {n: level_problem(pr, n)}, options, {n: starts[n]}, hooks, done(" (conversions)"))[n], say)
     spent = {n: spending(s, problem.build_years) for n, s in first.items()}
     total = sum(spent.values())
     budget = np.asarray(problem.budget_cny, dtype=float)
@@ -207,7 +211,11 @@ def solve_by_level(problem: Problem, options, progress=None, start=None, extra_c
     except InfeasibleError as exc:
         say(f"a budget share is too small ({exc}); solving all levels jointly")
         return solve(problem, options, start=start, **hooks)
-    final = [first[n] if n in keep else again[n] for n in names]
+    final = {n: first[n] if n in keep else again[n] for n in names}
+    if problem.conversions:
+        problem, final = couple_by_level(problem, final, lambda pr, n: solve_all(
+            {n: level_problem(pr, n, shares[n])}, options, {n: starts[n]}, hooks, done(" (conversions)"))[n], say)
+    final = [final[n] for n in names]
     return _merge(final, problem, bound, ", budget split by shares", [first[n].report for n in names if n not in keep])
 
 

@@ -25,7 +25,8 @@ from scipy.spatial import cKDTree
 from capacity import LEVELS
 from capacity.data.model import CityData, LevelStandard
 from capacity.errors import DataError
-from capacity.optimize.problem import Arcs, Closures, Facilities, LevelProblem, Operating, Options, Units
+from capacity.optimize.problem import (Arcs, Closures, Facilities, LevelProblem, NurseryCredit, Operating, Options,
+                                       Units)
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,18 @@ class LevelSettings:
         rural maximum).
     operating_cny_per_school, operating_cny_per_pupil : float
         Running costs [CNY/year] and [CNY/(pupil·year)].
+    nursery_places_per_seat : float
+        Nursery places (托育) one converted seat makes [places/seat] (when ``convert_to`` is nursery).
+    nursery_cny_per_place : float
+        Avoided cost of a nursery place built elsewhere, credited per place converted up to
+        the zone's unmet need [CNY/place]; 0: a conversion has no value (only its cost).
+    nursery_need : tuple of (str, float)
+        Unmet need for nursery places per zone [places] (:func:`capacity.optimize.conversions.nursery_need`).
+    convert_to_level : str, optional
+        Another planned level whose schools this level's closed schools may become
+        (:mod:`capacity.optimize.conversions`); needs ``closable``.
+    level_convert_cost_cny_per_seat : float
+        Cost of such a conversion per seat of the school converted [CNY/seat].
     """
 
     allow_expansion: bool = True
@@ -76,6 +89,11 @@ class LevelSettings:
     protect_sole_rural: bool = True
     operating_cny_per_school: float = 0.0
     operating_cny_per_pupil: float = 0.0
+    nursery_places_per_seat: float = 0.0
+    nursery_cny_per_place: float = 0.0
+    nursery_need: tuple = ()
+    convert_to_level: Optional[str] = None
+    level_convert_cost_cny_per_seat: float = 0.0
 
     @property
     def shrinking(self) -> bool:
@@ -298,11 +316,23 @@ def level_closures(schools: pd.DataFrame, n_sites: int, unit, facility, unit_urb
     ok &= ~carried["carried"]
     pad = np.zeros(n_sites, dtype=bool)
     seats = schools["seats"].to_numpy(float)
+    nursery = None
+    if is_nursery(settings.convert_to) and settings.nursery_cny_per_place > 0 and settings.nursery_need:
+        zone, need = zip(*settings.nursery_need)
+        nursery = NurseryCredit(places=np.r_[seats * settings.nursery_places_per_seat, np.zeros(n_sites)],
+                                zone=np.asarray(zone, dtype=str), need_places=np.asarray(need, dtype=float),
+                                cny_per_place=settings.nursery_cny_per_place)
     return Closures(closable=np.r_[ok & settings.closable, pad],
                     convertible=np.r_[ok & (settings.convert_to is not None), pad],
                     convert_cost_cny=np.r_[seats * settings.convert_cost_cny_per_seat, np.zeros(n_sites)],
                     convert_to=settings.convert_to or "other use",
-                    max_per_zone_year=settings.max_closures_per_zone_year)
+                    max_per_zone_year=settings.max_closures_per_zone_year, nursery=nursery)
+
+
+def is_nursery(use) -> bool:
+    """Whether a conversion's use (``[plan] conversions``) is nursery places (托育): "nursery…" or "托育…"."""
+    text = str(use or "").strip().lower()
+    return text.startswith("nursery") or text.startswith("托育")
 
 
 def build_level(city: CityData, unit_demand: pd.DataFrame, level: str, years, settings: LevelSettings):

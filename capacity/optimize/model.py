@@ -74,15 +74,16 @@ facilities location*, Geographical Analysis 2(1).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Optional
 
 import numpy as np
 import pulp
 
 from .matrix import BINARY, CONTINUOUS, EQ, GE, LE, Model
-from .closures import (add_closure_limits, closure_capacity_entries, closure_one_entries, define_close_variables,
-                       operating_cost_parts, spending_entries)
+from .closures import (add_closure_limits, add_conversion_links, add_nursery_credit, closure_capacity_entries,
+                       closure_one_entries, define_close_variables, nursery_cost_parts, operating_cost_parts,
+                       spending_entries)
 from .prepare import PreparedLevel
 from .problem import Problem
 
@@ -102,6 +103,7 @@ class LevelColumns:
     assign_start: int = 0
     short_start: int = 0
     close_start: int = 0
+    extra: dict = field(default_factory=dict)  # columns of optional steps (e.g. the nursery credit)
 
     @property
     def n_open(self) -> int:
@@ -285,6 +287,7 @@ def rule_mask(problem: Problem, p: PreparedLevel, rule) -> np.ndarray:
     sel = np.ones(p.open_option.size, dtype=bool)
     if rule.kind != "any":
         sel &= lv.facilities.existing[fac] == (rule.kind == "expand")
+    sel &= ~lv.facilities.converted[fac]  # a conversion reuses a building: not a school built (issue 13)
     if rule.zone is not None:
         sel &= lv.facilities.zone[fac] == str(rule.zone)
     if rule.year is not None:
@@ -338,6 +341,7 @@ def define_objective_parts(model: Model) -> None:
         present = (1.0 + w.cost_discount_rate) ** -years_on.astype(float)
         parts["cost"][lc.open_cols()] = lv.options.cost_cny[p.open_option] * present
         operating_cost_parts(model, lc, parts["cost"])
+        nursery_cost_parts(model, lc, parts["cost"])
     model.parts = parts
 
 
@@ -394,6 +398,8 @@ def build_model(problem: Problem, prepared: list, strong_linking: bool = True,
         add_linking(model, lc, str(i), strong=strong_linking)
         closures = lc.prepared.level.closures
         add_closure_limits(model, lc, str(i), None if closures is None else closures.max_per_zone_year)
+        add_nursery_credit(model, lc, str(i))
+    add_conversion_links(model)
     add_count_rules(model)
     add_budget(model)
     define_objective_parts(model)

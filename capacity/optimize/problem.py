@@ -116,6 +116,10 @@ class Facilities:
         Seats of a carried-over expansion, counting from ``added_from`` [pupils]; default 0.
     added_from : ndarray of int, shape (F,), optional
         First year the added seats count [year].
+    converted : ndarray of bool, shape (F,), optional
+        A candidate place that is another level's school, which this level may take over
+        by a conversion (:class:`LevelConversion`); its options are not counted by plan
+        totals or zone rules (a conversion reuses a building). Default: none.
     """
 
     seats: np.ndarray
@@ -126,6 +130,7 @@ class Facilities:
     open_from: Optional[np.ndarray] = None
     added_seats: Optional[np.ndarray] = None
     added_from: Optional[np.ndarray] = None
+    converted: Optional[np.ndarray] = None
 
     def __post_init__(self):
         s = np.asarray(self.seats, dtype=float)
@@ -153,6 +158,10 @@ class Facilities:
             object.__setattr__(self, name, _arr(a))
         if np.any(self.added_seats < 0) or np.any(~np.isfinite(self.added_seats)):
             raise ProblemError("facilities.added_seats must be finite and >= 0")
+        conv = np.zeros(n, dtype=bool) if self.converted is None else np.asarray(self.converted, dtype=bool)
+        if conv.shape != (n,) or np.any(conv & self.existing):
+            raise ProblemError("facilities.converted must be (F,) and mark candidate places only")
+        object.__setattr__(self, "converted", _arr(conv))
 
     @property
     def n(self) -> int:
@@ -273,6 +282,9 @@ class Closures:
         What converted seats become (a label for the output tables).
     max_per_zone_year : int, optional
         At most this many closures plus conversions per zone and year [schools].
+    nursery : NurseryCredit, optional
+        When the conversions make nursery places (托育): the places each school supplies,
+        the unmet need per zone and the avoided cost per place credited in the objective.
     """
 
     closable: np.ndarray
@@ -280,9 +292,12 @@ class Closures:
     convert_cost_cny: np.ndarray
     convert_to: str = "other use"
     max_per_zone_year: Optional[int] = None
+    nursery: Optional["NurseryCredit"] = None
 
     def __post_init__(self):
         n = np.asarray(self.closable).shape[0]
+        if self.nursery is not None and self.nursery.places.shape != (n,):
+            raise ProblemError(f"closures.nursery.places has shape {self.nursery.places.shape}, expected ({n},)")
         for name, dtype in (("closable", bool), ("convertible", bool), ("convert_cost_cny", float)):
             a = np.asarray(getattr(self, name), dtype=dtype)
             if a.shape != (n,):
@@ -292,6 +307,75 @@ class Closures:
             raise ProblemError("closures.convert_cost_cny must be finite and >= 0 where conversion is allowed")
         if self.max_per_zone_year is not None and self.max_per_zone_year < 0:
             raise ProblemError("closures.max_per_zone_year must be >= 0")
+
+
+@dataclass(frozen=True)
+class NurseryCredit:
+    """The value of converting a level's schools to nursery places (托育), see :mod:`capacity.optimize.conversions`.
+
+    Attributes
+    ----------
+    places : ndarray of float, shape (F,)
+        Nursery places a conversion of each facility supplies [places].
+    zone : ndarray of str, shape (G,)
+        Zones with a need.
+    need_places : ndarray of float, shape (G,)
+        Unmet need for nursery places per zone [places]; the credit never exceeds it.
+    cny_per_place : float
+        Avoided cost of building one nursery place elsewhere [CNY/place].
+    """
+
+    places: np.ndarray
+    zone: np.ndarray
+    need_places: np.ndarray
+    cny_per_place: float = 0.0
+
+    def __post_init__(self):
+        places = np.asarray(self.places, dtype=float)
+        zone = np.asarray(self.zone).astype(str)
+        need = np.asarray(self.need_places, dtype=float)
+        if places.ndim != 1 or np.any(~np.isfinite(places)) or np.any(places < 0):
+            raise ProblemError("nursery.places must be a finite, non-negative 1-D array")
+        if need.shape != zone.shape or np.any(~np.isfinite(need)) or np.any(need < 0):
+            raise ProblemError("nursery.need_places must be finite, >= 0 and match nursery.zone")
+        if not np.isfinite(self.cny_per_place) or self.cny_per_place < 0:
+            raise ProblemError("nursery.cny_per_place must be finite and >= 0")
+        for name, a in (("places", places), ("zone", zone), ("need_places", need)):
+            object.__setattr__(self, name, _arr(a))
+
+
+@dataclass(frozen=True)
+class LevelConversion:
+    """Schools of one level that may become schools of another level (issue 13).
+
+    Link *k*: existing school ``facility[k]`` of level ``source`` closes, and option
+    ``option[k]`` of level ``target`` (a school of the target level on the same place,
+    :mod:`capacity.optimize.conversions`) may be started only in or after its closure year.
+
+    Attributes
+    ----------
+    source, target : str
+        Level names.
+    facility : ndarray of int, shape (K,)
+        Facility positions in the source level (schools that may close).
+    option : ndarray of int, shape (K,)
+        Option positions in the target level.
+    """
+
+    source: str
+    target: str
+    facility: np.ndarray
+    option: np.ndarray
+
+    def __post_init__(self):
+        f = np.asarray(self.facility, dtype=np.int64)
+        o = np.asarray(self.option, dtype=np.int64)
+        if f.shape != o.shape or f.ndim != 1:
+            raise ProblemError("level conversion: facility and option must be 1-D of one length")
+        if self.source == self.target:
+            raise ProblemError(f"level conversion from {self.source} to itself")
+        object.__setattr__(self, "facility", _arr(f))
+        object.__setattr__(self, "option", _arr(o))
 
 
 @dataclass(frozen=True)
@@ -512,6 +596,9 @@ class Problem:
         among the distinct years in order of first appearance (``r = k``
         when the years are distinct, the usual case). See
         :mod:`capacity.ensemble.robust`.
+    conversions : tuple of LevelConversion
+        Schools of one level that may become schools of another (issue 13); a link
+        whose levels are not both in ``levels`` is ignored (a level's own sub-problem).
     """
 
     levels: tuple
@@ -522,8 +609,10 @@ class Problem:
     objective: str = "weighted"
     weights: Weights = field(default_factory=Weights)
     column_weight: Optional[np.ndarray] = None
+    conversions: tuple = ()
 
     def __post_init__(self):
+        object.__setattr__(self, "conversions", tuple(self.conversions))
         levels = tuple(self.levels)
         object.__setattr__(self, "levels", levels)
         names = [lv.name for lv in levels]

@@ -28,7 +28,9 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
-from capacity.optimize.geo import LevelSettings, build_level, check_metric_layers
+from capacity.optimize.conversions import add_level_conversions, nursery_need
+from capacity.optimize.conversions import zone_population as residents_by_zone
+from capacity.optimize.geo import LevelSettings, build_level, check_metric_layers, is_nursery
 from capacity.optimize.problem import CountRule, Problem, Weights, plan_total
 from capacity.optimize.solvers import SolverOptions
 
@@ -111,7 +113,23 @@ def level_settings(plan, level: str) -> LevelSettings:
                          protected=tuple(get("protected_schools", ())),
                          protect_sole_rural=bool(get("protect_sole_rural_schools", True)),
                          operating_cny_per_school=float(get("operating_cost_cny_per_school", {}).get(level, 0.0)),
-                         operating_cny_per_pupil=float(get("operating_cost_cny_per_pupil", {}).get(level, 0.0)))
+                         operating_cny_per_pupil=float(get("operating_cost_cny_per_pupil", {}).get(level, 0.0)),
+                         nursery_places_per_seat=float(get("nursery_places_per_seat", 0.0)),
+                         nursery_cny_per_place=float(get("nursery_place_cost_cny", 0.0)),
+                         convert_to_level=get("level_conversions", {}).get(level),
+                         level_convert_cost_cny_per_seat=float(
+                             get("level_conversion_cost_cny_per_seat", {}).get(level, 0.0)))
+
+
+def nursery_settings(city, plan, settings: LevelSettings) -> LevelSettings:
+    """``settings`` with each zone's unmet need for nursery places when the level converts to them
+    and the scenario credits a place (:func:`capacity.optimize.conversions.nursery_need`)."""
+    if not (is_nursery(settings.convert_to) and settings.nursery_cny_per_place > 0):
+        return settings
+    need = nursery_need(residents_by_zone(city.population, city.base_year),
+                        float(getattr(plan, "nursery_places_per_1000_people", 0.0)),
+                        float(getattr(plan, "nursery_existing_places_per_1000_people", 0.0)))
+    return dataclasses.replace(settings, nursery_need=tuple((str(z), float(v)) for z, v in need.items()))
 
 
 def budgets(plan) -> np.ndarray:
@@ -194,9 +212,11 @@ def problem_from_sections(city, unit_demand: pd.DataFrame, plan, objective, leve
     check_protected(city, plan)
     years = list(plan.evaluation_years)
     levels = plan.levels if levels is None else levels
-    built = {lv: build_level(city, unit_demand, lv, years, level_settings(plan, lv)) for lv in levels}
+    settings = {lv: nursery_settings(city, plan, level_settings(plan, lv)) for lv in levels}
+    built = {lv: build_level(city, unit_demand, lv, years, settings[lv]) for lv in levels}
     problem = Problem(levels=tuple(b[0] for b in built.values()), years=np.array(years),
                       build_years=np.array(plan.build_years), budget_cny=budgets(plan),
                       count_rules=tuple(r for r in count_rules(plan) if r.level in built),
                       objective=objective.mode, weights=weights(objective))
-    return problem, {lv: b[1] for lv, b in built.items()}
+    # closed schools of one level that may become another level's (issue 13, capacity.optimize.conversions)
+    return add_level_conversions(city, problem, {lv: b[1] for lv, b in built.items()}, settings)

@@ -1,0 +1,173 @@
+"""Conversions that are real decisions (issue 13, item 2), by hand.
+
+Nursery places: a kindergarten's seats become 2/3 as many nursery places; the
+objective credits the avoided cost of a place up to the zone's unmet need.
+Level conversions: a closed primary school becomes a kindergarten on the same
+place, opening after the kindergarten's lag. Weights: distance 1e-3 per
+pupil·m, cost 1e-6 per CNY, unserved 1e6 per pupil (first year), no discount.
+"""
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from capacity.optimize import solve
+from capacity.optimize.conversions import link_order, nursery_need, zone_population
+from capacity.optimize.problem import (Arcs, Closures, Facilities, LevelConversion, LevelProblem, NurseryCredit,
+                                       Operating, Options, Problem, ProblemError, Units, Weights)
+from capacity.optimize.solvers import SolverOptions
+
+W = Weights(unserved=1e6, distance=1e-3, cost=1e-6, year_discount=1.0)
+OPTS = SolverOptions(solver="highs", msg=False, gap_rel=1e-9)
+RATIO = 20.0 / 30.0  # a 托班 of 20 in a kindergarten room of 30
+
+
+def kindergartens(need=100.0, cny_per_place=20_000.0, n_convertible=1, convert_cny=0.6e6):
+    """Zone z: 100 children, A (1 km, 200 seats) keeps them; B (and C) 200 seats each, may convert
+    to 133.3 nursery places for ``convert_cny``; no running costs (a closure alone saves nothing)."""
+    ids = ["A", "B", "C"][: 1 + n_convertible]
+    n = len(ids)
+    conv = np.array([False] + [True] * n_convertible)
+    seats = np.full(n, 200.0)
+    lv = LevelProblem(
+        name="kindergarten", units=Units(demand=np.full((1, 2), 100.0), zone=["z"]),
+        facilities=Facilities(seats=seats, existing=np.ones(n, bool), zone=["z"] * n, ids=ids),
+        options=Options(facility=np.zeros(0, int), seats=np.zeros(0), cost_cny=np.zeros(0)),
+        arcs=Arcs(unit=np.zeros(n, int), facility=np.arange(n), distance=1000.0 * np.arange(1, n + 1)),
+        closures=Closures(closable=np.zeros(n, bool), convertible=conv, convert_cost_cny=np.full(n, convert_cny),
+                          convert_to="nursery",
+                          nursery=NurseryCredit(places=seats * RATIO, zone=["z"], need_places=[need],
+                                                cny_per_place=cny_per_place)))
+    return Problem(levels=(lv,), years=np.array([2026, 2027]), build_years=np.array([2026, 2027]), weights=W)
+
+
+def test_a_surplus_kindergarten_converts_to_nursery_places_when_the_credit_pays():
+    # B: 133.3 places, need 100 -> credit 100 x 20,000 = 2.0e6 against 0.6e6 of works
+    sol = solve(kindergartens(), OPTS)
+    conv = sol.opened[sol.opened["kind"] == "convert"]
+    assert list(conv["facility"]) == ["B"] and list(conv["open_year"]) == [2026]
+    assert conv["label"].iloc[0] == "to nursery"
+    assert sol.report.objective_parts["cost"] == pytest.approx(0.6e6 - 2.0e6)
+    assert sol.unserved.empty
+
+
+def test_no_conversion_without_unmet_need():
+    sol = solve(kindergartens(need=0.0), OPTS)
+    assert sol.opened.empty
+    # nor when the credit is smaller than the works: 20 places x 20,000 = 0.4e6 < 0.6e6
+    sol = solve(kindergartens(need=20.0), OPTS)
+    assert sol.opened.empty
+
+
+def test_the_credit_stops_at_the_need():
+    # B and C could both convert (266.7 places), the need is 100: one conversion only
+    sol = solve(kindergartens(n_convertible=2), OPTS)
+    conv = sol.opened[sol.opened["kind"] == "convert"]
+    assert len(conv) == 1
+    assert sol.report.objective_parts["cost"] == pytest.approx(0.6e6 - 2.0e6)
+    # a need of 200 places pays for both: 133.3 + 66.7 places credited
+    sol = solve(kindergartens(need=200.0, n_convertible=2), OPTS)
+    assert (sol.opened["kind"] == "convert").sum() == 2
+    assert sol.report.objective_parts["cost"] == pytest.approx(1.2e6 - 200 * 20_000.0)
+
+
+def test_a_nursery_conversion_that_pupils_need_is_not_made():
+    # 500 children: A's, B's and C's 600 seats are all needed; converting B would leave 100 unserved
+    p = kindergartens(n_convertible=2)
+    lv = p.levels[0]
+    p = dataclasses.replace(p, levels=(dataclasses.replace(lv, units=Units(demand=np.full((1, 2), 500.0),
+                                                                           zone=["z"])),))
+    sol = solve(p, OPTS)
+    assert sol.opened.empty and sol.unserved.empty
+
+
+def test_nursery_need_from_population_and_rates():
+    pop = pd.DataFrame({"zone_id": ["a", "a", "b", "b"], "year": [2020, 2023, 2020, 2030],
+                        "measure": ["census", "year_end", "year_end", "year_end"],
+                        "persons": [900_000, 1_000_000, 200_000, 300_000]})
+    residents = zone_population(pop, 2025)
+    assert residents.to_dict() == {"a": 1_000_000.0, "b": 200_000.0}
+    need = nursery_need(residents, 4.5, 2.03)
+    assert need["a"] == pytest.approx(2470.0) and need["b"] == pytest.approx(494.0)
+    assert nursery_need(residents, 2.0, 2.5).max() == 0.0   # more places than the target: no need
+
+
+def primary_to_kindergarten(running_primary=1.0e6, lag=1, cost_per_seat=1000.0, kg_site=False):
+    """Zone z. Primary: 100 pupils, P1 (1 km, 400 seats) and P2 (1.5 km, 300 seats, 10 classes), P2 closable.
+    Kindergarten: 60 children with no kindergarten within reach; P2's place may become a kindergarten
+    of 10 classes x 30 = 300 seats for 300 x ``cost_per_seat`` (and, with ``kg_site``, a new site
+    for 90 seats costs 20e6)."""
+    years = np.array([2026, 2027])
+    prim = LevelProblem(
+        name="primary", units=Units(demand=np.full((1, 2), 100.0), zone=["z"]),
+        facilities=Facilities(seats=[400.0, 300.0], existing=[True, True], zone=["z", "z"], ids=["P1", "P2"]),
+        options=Options(facility=np.zeros(0, int), seats=np.zeros(0), cost_cny=np.zeros(0)),
+        arcs=Arcs(unit=[0, 0], facility=[0, 1], distance=[1000.0, 1500.0]),
+        closures=Closures(closable=np.array([False, True]), convertible=np.zeros(2, bool),
+                          convert_cost_cny=np.zeros(2)),
+        operating=Operating(school_cny=np.full(2, running_primary)))
+    fac = dict(seats=[0.0], existing=[False], zone=["z"], ids=["P2"], converted=[True])
+    opts = dict(facility=[0], seats=[300.0], cost_cny=[300.0 * cost_per_seat], label=["conversion of a primary school"])
+    arcs = dict(unit=[0], facility=[0], distance=[800.0])
+    if kg_site:
+        fac = {k: v + w for (k, v), w in zip(fac.items(), ([0.0], [False], ["z"], ["S"], [False]))}
+        opts = {k: v + w for (k, v), w in zip(opts.items(), ([1], [90.0], [20.0e6], ["3 classes"]))}
+        arcs = {k: v + w for (k, v), w in zip(arcs.items(), ([0], [1], [300.0]))}
+    kg = LevelProblem(name="kindergarten", units=Units(demand=np.full((1, 2), 60.0), zone=["z"]),
+                      facilities=Facilities(**fac), options=Options(**opts), arcs=Arcs(**arcs), lag_years=lag)
+    link = LevelConversion(source="primary", target="kindergarten", facility=[1], option=[0])
+    return Problem(levels=(prim, kg), years=years, build_years=years, weights=W, conversions=(link,))
+
+
+@pytest.mark.parametrize("method", ["joint", "by_level"])
+def test_a_surplus_primary_school_becomes_the_kindergarten_the_children_lack(method):
+    sol = solve(primary_to_kindergarten(), OPTS, method=method)
+    op = sol.opened.set_index(["level", "kind"])
+    src = op.loc[("primary", "convert")]
+    assert src["facility"] == "P2" and src["label"] == "to kindergarten" and src["open_year"] == 2026
+    new = op.loc[("kindergarten", "new")]
+    assert (new["facility"], new["open_year"], new["ready_year"], new["seats"]) == ("P2", 2026, 2027, 300.0)
+    assert new["cost_cny"] == 300_000.0
+    a = sol.assignments
+    kg = a[a["level"] == "kindergarten"]
+    assert list(kg["year"]) == [2027] and set(kg["facility"]) == {"P2"}       # seats only from opening
+    assert not ((a["level"] == "primary") & (a["facility"] == "P2")).any()   # no primary pupil from 2026
+    assert sol.unserved[["level", "year"]].values.tolist() == [["kindergarten", 2026]]
+
+
+def test_the_target_cannot_start_before_the_source_school_closes():
+    # no running cost for primary: closing P2 saves nothing, so the joint model closes it only for the
+    # kindergarten — the link makes the closure and the conversion one decision
+    sol = solve(primary_to_kindergarten(running_primary=0.0), OPTS, method="joint")
+    assert set(sol.opened["kind"]) == {"convert", "new"}
+    # by level the primary level does not close P2 (no value for it), so the kindergarten may not
+    # take it: the union stays feasible (no conversion without a closure), the gap shows the loss
+    sol = solve(primary_to_kindergarten(running_primary=0.0), OPTS, method="by_level")
+    assert sol.opened.empty
+    assert sol.unserved["pupils"].sum() == pytest.approx(120.0)
+    assert sol.report.gap == pytest.approx(0.5, abs=1e-3)   # bound: the relaxation serves 2027 (60 of 120)
+
+
+def test_a_conversion_is_not_a_new_school_for_the_plan_totals():
+    from capacity.optimize.problem import CountRule
+
+    # "no new kindergarten" (at most 0): the site S stays empty, the conversion of P2 is still allowed
+    p = primary_to_kindergarten(kg_site=True)
+    p = dataclasses.replace(p, count_rules=(CountRule(level="kindergarten", kind="new", maximum=0),))
+    sol = solve(p, OPTS, method="joint")
+    new = sol.opened[(sol.opened["level"] == "kindergarten") & (sol.opened["kind"] == "new")]
+    assert set(new["facility"]) == {"P2"}
+
+
+def test_problem_checks_of_conversions():
+    with pytest.raises(ProblemError):
+        LevelConversion(source="primary", target="primary", facility=[0], option=[0])
+    with pytest.raises(ProblemError):
+        NurseryCredit(places=[1.0], zone=["a", "b"], need_places=[1.0])
+    with pytest.raises(ProblemError):
+        Facilities(seats=[1.0], existing=[True], zone=["z"], converted=[True])
+    assert link_order([("primary", "kindergarten"), ("middle", "primary")]) == ["primary", "kindergarten"]
+    with pytest.raises(ValueError):
+        link_order([("primary", "kindergarten"), ("kindergarten", "primary")])
