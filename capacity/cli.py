@@ -50,6 +50,21 @@ map_site_frequency.png and summary.json (regret of the scenario's plan and of a 
 plan on the draws it was not fitted on). The scenario's plan is solved first with the
 scenario's own limit and gap, or read from --plan (a `capacity run` folder); every
 re-optimisation and the robust fit start from it.""",
+    "sweep": """\
+examples:
+  capacity sweep scenarios/baseline.toml scenarios/tight_budget.toml --out outputs/sweep
+  capacity sweep scenarios/*.toml --out outputs/sweep --workers 2 --no-report
+  capacity sweep a.toml b.toml --out outputs/ab --scheduler tcp://10.0.0.5:8786
+  capacity sweep a.toml b.toml --out outputs/ab-serial --serial --force
+
+Every scenario file is checked first (a bad file, or two files with one scenario name, stop
+the sweep before anything runs). Scenarios, and each scenario's level solves, run as Dask tasks
+on a local cluster (one single-threaded worker per core) unless --serial or --scheduler is
+given; serial and Dask give the same plans. Writes OUT/<scenario name>/ exactly as
+'capacity run' would (each folder whole or not at all) and OUT/sweep.csv, OUT/sweep.xlsx:
+one row per scenario (status, gap, objective, new/expanded/closed/converted schools per
+level, cost, unserved pupils in the target year, targets met). Exit 2 when a scenario had
+no feasible plan (the others are still written).""",
     "report": """\
 examples:
   capacity report outputs/baseline            report of a run made with outputs.report = false
@@ -201,6 +216,18 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, help="output folder (default: outputs/<scenario name>-ensemble)")
     p.add_argument("--force", action="store_true", help="replace the output folder if it exists")
 
+    p = command("sweep", "Run many scenarios side by side, as Dask tasks: a run folder each and a "
+                         "table of their headline figures.")
+    p.add_argument("scenarios", type=Path, nargs="+", metavar="SCENARIO", help="scenario TOML files")
+    p.add_argument("--out", type=Path, required=True, help="the sweep's folder: OUT/<scenario name>/, OUT/sweep.csv")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--serial", action="store_true", help="run in this process, no Dask")
+    where.add_argument("--scheduler", metavar="ADDRESS", help="an existing Dask scheduler, e.g. tcp://HOST:8786")
+    p.add_argument("--workers", type=_whole(1), help="workers of the local cluster (default: the cores)")
+    p.add_argument("--report", action=argparse.BooleanOptionalAction, default=None,
+                   help="make each run's report (default: each scenario's outputs.report)")
+    p.add_argument("--force", action="store_true", help="replace the sweep's folder and run folders if they exist")
+
     p = command("backtest", "Rolling-origin back-test of the projection: project from the data up to each "
                             "origin year, compare with what was reported later.")
     p.add_argument("scenario", type=Path, help="scenario TOML file, e.g. scenarios/baseline.toml")
@@ -291,6 +318,10 @@ def _main(argv) -> int:
     try:
         args = _parser().parse_args(argv)
         _check_paths(args)
+        if args.command == "sweep":
+            from capacity.sweep import cmd_sweep
+
+            return cmd_sweep(args)
         from capacity import commands
 
         return getattr(commands, f"cmd_{args.command}")(args)
