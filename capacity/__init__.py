@@ -16,12 +16,17 @@ In a notebook::
 __version__ = "0.1.0"
 
 LEVELS = ("kindergarten", "primary", "middle", "high")
-"""School levels planned by the optimiser, youngest first."""
+"""School levels planned by the optimiser, youngest first (the default of every scenario)."""
+
+ALL_LEVELS = LEVELS + ("special",)
+"""Every level a scenario may plan: :data:`LEVELS` and ``special`` (special-education schools),
+which a data folder may add in ``standards.toml``. Its pupils are a share of the same children
+(see :mod:`capacity.demand.special`), so its age band may overlap the others'."""
 
 _PUBLIC = {"load_inputs": "capacity.pipeline", "project": "capacity.pipeline", "plan": "capacity.pipeline",
            "write_run": "capacity.io.run", "read_run": "capacity.io.run"}
 
-__all__ = ["LEVELS", *_PUBLIC]
+__all__ = ["LEVELS", "ALL_LEVELS", *_PUBLIC]
 
 
 def __getattr__(name):  # lazy, so `import capacity` stays light

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from capacity import LEVELS
+from capacity import ALL_LEVELS
 
 HEADLINES = (
     ("status", "status", None),
@@ -37,7 +37,7 @@ def headline_table(runs: list[dict]) -> pd.DataFrame:
         s = run["summary"]
         col = {"status": s.get("status"), "gap": s.get("gap"),
                "cost (bn CNY)": (s.get("cost_cny_total") or 0.0) / 1e9}
-        levels = [lv for lv in LEVELS if lv in s.get("schools_by_level", {})]
+        levels = [lv for lv in ALL_LEVELS if lv in s.get("schools_by_level", {})]
         for level in levels:
             t = s.get("schools_by_level", {}).get(level, {})
             col[f"{level}: new"] = t.get("new")

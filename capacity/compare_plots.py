@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from capacity import LEVELS
+from capacity import ALL_LEVELS
 
 CHANGE_STYLE = {
     "same": dict(marker=".", color="#9e9e9e", s=8),
@@ -24,7 +24,7 @@ def headline_chart(runs, path: Path) -> Path:
     import matplotlib.pyplot as plt
 
     names = [r["name"] for r in runs]
-    levels = [lv for lv in LEVELS if any(lv in r["summary"].get("schools_by_level", {}) for r in runs)]
+    levels = [lv for lv in ALL_LEVELS if any(lv in r["summary"].get("schools_by_level", {}) for r in runs)]
     x = np.arange(len(levels))
     width = 0.8 / max(len(runs), 1)
     with style():

@@ -180,7 +180,10 @@ def plan(scenario, city, projection: ProjectionRun | None = None, progress=None)
     proj = projection if projection is not None else project(scenario, city, progress)
     unit_demand = plan_demand(proj.demand.units, scenario.plan.evaluation_years, scenario.plan.levels)
     progress("building the site-and-timing model")
-    problem, index = problem_from_scenario(scenario, city, unit_demand)
+    from capacity.demand.special import zone_totals
+
+    plan_end = zone_totals(proj.projection.population, max(scenario.plan.build_years))  # T9's population
+    problem, index = problem_from_scenario(scenario, city, unit_demand, zone_population=plan_end)
     n_arcs = sum(lv.arcs.n for lv in problem.levels)
     n_opts = sum(lv.options.n for lv in problem.levels)
     progress(f"solving with {scenario.solver.name} ({n_opts:,} size/site options, {n_arcs:,} arcs, "
@@ -197,6 +200,9 @@ def plan(scenario, city, projection: ProjectionRun | None = None, progress=None)
     persons = proj.demand.school_age[["zone_id", "year", "level", "persons"]]
     targets = check_targets(target_inputs(plan_df, balance_df, persons, scenario_dict, city))
     summary = summary_dict(scenario, city, solution, plan_df, assign_df, balance_df, unit_demand, targets)
+    from capacity.optimize.unserved import cause_summary, unserved_by_cause
+
+    summary["unserved_by_cause"] = cause_summary(unserved_by_cause(solution.unserved, problem), problem)
     return PlanRun(proj, plan_df, assign_df, balance_df, unit_demand, summary, scenario_dict)
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from capacity import LEVELS
+from capacity import ALL_LEVELS, LEVELS
 from capacity.io.jsonfile import to_jsonable  # noqa: F401  (re-exported: the one JSON conversion)
 from capacity.io.schema import OPTIONAL, PLAN_KEY, UNITS, columns, empty
 
@@ -66,7 +66,7 @@ def plan_table(solution, indexes, schools=None) -> pd.DataFrame:
                                    [lab[3:] if lab.startswith("to ") else lab for lab in label], None)}))
     out = pd.concat(parts, ignore_index=True)
     out["receiving_school_id"] = receiving_schools(out, getattr(solution, "assignments", None))
-    order = {lv: i for i, lv in enumerate(LEVELS)}
+    order = {lv: i for i, lv in enumerate(ALL_LEVELS)}
     out = out.sort_values(["level", "open_year", "zone_id", "site_id"],
                           key=lambda s: s.map(order) if s.name == "level" else s).reset_index(drop=True)
     out = out[columns("plan") + PLAN_EXTRA]
@@ -241,7 +241,7 @@ def summary_dict(scenario, city, solution, plan_df, assign_df, balance_df, unit_
     """
     rep = solution.report
     years = list(scenario.plan.evaluation_years)
-    levels = [lv for lv in LEVELS if lv in scenario.plan.levels]
+    levels = [lv for lv in ALL_LEVELS if lv in scenario.plan.levels]
     counts = {lv: {str(y): {"new": 0, "expand": 0, "close": 0, "convert": 0} for y in scenario.plan.build_years}
               for lv in levels}
     for (lv, y, action), n in plan_df.groupby(["level", "open_year", "action"]).size().items():
@@ -292,6 +292,7 @@ def summary_dict(scenario, city, solution, plan_df, assign_df, balance_df, unit_
                              if (layer["provenance"] == "synthetic").any()],
         "metric_crs": city.metric_crs,
         **({"targets": targets} if targets is not None else {}),
+        **({"aggregation": dict(rep.aggregation)} if getattr(rep, "aggregation", None) else {}),
     }
 
 

@@ -34,7 +34,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal, Mapping
 
-from capacity import LEVELS
+from capacity import ALL_LEVELS, LEVELS
 from capacity.config import build, check_ranges, did_you_mean, merge, rename_keys
 from capacity.errors import ScenarioError
 from capacity.scenario_checks import apply_standards, check_against_city, check_levels, check_years
@@ -79,9 +79,9 @@ class ZoneRule:
     year: int | None = None
 
     def __post_init__(self):
-        if self.level not in LEVELS:
-            raise ValueError(f"level: {self.level!r} is not a level; expected one of {list(LEVELS)}"
-                             + did_you_mean(self.level, LEVELS))
+        if self.level not in ALL_LEVELS:
+            raise ValueError(f"level: {self.level!r} is not a level; expected one of {list(ALL_LEVELS)}"
+                             + did_you_mean(self.level, ALL_LEVELS))
         if self.action not in ACTIONS:
             raise ValueError(f"action: {self.action!r} is not one of {list(ACTIONS)}")
         if self.min < 0:
@@ -211,9 +211,9 @@ class PlanParams:
             raise ValueError(f"distance: {self.distance!r} is not one of {list(DISTANCES)}"
                              + did_you_mean(self.distance, DISTANCES))
         for level in self.levels:
-            if level not in LEVELS:
-                raise ValueError(f"levels: {level!r} is not a level; expected some of {list(LEVELS)}"
-                                 + did_you_mean(level, LEVELS))
+            if level not in ALL_LEVELS:
+                raise ValueError(f"levels: {level!r} is not a level; expected some of {list(ALL_LEVELS)}"
+                                 + did_you_mean(level, ALL_LEVELS))
         if not self.levels:
             raise ValueError("levels: plan at least one level")
         if not self.build_years:
@@ -225,14 +225,14 @@ class PlanParams:
         if self.evaluation_years[0] < self.build_years[0]:
             raise ValueError("evaluation_years: the first evaluation year is before the first build year")
         for level, n in self.totals.items():
-            if level not in LEVELS:
-                raise ValueError(f"totals: {level!r} is not a level; expected one of {list(LEVELS)}"
-                                 + did_you_mean(level, LEVELS))
+            if level not in ALL_LEVELS:
+                raise ValueError(f"totals: {level!r} is not a level; expected one of {list(ALL_LEVELS)}"
+                                 + did_you_mean(level, ALL_LEVELS))
             if n < 0:
                 raise ValueError(f"totals: {level} = {n} must be ≥ 0")
         for level, action in self.totals_action.items():
-            if level not in LEVELS:
-                raise ValueError(f"totals_action: {level!r} is not a level" + did_you_mean(level, LEVELS))
+            if level not in ALL_LEVELS:
+                raise ValueError(f"totals_action: {level!r} is not a level" + did_you_mean(level, ALL_LEVELS))
             if action not in ACTIONS:
                 raise ValueError(f"totals_action: {level} = {action!r} is not one of {list(ACTIONS)}")
         if self.totals_mode not in TOTALS_MODES:
@@ -259,13 +259,13 @@ class PlanParams:
         for key in ("lag_years_by_level", "conversions", "conversion_cost_cny_per_seat",
                     "operating_cost_cny_per_school", "operating_cost_cny_per_pupil"):
             for level, value in getattr(self, key).items():
-                if level not in LEVELS:
-                    raise ValueError(f"{key}: {level!r} is not a level" + did_you_mean(level, LEVELS))
+                if level not in ALL_LEVELS:
+                    raise ValueError(f"{key}: {level!r} is not a level" + did_you_mean(level, ALL_LEVELS))
                 if not isinstance(value, str) and value < 0:
                     raise ValueError(f"{key}: {level} = {value} must be ≥ 0")
         for level in self.closure_levels:
-            if level not in LEVELS:
-                raise ValueError(f"closure_levels: {level!r} is not a level" + did_you_mean(level, LEVELS))
+            if level not in ALL_LEVELS:
+                raise ValueError(f"closure_levels: {level!r} is not a level" + did_you_mean(level, ALL_LEVELS))
         for level in self.conversions:
             if level not in self.conversion_cost_cny_per_seat:
                 raise ValueError(f"conversion_cost_cny_per_seat: {level} converts (conversions) but has no cost "
@@ -377,6 +377,15 @@ class SolverParams:
         ``auto`` (level by level when the objective is weighted, with a
         certified joint gap; see :mod:`capacity.optimize.decompose`),
         ``by_level`` or ``joint`` (one MILP for all levels).
+    aggregate : bool
+        Merge interchangeable demand units before the solve and assign the
+        original units to the plan afterwards (an exact assignment LP);
+        the a-priori bound of the objective's change is in ``summary.json``
+        (``aggregation``). See :mod:`capacity.optimize.aggregate`.
+    aggregate_tolerance_m : float
+        With ``aggregate``: units of one zone that reach the same schools
+        and sites are merged when their distances to each of them differ by
+        at most this much [m]; 0 merges only units the model cannot tell apart.
     """
 
     name: str = "highs"
@@ -384,6 +393,8 @@ class SolverParams:
     mip_gap: float = 0.01
     threads: int = 0
     method: str = "auto"
+    aggregate: bool = False
+    aggregate_tolerance_m: float = 0.0
 
     def __post_init__(self):
         if self.name not in SOLVERS:
@@ -395,6 +406,10 @@ class SolverParams:
             raise ValueError("mip_gap: must be in [0, 1)")
         if self.threads < 0:
             raise ValueError("threads: must be ≥ 0")
+        if not isinstance(self.aggregate, bool):
+            raise ValueError(f"aggregate: {self.aggregate!r} must be true or false")
+        if not 0 <= self.aggregate_tolerance_m <= 5000:
+            raise ValueError("aggregate_tolerance_m: must be in [0, 5000] m")
         if self.method not in ("auto", "by_level", "joint"):
             raise ValueError(f"method: {self.method!r} is not one of ['auto', 'by_level', 'joint']"
                              + did_you_mean(self.method, ("auto", "by_level", "joint")))
@@ -542,9 +557,9 @@ def _check_standards(overrides, path) -> dict:
         raise ScenarioError("expected tables [standards.<level>]", path, "standards")
     allowed = [f.name for f in dataclasses.fields(LevelStandard) if f.name != "level"]
     for level, table in overrides.items():
-        if level not in LEVELS:
-            raise ScenarioError(f"{level!r} is not a level; expected one of {list(LEVELS)}"
-                                + did_you_mean(level, LEVELS), path, f"standards.{level}")
+        if level not in ALL_LEVELS:
+            raise ScenarioError(f"{level!r} is not a level; expected one of {list(ALL_LEVELS)}"
+                                + did_you_mean(level, ALL_LEVELS), path, f"standards.{level}")
         if not isinstance(table, Mapping):
             raise ScenarioError("expected a table of standards", path, f"standards.{level}")
         for key in table:
@@ -552,6 +567,15 @@ def _check_standards(overrides, path) -> dict:
                 raise ScenarioError(f"unknown standard{did_you_mean(key, allowed)}",
                                     path, f"standards.{level}.{key}")
     return {lv: dict(t) for lv, t in overrides.items()}
+
+
+def _demand_for_plan(demand, plan, table):
+    """``demand.levels`` left at its default also covers a planned level beyond the default four
+    (``special``): planning it is enough to give it pupils."""
+    if "levels" in table:
+        return demand
+    extra = tuple(lv for lv in plan.levels if lv not in demand.levels)
+    return dataclasses.replace(demand, levels=tuple(demand.levels) + extra) if extra else demand
 
 
 def load_scenario(path) -> Scenario:
@@ -590,6 +614,7 @@ def load_scenario(path) -> Scenario:
         if not isinstance(table, Mapping):
             raise ScenarioError("expected a table", path, name)
         parsed[name] = build(cls, table, path, name)
+    parsed["demand"] = _demand_for_plan(parsed["demand"], parsed["plan"], doc.get("demand", {}))
     scenario = Scenario(
         name=str(doc.get("name", path.stem)), path=path.resolve(), data=data,
         description=str(doc.get("description", "")),

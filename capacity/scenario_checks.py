@@ -14,7 +14,7 @@ import re
 from types import MappingProxyType
 from typing import Mapping
 
-from capacity import LEVELS
+from capacity import ALL_LEVELS
 from capacity.config import did_you_mean
 from capacity.errors import DataError, ScenarioError
 
@@ -29,9 +29,9 @@ def check_levels(scenario: "Scenario") -> None:
         named += [(f"projection.{table}[{i}]", lv)
                   for i, lv in enumerate(getattr(scenario.projection, table, ()))]
     for key, level in named:
-        if level not in LEVELS:
-            raise ScenarioError(f"{level!r} is not a level; expected one of {list(LEVELS)}"
-                                + did_you_mean(level, LEVELS), scenario.path, key)
+        if level not in ALL_LEVELS:
+            raise ScenarioError(f"{level!r} is not a level; expected one of {list(ALL_LEVELS)}"
+                                + did_you_mean(level, ALL_LEVELS), scenario.path, key)
     for i, level in enumerate(scenario.plan.levels):
         if level not in d.levels:
             raise ScenarioError(f"{level!r} is planned but demand.levels {list(d.levels)} leaves it out, "
@@ -81,6 +81,10 @@ def check_against_city(scenario: "Scenario", city) -> None:
                                     f"{', '.join(zone_ids[:20])}{' …' if len(zone_ids) > 20 else ''})"
                                     + did_you_mean(zone, zone_ids), scenario.path,
                                     f"projection.{table}.{zone}")
+    for i, level in enumerate(scenario.plan.levels):
+        if level not in city.standards.levels:
+            raise ScenarioError(f"level {level!r} is planned but {city.path / 'standards.toml'} has no "
+                                f"[levels.{level}] table", scenario.path, f"plan.levels[{i}]")
     for level in scenario.standards:
         if level not in city.standards.levels:
             raise ScenarioError(f"level {level!r} has no standards in {city.path / 'standards.toml'}",

@@ -45,6 +45,18 @@ class LevelStandard:
         Seats needed per child of the age band [share].
     class_size_by_age : mapping of int to float
         Optional class sizes per single year of age [pupils / class].
+    service_area : str
+        ``"distance"`` (default): pupils go to a school within the maximum distances;
+        ``"zone"``: a school serves its whole zone (county) — pupils are assigned only
+        within their own zone, still within the maximum distances, which may then be
+        set as wide as a zone (special-education schools).
+    site_levels : tuple of str
+        Levels whose candidate parcels a new school of this level may use when the
+        candidate sites list none of its own (e.g. special schools on parcels listed for
+        primary, middle or high schools; see :mod:`capacity.optimize.special`).
+    sites_per_zone : int
+        With ``site_levels``: parcels kept per zone that needs a new school, those
+        nearest the zone's population centre [parcels].
     """
 
     level: str
@@ -60,6 +72,9 @@ class LevelStandard:
     cost_cny_per_m2: float
     enrolment_target: float
     class_size_by_age: Mapping[int, float] = field(default_factory=lambda: MappingProxyType({}))
+    service_area: str = "distance"
+    site_levels: tuple[str, ...] = ()
+    sites_per_zone: int = 3
 
     def module_seats(self, classes):
         """Seats of a school of ``classes`` classes [pupils]."""

@@ -6,13 +6,17 @@ from types import MappingProxyType
 
 import numpy as np
 
-from capacity import LEVELS
+from capacity import ALL_LEVELS, LEVELS
 from capacity.data.model import LevelStandard, Standards
 from capacity.config import did_you_mean
 from capacity.data.schema import LEVEL_STANDARD_KEYS, LEVEL_STANDARD_RANGES, OPTIONAL_LEVEL_STANDARD_KEYS
 from capacity.errors import DataError
 
 FILE = "standards.toml"
+
+SERVICE_AREAS = ("distance", "zone")
+SERVICE_KEYS = {"service_area", "site_levels", "sites_per_zone"}
+"""Optional keys of a level's service (see :class:`capacity.data.model.LevelStandard`)."""
 
 
 def _err(message, key):
@@ -69,7 +73,7 @@ def parse_level(level: str, table: dict) -> LevelStandard:
     """
     if not isinstance(table, dict):
         raise _err("must be a table of standards", f"levels.{level}")
-    known = set(LEVEL_STANDARD_KEYS) | OPTIONAL_LEVEL_STANDARD_KEYS
+    known = set(LEVEL_STANDARD_KEYS) | OPTIONAL_LEVEL_STANDARD_KEYS | SERVICE_KEYS
     unknown = sorted(set(table) - known)
     if unknown:
         raise _err(f"unknown key{did_you_mean(unknown[0], known)}; expected {sorted(known)}",
@@ -99,7 +103,31 @@ def parse_level(level: str, table: dict) -> LevelStandard:
         if not values["ages"][0] <= int(age) <= values["ages"][1]:
             raise _err(f"age {age} is outside the level's ages {list(values['ages'])}", full)
         parsed_by_age[int(age)] = _in_range(_number(size, full, "positive"), full, "class_size_by_age")
-    return LevelStandard(level=level, class_size_by_age=MappingProxyType(parsed_by_age), **values)
+    return LevelStandard(level=level, class_size_by_age=MappingProxyType(parsed_by_age),
+                         **values, **_service(level, table))
+
+
+def _service(level: str, table: dict) -> dict:
+    """The optional service keys of one level (``service_area``, ``site_levels``, ``sites_per_zone``)."""
+    out = {}
+    if "service_area" in table:
+        area = table["service_area"]
+        if area not in SERVICE_AREAS:
+            raise _err(f"{area!r} is not one of {list(SERVICE_AREAS)}" + did_you_mean(str(area), SERVICE_AREAS),
+                       f"levels.{level}.service_area")
+        out["service_area"] = area
+    if "site_levels" in table:
+        given = table["site_levels"]
+        if (not isinstance(given, list) or any(lv not in LEVELS or lv == level for lv in given)):
+            raise _err(f"{given!r} must be a list of other levels among {list(LEVELS)}",
+                       f"levels.{level}.site_levels")
+        out["site_levels"] = tuple(given)
+    if "sites_per_zone" in table:
+        n = table["sites_per_zone"]
+        if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= 1000:
+            raise _err(f"{n!r} must be a whole number of parcels from 1 to 1000", f"levels.{level}.sites_per_zone")
+        out["sites_per_zone"] = n
+    return out
 
 
 def overlapping_bands(bands) -> tuple[str, str, str] | None:
@@ -116,7 +144,9 @@ def overlapping_bands(bands) -> tuple[str, str, str] | None:
         The younger and the older level of the pair, and a sentence saying
         which bands overlap.
     """
-    ordered = sorted((tuple(band), lv) for lv, band in bands.items())
+    # only the levels that partition the children by age; a special-education level draws a
+    # share of the same children (capacity.ALL_LEVELS), so its band may overlap theirs
+    ordered = sorted((tuple(band), lv) for lv, band in bands.items() if lv in LEVELS)
     for (a, la), (b, lb) in zip(ordered, ordered[1:]):
         if b[0] <= a[1]:
             return la, lb, f"the age bands of {la} {list(a)} and {lb} {list(b)} overlap; a child belongs to one level"
@@ -126,20 +156,20 @@ def overlapping_bands(bands) -> tuple[str, str, str] | None:
 def parse_standards(doc: dict) -> Standards:
     """Parse the whole ``standards.toml`` document and check it is coherent.
 
-    Coherence: every planned level is present, and the age bands of the
-    levels do not overlap.
+    Coherence: every level of :data:`capacity.LEVELS` is present (``special`` is
+    optional), and their age bands do not overlap.
     """
     levels_doc = doc.get("levels")
     if not isinstance(levels_doc, dict):
         raise _err("missing table [levels.<level>]", "levels")
-    unknown = sorted(set(levels_doc) - set(LEVELS))
+    unknown = sorted(set(levels_doc) - set(ALL_LEVELS))
     if unknown:
-        raise _err(f"unknown level{did_you_mean(unknown[0], LEVELS)}; expected {list(LEVELS)}",
+        raise _err(f"unknown level{did_you_mean(unknown[0], ALL_LEVELS)}; expected {list(ALL_LEVELS)}",
                    f"levels.{unknown[0]}")
     missing = [lv for lv in LEVELS if lv not in levels_doc]
     if missing:
         raise _err(f"no standards for level(s) {missing}", "levels")
-    levels = {lv: parse_level(lv, levels_doc[lv]) for lv in LEVELS}
+    levels = {lv: parse_level(lv, levels_doc[lv]) for lv in ALL_LEVELS if lv in levels_doc}
     overlap = overlapping_bands({lv: s.ages for lv, s in levels.items()})
     if overlap:
         raise _err(overlap[2], f"levels.{overlap[1]}.ages")
@@ -159,7 +189,7 @@ def check_modules_fit_land(standards: Standards, sites) -> None:
         Candidate sites with ``level`` and ``land_m2`` [m²].
     """
     for level, std in standards.levels.items():
-        land = sites.loc[sites["level"] == level, "land_m2"]
+        land = sites.loc[sites["level"].isin([level, *std.site_levels]), "land_m2"]
         if land.empty:
             continue
         largest = float(land.max())

@@ -42,8 +42,10 @@ T6     public/inclusive kindergarten seats ÷ all kindergarten seats. Without
        and every new kindergarten is public (stated in the note).
 T7     primary + middle seats ≥ target × children of ages 6–14, city-wide;
        zones below the target are named in the note.
-T9     every zone with a base population above ``special_threshold`` has an
-       existing school of level ``special`` (the plan builds none).
+T9     every zone with a base population above ``special_threshold`` has a
+       school of level ``special`` after the plan: existing (carried-over ones
+       opening by the last build year), or new in the plan (the ``special`` level
+       builds one where a zone lacks it, :mod:`capacity.demand.special`).
 T10    high-stage places = general high-school seats ÷ ``general_share``
        (vocational places assumed in the same proportion as today) ≥ target ×
        children of ages 15–17, city-wide.
@@ -85,6 +87,7 @@ NOTES_EN = {
                      "every new kindergarten is public",
     "tn_t9": "{have} of {zones} zones over {limit:,.0f} people have a special-education school",
     "tn_lacking": "; lacking: {zones}",
+    "tn_t9_new": "; {new} of them new in the plan",
     "tn_t14": "not assessable from the data: the schools layer has no school grades",
     "tn_t14_proxy": "{year}, existing or planned: {have} of {counties} counties",
     "tn_t15_none": "no zone rules for exclave zones in the scenario",
@@ -309,12 +312,18 @@ def t6(inp: TargetInputs):
 
 
 def t9(inp: TargetInputs):
+    from capacity.demand.special import SPECIAL, schools_by_zone
+
     limit = float(inp.demand_param("special_threshold", 200_000.0))
     big = inp.base_population[inp.base_population > limit]
-    special = inp.schools[inp.schools["level"] == "special"]["zone_id"].astype(str)
-    lacking = [z for z in big.index.astype(str) if z not in set(special)]
+    build = (inp.scenario.get("plan") or {}).get("build_years") or [inp.year]
+    have = schools_by_zone(inp.schools, inp.plan, int(max(build)))
+    lacking = [z for z in big.index.astype(str) if have.get(z, 0) < 1]
     value = len(big) - len(lacking)
     note = [part("tn_t9", have=value, zones=len(big), limit=limit)]
+    new = inp.plan[(inp.plan["level"] == SPECIAL) & (inp.plan["action"] == "new")] if len(inp.plan) else inp.plan
+    if len(new):
+        note.append(part("tn_t9_new", new=len(new)))
     if lacking:
         note.append(part("tn_lacking", zones=", ".join(inp.zone_name(z) for z in lacking)))
     return [check("T9", f"special-education school in every county > {limit:,.0f} people",
@@ -471,8 +480,11 @@ def plan_checks(demand, schools, zone_population, standards, params) -> pd.DataF
         parts.append(pd.DataFrame([{"check": "inclusive_kindergarten_share", "zone_id": z, "year": y,
                                     "value": v, "target": params.public_share,
                                     "met": v >= params.public_share} for z, v in value.items() for y in years]))
-    special = s[s.level == "special"].groupby("zone_id").size()
+    from capacity.demand.special import schools_by_zone
+
+    special = schools_by_zone(s)  # existing (before the plan; t9 adds the plan's new schools)
     big = zone_population[zone_population.persons > params.special_threshold]
+    big = big.assign(zone_id=big.zone_id.astype(str))
     parts.append(pd.DataFrame({
         "check": "special_education_school", "zone_id": big.zone_id.to_numpy(), "year": big.year.to_numpy(),
         "value": big.zone_id.map(special).fillna(0).to_numpy(float), "target": 1.0,

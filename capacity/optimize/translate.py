@@ -96,14 +96,16 @@ def count_rules(plan) -> list[CountRule]:
     return rules
 
 
-def level_settings(plan, level: str) -> LevelSettings:
-    """The per-level switches of a scenario's ``[plan]`` (within-zone for compulsory levels only;
-    lag, closures, conversions and operating costs per level, issue 13)."""
+def level_settings(plan, level: str, standard=None) -> LevelSettings:
+    """The per-level switches of a scenario's ``[plan]`` (within-zone for compulsory levels, and for
+    a level whose ``standard`` serves its whole zone, ``service_area = "zone"``; lag, closures,
+    conversions and operating costs per level, issue 13)."""
     get = lambda key, default: getattr(plan, key, default)  # noqa: E731  (plans of the first wave lack them)
     lag = plan.lag_for(level) if hasattr(plan, "lag_for") else int(plan.construction_lag_years)
     conversions = get("conversions", {})
     return LevelSettings(allow_expansion=plan.allow_expansion, single_sourcing=plan.single_sourcing,
-                         within_zone=bool(plan.compulsory_within_zone and level in COMPULSORY),
+                         within_zone=bool(plan.compulsory_within_zone and level in COMPULSORY)
+                         or getattr(standard, "service_area", "distance") == "zone",
                          lag_years=int(lag),
                          distance=getattr(plan, "distance", "straight"),
                          closable=level in get("closure_levels", ()),
@@ -144,7 +146,8 @@ def solver_options(solver_cfg, on_progress=None, **overrides) -> SolverOptions:
     Parameters
     ----------
     solver_cfg : capacity.scenario.SolverParams
-        ``name``, ``time_limit_s`` [s], ``mip_gap`` [fraction], ``threads`` (0: solver default).
+        ``name``, ``time_limit_s`` [s], ``mip_gap`` [fraction], ``threads`` (0: solver default),
+        ``aggregate`` and ``aggregate_tolerance_m`` [m] (``SolverOptions.aggregate_m``).
     on_progress : callable, optional
         ``on_progress(seconds, objective, bound, gap)`` during a HiGHS solve.
     **overrides
@@ -157,7 +160,8 @@ def solver_options(solver_cfg, on_progress=None, **overrides) -> SolverOptions:
     """
     opts = SolverOptions(solver=solver_cfg.name, time_limit=solver_cfg.time_limit_s,
                          gap_rel=solver_cfg.mip_gap, threads=solver_cfg.threads or None, msg=False,
-                         on_progress=on_progress)
+                         on_progress=on_progress,
+                         aggregate_m=float(solver_cfg.aggregate_tolerance_m) if solver_cfg.aggregate else None)
     given = {k: v for k, v in overrides.items() if v is not None}
     return dataclasses.replace(opts, **given) if given else opts
 
@@ -174,7 +178,7 @@ def check_protected(city, plan) -> None:
                             "plan.protected_schools")
 
 
-def problem_from_scenario(scenario, city, unit_demand: pd.DataFrame, levels=None):
+def problem_from_scenario(scenario, city, unit_demand: pd.DataFrame, levels=None, zone_population=None):
     """The whole planning problem of a scenario.
 
     Parameters
@@ -187,6 +191,9 @@ def problem_from_scenario(scenario, city, unit_demand: pd.DataFrame, levels=None
         ``unit_id, level, year, pupils`` [pupils needing a seat] (see :func:`plan_demand`).
     levels : sequence of str, optional
         Levels to plan (default ``scenario.plan.levels``).
+    zone_population : Series, optional
+        Projected population per zone at the plan's end [persons], for the special-education
+        rule (T9, :func:`special_rule`); default: the data's base-year population.
 
     Returns
     -------
@@ -199,24 +206,52 @@ def problem_from_scenario(scenario, city, unit_demand: pd.DataFrame, levels=None
     DataError
         A layer is not in a projected CRS in metres.
     """
-    return problem_from_sections(city, unit_demand, scenario.plan, scenario.objective, levels)
+    required = special_rule(scenario, city, zone_population)
+    return problem_from_sections(city, unit_demand, scenario.plan, scenario.objective, levels, required)
 
 
-def problem_from_sections(city, unit_demand: pd.DataFrame, plan, objective, levels=None):
+def special_rule(scenario, city, zone_population=None) -> dict:
+    """Zones that must have a special-education school by the plan's end (T9), per level.
+
+    Zones over ``demand.special_threshold`` people in the base year or in
+    ``zone_population`` (the projection at the plan's end); empty when the scenario does
+    not plan the ``special`` level (:mod:`capacity.demand.special`).
+    """
+    from capacity.demand.special import DEFAULT_THRESHOLD, SPECIAL, required_zones
+
+    if SPECIAL not in scenario.plan.levels:
+        return {}
+    threshold = float(getattr(scenario.demand, "special_threshold", DEFAULT_THRESHOLD))
+    pops = [city.base_population().rename(index=str)]
+    if zone_population is not None:
+        pops.append(zone_population)
+    return {SPECIAL: required_zones(*pops, threshold=threshold)}
+
+
+def problem_from_sections(city, unit_demand: pd.DataFrame, plan, objective, levels=None, required=None):
     """As :func:`problem_from_scenario`, from the scenario's ``plan`` and ``objective`` sections.
 
     For callers that vary one section without a whole scenario (tests, the
-    scaling benchmark's scaled plan).
+    scaling benchmark's scaled plan). ``required``: ``{level: zones}`` that must have a
+    school of the level by the plan's end (:func:`special_rule`); each lacking zone gets a
+    minimum of one new school, on parcels the level may borrow (:mod:`capacity.optimize.special`).
     """
+    from capacity.optimize.special import prepare
+
     check_metric_layers(city)
     check_protected(city, plan)
     years = list(plan.evaluation_years)
     levels = plan.levels if levels is None else levels
-    settings = {lv: nursery_settings(city, plan, level_settings(plan, lv)) for lv in levels}
+    extra = []
+    for level, zones in (required or {}).items():
+        if level in levels:
+            city, rules, _ = prepare(city, level, zones, max(plan.build_years))
+            extra += rules
+    settings = {lv: nursery_settings(city, plan, level_settings(plan, lv, city.standards[lv])) for lv in levels}
     built = {lv: build_level(city, unit_demand, lv, years, settings[lv]) for lv in levels}
     problem = Problem(levels=tuple(b[0] for b in built.values()), years=np.array(years),
                       build_years=np.array(plan.build_years), budget_cny=budgets(plan),
-                      count_rules=tuple(r for r in count_rules(plan) if r.level in built),
+                      count_rules=tuple(r for r in count_rules(plan) + extra if r.level in built),
                       objective=objective.mode, weights=weights(objective))
     # closed schools of one level that may become another level's (issue 13, capacity.optimize.conversions)
     return add_level_conversions(city, problem, {lv: b[1] for lv, b in built.items()}, settings)

@@ -171,10 +171,10 @@ def report(run, city, scenario, formats=None, lang=None) -> ReportRun:
         lambda buf: gantt_chart(schedule, i18n.tr("gantt_title", lang, scenario=name), buf,
                                 zone_order=zone_ids, lang=lang))
     map_years = [years[0]] + ([years[-1]] if years[-1] != years[0] else [])
-    from capacity import LEVELS
+    from capacity import ALL_LEVELS
 
     maps = []
-    for level in [lv for lv in LEVELS if lv in set(run.zone_balance["level"])]:
+    for level in [lv for lv in ALL_LEVELS if lv in set(run.zone_balance["level"])]:
         title = map_title(name, level, map_years, lang)
         figures[f"map_{level}.png"] = _png(
             lambda buf: level_map(city, run.zone_balance, run.plan, level, map_years, title, buf, lang=lang))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from capacity import LEVELS
+from capacity import ALL_LEVELS
 from capacity.report import fonts
 
 LEVEL_COLOURS = {"kindergarten": "#66c2a5", "primary": "#fc8d62", "middle": "#8da0cb",
@@ -39,7 +39,7 @@ def gantt_chart(schedule, title, path, zone_order=None, lang=None) -> Path:
     from matplotlib.patches import Patch
 
     path = Path(path) if isinstance(path, (str, os.PathLike)) else path  # or a binary file object
-    order = {lv: i for i, lv in enumerate(LEVELS)}
+    order = {lv: i for i, lv in enumerate(ALL_LEVELS)}
     zone_order = list(zone_order) if zone_order is not None else sorted(set(schedule["zone_id"]))
     zone_order += sorted(set(schedule["zone_id"]) - set(zone_order))
     rows = (schedule[["zone_id", "name_local", "name_en", "level"]].drop_duplicates()

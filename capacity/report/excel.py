@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from capacity import LEVELS
+from capacity import ALL_LEVELS
 from capacity.report import i18n
 from capacity.report.schedule import schedule_totals
 
@@ -90,7 +90,7 @@ def write_schedule_xlsx(schedule: pd.DataFrame, path, title: str = "", lang: str
     names = headers(lang)
     what = i18n.tr("xlsx_summary", lang or "en")
     _sheet(wb, "summary", schedule_totals(schedule), f"{title} — {what}".strip(" —"), names)
-    levels = [lv for lv in LEVELS if lv in set(schedule["level"])] or list(LEVELS)
+    levels = [lv for lv in ALL_LEVELS if lv in set(schedule["level"])] or list(ALL_LEVELS)
     levels += [lv for lv in sorted(set(schedule["level"])) if lv not in levels]
     for level in levels:
         part = schedule[schedule["level"] == level].drop(columns="level")

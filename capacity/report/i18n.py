@@ -190,6 +190,21 @@ PHRASES = {
     "h_system_intro": {"zh": "各学段逐年:学位、需学位学生、富余学位(负数为缺口),以及自上一检查年以来新建、扩建、撤并和转为他用的学校数。",
                        "en": "Per level and year: seats, pupils needing a seat, surplus (negative: a shortfall), and the "
                              "schools new, expanded, closed and converted since the previous year checked."},
+    # unserved pupils by cause (capacity.optimize.unserved, capacity.report.unserved)
+    "h_unserved_intro": {
+        "zh": "未安置学生按原因分列:<b>建设周期</b>——该年尚无新学位能够投用(最早{first});<b>服务半径</b>——"
+              "服务半径内既无学校也无备选地块;<b>学位不足</b>——其余(本可建设新学位但规划未建或未建足:"
+              "预算、总量、用地、成本与未安置惩罚的权衡)。",
+        "en": "Unserved pupils by cause: <b>before any new school can open</b> — no new seat can count yet that "
+              "year (the first: {first}); <b>out of reach</b> — no school and no site within the service "
+              "distance; <b>capacity</b> — the rest (new seats could have counted, the plan did not build "
+              "(enough of) them: budgets, plan totals, land, cost weighed against the unserved penalty)."},
+    "h_unserved_first": {"zh": "{level} {year} 年", "en": "{level} {year}"},
+    "h_unserved_none": {"zh": "无", "en": "none"},
+    "h_cause_total": {"zh": "未安置合计", "en": "Unserved"},
+    "h_cause_lag": {"zh": "建设周期", "en": "Before a new school can open"},
+    "h_cause_reach": {"zh": "服务半径外", "en": "Out of reach"},
+    "h_cause_capacity": {"zh": "学位不足", "en": "Capacity"},
     "map_closure": {"zh": "撤并或转为他用(红叉)", "en": "closed or converted (red cross)"},
     "and": {"zh": " 和 ", "en": " and "},
     # interactive map
@@ -326,6 +341,7 @@ PHRASES = {
     "tn_t9": {"zh": "人口超过 {limit:,.0f} 的 {zones} 个区县中,{have} 个有特殊教育学校",
               "en": "{have} of {zones} zones over {limit:,.0f} people have a special-education school"},
     "tn_lacking": {"zh": ";缺少:{zones}", "en": "; lacking: {zones}"},
+    "tn_t9_new": {"zh": ";其中 {new} 所为本规划新建", "en": "; {new} of them new in the plan"},
     "tn_t14": {"zh": "无法依据数据评估:学校图层没有学校等级",
                "en": "not assessable from the data: the schools layer has no school grades"},
     "tn_t14_proxy": {"zh": "{year} 年,现有或规划:{counties} 个县区中 {have} 个有普通高中",

@@ -200,9 +200,9 @@ def map_title(scenario_name, level, years, lang=None) -> str:
 
 def write_maps(city, zone_balance, plan, scenario_name, years, out_dir, levels=None) -> list[Path]:
     """``map_<level>.png`` for every level with demand (target year and horizon)."""
-    from capacity import LEVELS
+    from capacity import ALL_LEVELS
 
-    levels = levels or [lv for lv in LEVELS if lv in set(zone_balance["level"])]
+    levels = levels or [lv for lv in ALL_LEVELS if lv in set(zone_balance["level"])]
     years = [years[0]] + ([years[-1]] if years[-1] != years[0] else [])
     out = []
     for level in levels:

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from capacity import LEVELS
+from capacity import ALL_LEVELS
 
 COLUMNS = ["year", "zone_id", "name_local", "name_en", "level", "new", "expand", "schools",
            "seats", "cost_cny", "ready_year", "close", "convert"]
@@ -33,7 +33,7 @@ UNITS = {"seats": "pupils", "cost_cny": "CNY", "year": "year", "ready_year": "ye
 
 
 def _level_order(s: pd.Series) -> pd.Series:
-    order = {lv: i for i, lv in enumerate(LEVELS)}
+    order = {lv: i for i, lv in enumerate(ALL_LEVELS)}
     return s.map(lambda v: order.get(v, len(order)))
 
 

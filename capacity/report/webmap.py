@@ -38,7 +38,7 @@ from urllib.parse import urlsplit
 import numpy as np
 import pandas as pd
 
-from capacity import LEVELS
+from capacity import ALL_LEVELS
 from capacity.report import i18n
 
 VENDOR = Path(__file__).with_name("vendor") / "leaflet"
@@ -199,7 +199,7 @@ def map_data(*, city, zone_balance, plan, shortlist, lang, assignment=None, unit
     name_col = "name_local" if lang == "zh" else "name_en"
     zone_names = dict(zip(city.zones["zone_id"].astype(str), city.zones[name_col].astype(str)))
     balance = balance_table(zone_balance)
-    levels = [lv for lv in LEVELS if lv in balance] + sorted(set(balance) - set(LEVELS))
+    levels = [lv for lv in ALL_LEVELS if lv in balance] + sorted(set(balance) - set(ALL_LEVELS))
     years = sorted({int(y) for b in balance.values() for y in b})
     field_keys = {"school": ["wm_name", "wm_level", "wm_seats", "wm_classes", "wm_zone"],
                   "site": ["wm_name", "wm_level", "wm_action", "wm_classes", "wm_seats", "wm_open_year",
