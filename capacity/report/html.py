@@ -191,6 +191,9 @@ def headline_section(s: dict, lang="en") -> str:
         frame = pd.DataFrame(rows)
         out.append(f"<p>{i18n.tr('h_system_intro', lang)}</p>")
         out.append(table(frame, numeric=list(frame.columns[2:]), lang=lang, headers=False))
+    from capacity.report.unserved import unserved_section
+
+    out.append(unserved_section(s, lang))  # issue 13: unserved pupils by cause (lag, reach, capacity)
     return "".join(out)
 
 
