@@ -22,9 +22,14 @@ closures      closures/conversions only of existing schools, in levels the scena
               them, never protected, at most once; no pupil at a school after it closes or
               before it opens; opening year = start year + the level's lag; a merger's
               receiving school is expanded (issue 13)
+conversions   a level conversion's new school on the same place, started no earlier than the
+              closure, no pupil of the old level from then, none of the new before it opens; nursery
+              places within each zone's unmet need (:mod:`capacity.verify_conversions`)
 distance      every assignment within the level's urban / rural maximum distance,
               recomputed from the coordinates
 zone          compulsory levels assigned within their own zone (when required)
+special       a special-education school in every zone over the T9 threshold after the plan;
+service zone  levels serving their whole zone assigned within it (:mod:`capacity.verify_special`)
 conservation  assigned + unserved pupils = the unit's demand, per level and year
 """
 
@@ -35,6 +40,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from capacity.verify_conversions import check_conversions, conversion_targets
 
 TOL = 1e-4  # absolute slack on pupils [pupils]; budgets use a relative 1e-9
 
@@ -88,6 +95,7 @@ def check_values(plan, assign, scen, city, folder=None) -> Check:
 
 def check_counts(plan, scen) -> Check:
     p = scen["plan"]
+    plan = plan[~conversion_targets(plan)]  # a conversion reuses a building: not a school built
     planned = set(p.get("levels", p["totals"]))
     bad = []
     for level, n in p["totals"].items():
@@ -116,7 +124,7 @@ def check_counts(plan, scen) -> Check:
 def check_opening(plan, scen, sites) -> Check:
     build = set(scen["plan"]["build_years"])
     bad = plan[~plan["open_year"].isin(build)]
-    new = plan[plan["action"] == "new"].merge(sites[["site_id", "available_from"]], on="site_id", how="left")
+    new = plan[(plan["action"] == "new") & ~conversion_targets(plan)].merge(sites[["site_id", "available_from"]], on="site_id", how="left")
     early = new[new["open_year"] < new["available_from"]]
     unknown = new[new["available_from"].isna()]
     ok = bad.empty and early.empty and unknown.empty
@@ -169,10 +177,11 @@ def check_shrinking(plan, assign, scen, city) -> Check:
         bad.append(f"{int((~known).sum())} closures/conversions of schools that are not existing schools of the level")
     if shut["site_id"].duplicated().any():
         bad.append("a school closes or converts twice")
-    if plan.loc[plan["action"].isin(("new", "expand")), "site_id"].isin(shut["site_id"]).any():
+    if plan.loc[plan["action"].isin(("new", "expand")) & ~conversion_targets(plan), "site_id"].isin(
+            shut["site_id"]).any():
         bad.append("a school both closes and is built or expanded")
     allowed_close = set(p.get("closure_levels", ()))
-    allowed_conv = set((p.get("conversions") or {}).keys())
+    allowed_conv = set((p.get("conversions") or {}).keys()) | set((p.get("level_conversions") or {}).keys())
     no = shut[((shut["action"] == "close") & ~shut["level"].isin(allowed_close))
               | ((shut["action"] == "convert") & ~shut["level"].isin(allowed_conv))]
     if len(no):
@@ -186,13 +195,16 @@ def check_shrinking(plan, assign, scen, city) -> Check:
     hit = shut[shut["site_id"].astype(str).isin(protected)]
     if len(hit):
         bad.append(f"protected school(s) {sorted(hit['site_id'])} closed or converted")
-    when = dict(zip(shut["site_id"], shut["open_year"]))
-    late = assign[assign["school_id"].map(when).notna() & (assign["year"] >= assign["school_id"].map(when))]
+    key = pd.MultiIndex.from_frame(assign[["school_id", "level"]])  # a converted place serves two levels
+    when = pd.Series(shut["open_year"].to_numpy(), index=pd.MultiIndex.from_frame(shut[["site_id", "level"]]))
+    closed = when.reindex(key).to_numpy()
+    late = assign[~np.isnan(closed) & (assign["year"].to_numpy() >= closed)]
     if len(late):
         bad.append(f"{len(late)} assignments to schools after they closed")
     new = plan[plan["action"] == "new"]
-    ready = dict(zip(new["site_id"], new["ready_year"]))
-    early = assign[assign["school_id"].map(ready).notna() & (assign["year"] < assign["school_id"].map(ready))]
+    ready = pd.Series(new["ready_year"].to_numpy(), index=pd.MultiIndex.from_frame(new[["site_id", "level"]]))
+    opens = ready.reindex(key).to_numpy(float)
+    early = assign[~np.isnan(opens) & (assign["year"].to_numpy() < opens)]
     if len(early):
         bad.append(f"{len(early)} assignments to new schools before they open")
     built = plan[plan["action"].isin(("new", "expand"))]
@@ -226,13 +238,14 @@ def check_budget(plan, scen) -> Check:
 
 
 def check_capacity(plan, assign, city) -> Check:
-    existing = city.schools.set_index("school_id")["seats"]
+    existing = city.schools.set_index(["school_id", "level"])["seats"]  # a converted place serves two levels
+    existing = existing[~existing.index.duplicated()]
     load = assign.groupby(["school_id", "level", "year"], as_index=False)["pupils"].sum()
     built = load.merge(plan[["site_id", "level", "ready_year", "seats"]],
                        left_on=["school_id", "level"], right_on=["site_id", "level"])
     built = built[built["ready_year"] <= built["year"]].groupby(["school_id", "level", "year"])["seats"].sum()
     key = pd.MultiIndex.from_frame(load[["school_id", "level", "year"]])
-    load["seats"] = (load["school_id"].map(existing).fillna(0.0).to_numpy()
+    load["seats"] = (existing.reindex(pd.MultiIndex.from_frame(load[["school_id", "level"]])).fillna(0.0).to_numpy()
                      + built.reindex(key, fill_value=0.0).to_numpy())
     bad = load[load["pupils"] > load["seats"] + TOL]
     return Check("capacity", bad.empty,
@@ -303,6 +316,7 @@ def verify_run(run) -> list[Check]:
     """
     from capacity.errors import DataError
     from capacity.io.run import city_of, read_run
+    from capacity.verify_special import check_service_zone, check_special
 
     folder = run if hasattr(run, "plan") else read_run(run)
     if folder.unit_demand is None:
@@ -313,6 +327,7 @@ def verify_run(run) -> list[Check]:
     return [check_values(plan, assign, scen, city, folder.folder),
             check_counts(plan, scen), check_opening(plan, scen, city.candidate_sites),
             check_land(plan, city), check_budget(plan, scen), check_capacity(plan, assign, city),
-            check_shrinking(plan, assign, scen, city),
+            check_shrinking(plan, assign, scen, city), check_conversions(plan, assign, scen, city),
             check_distance(assign, city, scen), check_zone(assign, city, scen),
+            check_service_zone(assign, city), check_special(plan, scen, city, folder.folder),
             check_conservation(assign, demand, folder.zone_balance)]

@@ -171,3 +171,125 @@ def test_problem_checks_of_conversions():
     assert link_order([("primary", "kindergarten"), ("middle", "primary")]) == ["primary", "kindergarten"]
     with pytest.raises(ValueError):
         link_order([("primary", "kindergarten"), ("kindergarten", "primary")])
+
+
+# ---------------------------------------------------------------------------
+# the tiny city, through the scenario's keys, and verify on the tables
+# ---------------------------------------------------------------------------
+
+def tiny_demand(city):
+    """Kindergarten: none in zone 100001 (k1's 180 seats idle), 150 per unit in 100002 (k2 has 90 seats);
+    primary: 100 per unit in 100001 (p1: 540 seats), none in 100002 (p2's 270 seats idle)."""
+    rows = []
+    for unit, zone in zip(city.demand_units["unit_id"], city.demand_units["zone_id"]):
+        for year in (2025, 2030):
+            rows.append((unit, "kindergarten", year, 0.0 if zone == "100001" else 150.0))
+            rows.append((unit, "primary", year, 100.0 if zone == "100001" else 0.0))
+    return pd.DataFrame(rows, columns=["unit_id", "level", "year", "pupils"])
+
+
+TINY_PLAN = dict(build_years=(2023, 2024, 2025), evaluation_years=(2025, 2030), totals_mode="at_most",
+                 levels=("kindergarten", "primary"), lag_years_by_level={"kindergarten": 1, "primary": 1},
+                 closure_levels=("kindergarten", "primary"), max_closures_per_zone_year=2,
+                 conversions={"kindergarten": "nursery"}, conversion_cost_cny_per_seat={"kindergarten": 3000.0},
+                 level_conversions={"primary": "kindergarten"},
+                 level_conversion_cost_cny_per_seat={"primary": 1000.0},
+                 operating_cost_cny_per_school={"kindergarten": 1.0e6, "primary": 2.0e6},
+                 nursery_places_per_1000_people=4.5, nursery_existing_places_per_1000_people=2.0,
+                 nursery_place_cost_cny=50_000.0)
+
+
+@pytest.fixture(scope="module")
+def tiny(tiny_city_template):
+    from capacity.data import load_city
+    from capacity.optimize.translate import problem_from_sections
+    from capacity.scenario import ObjectiveParams, PlanParams
+
+    city = load_city(tiny_city_template)
+    plan = PlanParams(**TINY_PLAN)
+    problem, indexes = problem_from_sections(city, tiny_demand(city), plan, ObjectiveParams())
+    return city, problem, indexes
+
+
+def tables(tiny, method):
+    from capacity.results import assignment_table, plan_table
+
+    city, problem, indexes = tiny
+    sol = solve(problem, OPTS, method=method)
+    scen = {"plan": {k: (dict(v) if isinstance(v, dict) else v) for k, v in TINY_PLAN.items()}}
+    scen["plan"]["protected_schools"] = ()
+    return plan_table(sol, indexes, city.schools), assignment_table(sol), scen, sol
+
+
+def test_tiny_city_needs_and_conversion_places(tiny):
+    city, problem, indexes = tiny
+    kg = problem.level("kindergarten")
+    # need = residents x (4.5 - 2.0) / 1000: 30,000 -> 75 places, 10,000 -> 25 places
+    nur = kg.closures.nursery
+    assert dict(zip(nur.zone, nur.need_places)) == pytest.approx({"100001": 75.0, "100002": 25.0})
+    assert nur.places[:2] == pytest.approx([120.0, 60.0])           # k1 180 and k2 90 seats x 2/3
+    # p2's place (6 classes, land 6000 m² >= 180 x 15) is a kindergarten option of 6 x 30 seats
+    (link,) = problem.conversions
+    assert (link.source, link.target) == ("primary", "kindergarten")
+    prim = problem.level("primary")
+    assert list(prim.facilities.ids[link.facility]) == ["p1", "p2"]   # both closable, both with the land
+    o = link.option[1]
+    assert kg.facilities.ids[kg.options.facility[o]] == "p2" and kg.options.seats[o] == 180.0
+    assert kg.options.cost_cny[o] == 270 * 1000.0
+    assert indexes["kindergarten"].option_classes[o] == 6
+
+
+@pytest.mark.parametrize("method", ["joint", "by_level"])
+def test_tiny_city_converts_k1_to_nursery_and_p2_to_a_kindergarten(tiny, method):
+    from capacity.verify import check_capacity, check_counts, check_shrinking
+    from capacity.verify_conversions import check_conversions, nursery_credit
+
+    city, problem, indexes = tiny
+    plan, assign, scen, sol = tables(tiny, method)
+    conv = plan[plan["action"] == "convert"].set_index("site_id")
+    assert conv.loc["k1", "convert_to"] == "nursery" and conv.loc["p2", "convert_to"] == "kindergarten"
+    new_kg = plan[(plan["level"] == "kindergarten") & (plan["site_id"] == "p2")].iloc[0]
+    assert new_kg["action"] == "new" and new_kg["seats"] == 180.0 and new_kg["size_classes"] == 6
+    assert new_kg["start_year"] >= conv.loc["p2", "open_year"]
+    credit = nursery_credit(plan, scen, city).set_index("zone_id")
+    assert credit.loc["100001", "places"] == pytest.approx(120.0)
+    assert credit.loc["100001", "credited_places"] == pytest.approx(75.0)   # capped by the need
+    for check in (check_conversions(plan, assign, scen, city), check_shrinking(plan, assign, scen, city),
+                  check_capacity(plan, assign, city), check_counts(plan, {"plan": {**scen["plan"], "totals": {},
+                                                                                   "zone_rules": []}})):
+        assert check.ok, check
+
+
+def test_verify_catches_a_tampered_conversion(tiny):
+    from capacity.verify import check_shrinking
+    from capacity.verify_conversions import check_conversions
+
+    city, problem, indexes = tiny
+    plan, assign, scen, sol = tables(tiny, "joint")
+    at = (plan["level"] == "kindergarten") & (plan["site_id"] == "p2")
+    year = int(plan.loc[(plan["site_id"] == "p2") & (plan["action"] == "convert"), "open_year"].iloc[0])
+    # the kindergarten started before the primary school closed
+    early = plan.copy()
+    early.loc[(early["site_id"] == "p2") & (early["action"] == "convert"), "open_year"] = year + 1
+    early.loc[at, "open_year"] = year
+    assert not check_conversions(early, assign, scen, city).ok
+    # a primary pupil left at p2 after its conversion
+    stay = pd.concat([assign, pd.DataFrame({"unit_id": ["u5"], "school_id": ["p2"], "level": ["primary"],
+                                            "year": [2030], "pupils": [1.0], "distance_m": [1118.0]})])
+    res = check_conversions(plan, stay, scen, city)
+    assert not res.ok and "old level" in res.detail
+    assert not check_shrinking(plan, stay, scen, city).ok
+    # kindergarten children at p2 before it opens as a kindergarten
+    young = assign.copy()
+    k = young.index[(young["school_id"] == "p2") & (young["level"] == "kindergarten")][0]
+    young.loc[k, "year"] = 2000
+    assert "before they open" in check_conversions(plan, young, scen, city).detail
+    # the conversion's new school left out of the plan
+    assert not check_conversions(plan[~at], assign, scen, city).ok
+    # a conversion the scenario does not allow
+    strict = {"plan": {**scen["plan"], "level_conversions": {}}}
+    assert "does not allow" in check_conversions(plan, assign, strict, city).detail
+    # a second conversion to nursery places in a zone whose need the first already meets
+    extra = plan[plan["site_id"] == "k1"].assign(site_id="k9", seats=-90.0)
+    res = check_conversions(pd.concat([plan, extra], ignore_index=True), assign, scen, city)
+    assert not res.ok and "beyond the unmet need" in res.detail

@@ -18,7 +18,8 @@ the need (:func:`capacity.optimize.closures.add_nursery_credit`):
 
 **Another level's school.** A closable school *f* of a source level (e.g.
 primary) may become a school of a target level (e.g. kindergarten) on the same
-place (:func:`add_level_conversions`): the target level gets a candidate place
+place (:func:`add_level_conversions`), when its land meets the target level's
+land standard: the target level gets a candidate place
 with one option — the school's classes × the target's class size seats, at
 ``seats × cost per seat`` (spent like construction, opening after the target
 level's construction lag) — and a link: the option may be started only in or
@@ -153,11 +154,17 @@ def add_level_conversions(city, problem: Problem, indexes: dict, settings: dict)
         src = levels[source]
         if src.closures is None:
             continue
-        cand = np.flatnonzero(src.closures.closable & src.facilities.existing & (src.facilities.seats > 0))
         tgt, idx, tset = levels[target], indexes[target], settings[target]
         std_t, std_s = city.standards[target], city.standards[source]
         schools = city.schools[city.schools["level"] == source].reset_index(drop=True)
-        classes = _classes(schools, std_s.class_size)[cand]
+        n_sch = len(schools)
+        classes = _classes(schools, std_s.class_size)
+        # a closable school whose land meets the target level's standard for its classes (unknown land passes)
+        land = src.facilities.land_m2[:n_sch]
+        fits = np.isnan(land) | (classes * std_t.class_size * std_t.land_m2_per_pupil <= land + 1e-9)
+        ok = src.closures.closable[:n_sch] & src.facilities.existing[:n_sch] & (src.facilities.seats[:n_sch] > 0)
+        cand = np.flatnonzero(ok & fits)
+        classes = classes[cand]
         seats_t = classes * std_t.class_size
         cost = src.facilities.seats[cand] * st.level_convert_cost_cny_per_seat
         K, F0, O0 = cand.size, tgt.facilities.n, tgt.options.n
