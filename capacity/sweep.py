@@ -3,8 +3,9 @@
 :func:`run_sweep` checks every scenario file first (a bad file or two
 scenarios with one name stop the sweep before any work), then for each
 scenario, on the driver, projects the population and builds its problem
-(:func:`capacity.pipeline.project`, :func:`capacity.optimize.problem_from_scenario`),
-and hands the solves to an executor:
+with :func:`capacity.pipeline.plan` itself, stopped at its solve (so the
+problem is the one ``capacity run`` solves), and hands the solves to an
+executor:
 
 * a scenario the optimiser splits by level (:func:`capacity.optimize.api.uses_levels`)
   becomes one task per level — the level without the budget rows, the first
@@ -14,7 +15,9 @@ and hands the solves to an executor:
   and otherwise solves the scenario with the optimiser's own budget
   coordination (:func:`capacity.optimize.solve`, which repeats the first
   round inside that task);
-* any other scenario is one task (:func:`capacity.optimize.solve`).
+* any other scenario — one level, a joint method, levels coupled by
+  conversions from one level to another, or aggregated demand units — is
+  one task (:func:`capacity.optimize.solve`).
 
 Tasks are pure functions of pickled numpy problems; every solve uses one
 thread and no worker processes of its own, so the serial executor, a local
@@ -28,6 +31,7 @@ figures per scenario, in the order the files were given.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from dataclasses import dataclass
@@ -219,24 +223,64 @@ def make_executor(serial: bool = False, scheduler: str | None = None, workers: i
 
 @dataclass(frozen=True)
 class Prepared:
-    """A scenario's projection, unit demand, problem and index (driver side)."""
+    """A scenario's projection and its problem as ``capacity run`` builds them (driver side).
+
+    Attributes
+    ----------
+    projection : ProjectionRun
+    problem : Problem
+    index : dict
+        The problem's labels (:func:`capacity.optimize.problem_from_scenario`).
+    """
 
     projection: object
-    unit_demand: pd.DataFrame
     problem: object
     index: object
 
 
-def prepare(entry: Entry) -> Prepared:
-    """Project and build the problem of one scenario, as :func:`capacity.pipeline.plan` does."""
-    from capacity.optimize.translate import plan_demand, problem_from_scenario
-    from capacity.pipeline import project
+class _Built(Exception):
+    """Raised in place of the solve when :func:`prepare` has the problem it needs."""
 
-    sc = entry.scenario
-    proj = project(sc, entry.city)
-    unit_demand = plan_demand(proj.demand.units, sc.plan.evaluation_years, sc.plan.levels)
-    problem, index = problem_from_scenario(sc, entry.city, unit_demand)
-    return Prepared(proj, unit_demand, problem, index)
+
+@contextlib.contextmanager
+def _replaced(module, name, value):
+    old = getattr(module, name)
+    setattr(module, name, value)
+    try:
+        yield
+    finally:
+        setattr(module, name, old)
+
+
+def prepare(entry: Entry) -> Prepared:
+    """Project and build one scenario's problem with :func:`capacity.pipeline.plan` itself.
+
+    ``plan`` is run up to its solve (``capacity.optimize.solve`` is replaced,
+    in this process and for this call only, by a stop), so the problem is the
+    one ``capacity run`` solves, whatever steps ``plan`` takes to build it.
+    """
+    import capacity.optimize
+    from capacity.optimize import translate
+    from capacity.pipeline import plan, project
+
+    sc, city = entry.scenario, entry.city
+    proj = project(sc, city)
+    built = {}
+    build = translate.problem_from_scenario
+
+    def keep(*args, **kwargs):
+        built["problem"], built["index"] = build(*args, **kwargs)
+        return built["problem"], built["index"]
+
+    def stop(problem, *args, **kwargs):
+        raise _Built()
+
+    with _replaced(translate, "problem_from_scenario", keep), _replaced(capacity.optimize, "solve", stop):
+        try:
+            plan(sc, city, proj)
+        except _Built:
+            return Prepared(proj, built["problem"], built["index"])
+    raise RuntimeError("capacity.pipeline.plan did not call capacity.optimize.solve")  # pragma: no cover
 
 
 def submit_solve(executor, entry: Entry, prep: Prepared):
@@ -255,7 +299,9 @@ def submit_solve(executor, entry: Entry, prep: Prepared):
     options = solver_options(sc.solver, threads=1, level_workers=1)
     method = sc.solver.method
     problem = prep.problem
-    if not uses_levels(problem, method):
+    # levels coupled by conversions between them, or merged demand units, take the optimiser's own path
+    coupled = bool(getattr(problem, "conversions", None)) or getattr(options, "aggregate_m", None) is not None
+    if coupled or not uses_levels(problem, method):
         return executor.submit(_whole_task, problem, options, method), 1
     names = tuple(lv.name for lv in problem.levels)
     levels = [executor.submit(solve_level, level_problem(problem, n), options) for n in names]
@@ -270,24 +316,20 @@ def _whole_task(problem, options, method):
 def finish(entry: Entry, prep: Prepared, solution, report: bool):
     """The run's tables, summary and report from its solution, exactly as ``capacity run`` makes them.
 
-    Mirrors the steps of :func:`capacity.pipeline.plan` after its solve and of
-    :func:`capacity.commands.run_scenario` (``tests/test_sweep.py`` checks a
-    sweep's run folder against ``capacity run``'s).
+    :func:`capacity.pipeline.plan` runs again with the problem already built
+    and the solve already done (both handed in, in this process and for this
+    call only), then the report as :func:`capacity.commands.run_scenario`
+    makes it; ``tests/test_sweep.py`` checks a sweep's run folder against
+    ``capacity run``'s.
     """
-    from capacity.demand.targets import check_targets, target_inputs
-    from capacity.pipeline import PlanRun
-    from capacity.results import assignment_table, plan_table, summary_dict, zone_balance_table
+    import capacity.optimize
+    from capacity.optimize import translate
+    from capacity.pipeline import plan
 
     sc, city = entry.scenario, entry.city
-    years = list(sc.plan.evaluation_years)
-    plan_df = plan_table(solution, prep.index, city.schools)
-    assign_df = assignment_table(solution)
-    balance_df = zone_balance_table(city, prep.unit_demand, plan_df, solution, years, sc.plan.levels)
-    scenario_dict = sc.to_dict()
-    persons = prep.projection.demand.school_age[["zone_id", "year", "level", "persons"]]
-    targets = check_targets(target_inputs(plan_df, balance_df, persons, scenario_dict, city))
-    summary = summary_dict(sc, city, solution, plan_df, assign_df, balance_df, prep.unit_demand, targets)
-    result = PlanRun(prep.projection, plan_df, assign_df, balance_df, prep.unit_demand, summary, scenario_dict)
+    with _replaced(translate, "problem_from_scenario", lambda *a, **k: (prep.problem, prep.index)), \
+            _replaced(capacity.optimize, "solve", lambda *a, **k: solution):
+        result = plan(sc, city, prep.projection)
     if report:
         from capacity.report import report as make_report
 
