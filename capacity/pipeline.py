@@ -173,7 +173,7 @@ def plan(scenario, city, projection: ProjectionRun | None = None, progress=None)
     """
     from capacity.demand.targets import check_targets, target_inputs
     from capacity.optimize import solve
-    from capacity.optimize.translate import plan_demand, problem_from_scenario, solver_options
+    from capacity.optimize.translate import plan_demand, problem_from_scenario, solver_options, special_demand
     from capacity.results import assignment_table, plan_table, summary_dict, zone_balance_table
 
     progress = progress or silent
@@ -183,6 +183,7 @@ def plan(scenario, city, projection: ProjectionRun | None = None, progress=None)
     from capacity.demand.special import zone_totals
 
     plan_end = zone_totals(proj.projection.population, max(scenario.plan.build_years))  # T9's population
+    unit_demand = special_demand(unit_demand, scenario, city, plan_end)
     problem, index = problem_from_scenario(scenario, city, unit_demand, zone_population=plan_end)
     n_arcs = sum(lv.arcs.n for lv in problem.levels)
     n_opts = sum(lv.options.n for lv in problem.levels)

@@ -120,3 +120,35 @@ def zones_lacking(required, schools: pd.DataFrame, plan: pd.DataFrame | None = N
     """The required zones without a school of ``level`` open by ``year`` (see :func:`schools_by_zone`)."""
     have = schools_by_zone(schools, plan, year, level)
     return tuple(z for z in required if have.get(str(z), 0) < 1)
+
+
+def served_zones(required, schools: pd.DataFrame, level: str = SPECIAL) -> tuple[str, ...]:
+    """Zones whose special-needs pupils the level plans for: required ones and those with a school.
+
+    A zone neither over the threshold nor with a school of the level teaches those pupils in
+    special classes of ordinary schools (T9), whose seats the primary and middle levels already
+    count: the level does not plan them (they are not "unserved").
+    """
+    have = schools_by_zone(schools, None, None, level)
+    return tuple(sorted(set(map(str, required)) | set(have.index.astype(str))))
+
+
+def keep_served(unit_demand: pd.DataFrame, zones, level: str = SPECIAL) -> pd.DataFrame:
+    """``unit_demand`` without the rows of ``level`` outside ``zones`` (see :func:`served_zones`).
+
+    Parameters
+    ----------
+    unit_demand : DataFrame
+        ``unit_id, zone_id, level, year, pupils``.
+    zones : iterable of str
+    level : str
+
+    Returns
+    -------
+    DataFrame
+        A new table (attrs kept).
+    """
+    drop = (unit_demand["level"] == level) & ~unit_demand["zone_id"].astype(str).isin(set(map(str, zones)))
+    out = unit_demand[~drop.to_numpy()].reset_index(drop=True)
+    out.attrs = dict(unit_demand.attrs)
+    return out

@@ -37,7 +37,7 @@ from capacity.optimize.solvers import SolverOptions
 COMPULSORY = ("primary", "middle")
 
 __all__ = ["COMPULSORY", "count_rules", "level_settings", "plan_demand", "problem_from_scenario",
-           "problem_from_sections", "solver_options", "weights"]
+           "problem_from_sections", "solver_options", "special_demand", "special_rule", "weights"]
 
 
 def plan_demand(units: pd.DataFrame, years, levels) -> pd.DataFrame:
@@ -226,6 +226,19 @@ def special_rule(scenario, city, zone_population=None) -> dict:
     if zone_population is not None:
         pops.append(zone_population)
     return {SPECIAL: required_zones(*pops, threshold=threshold)}
+
+
+def special_demand(unit_demand: pd.DataFrame, scenario, city, zone_population=None) -> pd.DataFrame:
+    """The plan's unit demand without special-needs pupils of zones that neither have nor need a
+    special-education school (they are taught in special classes of ordinary schools, T9;
+    :func:`capacity.demand.special.served_zones`). Unchanged when ``special`` is not planned."""
+    from capacity.demand.special import keep_served, served_zones
+
+    required = special_rule(scenario, city, zone_population)
+    for level, zones in required.items():
+        schools = pd.DataFrame(city.schools.drop(columns="geometry"))
+        unit_demand = keep_served(unit_demand, served_zones(zones, schools, level), level)
+    return unit_demand
 
 
 def problem_from_sections(city, unit_demand: pd.DataFrame, plan, objective, levels=None, required=None):
