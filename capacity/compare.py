@@ -44,7 +44,10 @@ def headline_table(runs: list[dict]) -> pd.DataFrame:
             col[f"{level}: expanded"] = t.get("expand")
             col[f"{level}: closed"] = t.get("close", 0)
             col[f"{level}: converted"] = t.get("convert", 0)
+            col[f"{level}: converted in"] = (s.get("conversions") or {}).get("by_level", {}).get(
+                level, {}).get("converted_in", 0)  # schools of the level made from another level's (issue 13)
             col[f"{level}: new seats"] = t.get("seats")
+        col["nursery places credited"] = (s.get("conversions") or {}).get("nursery", {}).get("credited_places", 0.0)
         first_year = min(next(iter(s.get("unserved_pupils", {"": {"0": 0}}).values())), key=int)
         for level in levels:
             col[f"{level}: unserved {first_year}"] = s.get("unserved_pupils", {}).get(level, {}).get(first_year)

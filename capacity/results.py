@@ -291,9 +291,18 @@ def summary_dict(scenario, city, solution, plan_df, assign_df, balance_df, unit_
                                                 ("candidate_sites", city.candidate_sites))
                              if (layer["provenance"] == "synthetic").any()],
         "metric_crs": city.metric_crs,
+        "conversions": _conversions(plan_df, scenario, city),
         **({"targets": targets} if targets is not None else {}),
         **({"aggregation": dict(rep.aggregation)} if getattr(rep, "aggregation", None) else {}),
     }
+
+
+def _conversions(plan_df, scenario, city) -> dict:
+    """What the conversions make (:func:`capacity.verify_conversions.conversion_summary`; issue 13)."""
+    from capacity.verify_conversions import NURSERY_KEYS, conversion_summary
+
+    params = {k: getattr(scenario.plan, k) for k in NURSERY_KEYS if getattr(scenario.plan, k, None) is not None}
+    return conversion_summary(plan_df, params, city)
 
 
 PLAN_KEY_COLUMNS = PLAN_KEY

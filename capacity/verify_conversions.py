@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["check_conversions", "conversion_targets", "nursery_credit"]
+__all__ = ["NURSERY_KEYS", "check_conversions", "conversion_summary", "conversion_targets", "nursery_credit"]
 
 TOL = 1e-4  # [places]
 
@@ -110,3 +110,48 @@ def check_conversions(plan: pd.DataFrame, assign: pd.DataFrame, scen: dict, city
     elif len(nursery):
         detail += f", {len(nursery)} conversions to nursery places (no credit in the scenario)"
     return Check("conversions", not bad, "; ".join(bad) or detail + " consistent")
+
+
+NURSERY_KEYS = ("nursery_places_per_1000_people", "nursery_existing_places_per_1000_people", "nursery_places_per_seat",
+                "nursery_place_cost_cny")
+
+
+def conversion_summary(plan: pd.DataFrame, plan_params: dict, city) -> dict:
+    """What the plan's conversions make, for ``summary.json`` and ``capacity compare``.
+
+    Parameters
+    ----------
+    plan : DataFrame
+        ``plan.csv``.
+    plan_params : dict
+        The scenario's ``[plan]`` (at least :data:`NURSERY_KEYS`, defaults otherwise).
+    city : CityData
+
+    Returns
+    -------
+    dict
+        ``by_level``: per level, ``converted_to`` (use → schools), ``converted_in`` (schools of
+        the level made from another level's school) and ``seats_in`` [pupils]; ``nursery``:
+        ``conversions``, ``places``, ``credited_places`` and ``need_places`` [places] of the zones
+        with a conversion to nursery places (empty when none).
+    """
+    from capacity.optimize.geo import is_nursery
+
+    out = {"by_level": {}, "nursery": {}}
+    if plan.empty or "convert_to" not in plan:
+        return out
+    conv = plan[plan["action"] == "convert"]
+    target = conversion_targets(plan)
+    for level in sorted(set(conv["level"]) | set(plan.loc[target, "level"])):
+        mine = conv[conv["level"] == level]
+        into = plan[target & (plan["level"] == level).to_numpy()]
+        out["by_level"][level] = {
+            "converted_to": {("nursery" if is_nursery(k) else str(k)): int(v)
+                             for k, v in mine["convert_to"].astype(str).value_counts().items()},
+            "converted_in": int(len(into)), "seats_in": float(into["seats"].sum())}
+    if conv["convert_to"].map(is_nursery).any():
+        per = nursery_credit(plan, {"plan": dict(plan_params)}, city)
+        out["nursery"] = {"conversions": int(per["conversions"].sum()), "places": float(per["places"].sum()),
+                          "credited_places": float(per["credited_places"].sum()),
+                          "need_places": float(per["need_places"].sum())}
+    return out

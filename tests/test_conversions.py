@@ -293,3 +293,24 @@ def test_verify_catches_a_tampered_conversion(tiny):
     extra = plan[plan["site_id"] == "k1"].assign(site_id="k9", seats=-90.0)
     res = check_conversions(pd.concat([plan, extra], ignore_index=True), assign, scen, city)
     assert not res.ok and "beyond the unmet need" in res.detail
+
+
+def test_the_schedule_and_the_summary_show_the_target_level_and_nursery_places(tiny):
+    from capacity.report.schedule import schedule_table, schedule_totals
+    from capacity.verify_conversions import conversion_summary
+
+    city, problem, indexes = tiny
+    plan, assign, scen, sol = tables(tiny, "joint")
+    sched = schedule_table(plan, city.zones)
+    kg = sched[(sched["level"] == "kindergarten") & (sched["zone_id"] == "100002")]
+    assert kg["converted_in"].sum() == 1                    # p2 became a kindergarten
+    assert kg["new"].sum() == int(((plan["level"] == "kindergarten") & (plan["action"] == "new")).sum()) - 1
+    prim = sched[sched["level"] == "primary"]
+    assert prim["convert"].sum() == 1
+    assert schedule_totals(sched).iloc[-1]["converted_in"] == 1
+    summary = conversion_summary(plan, scen["plan"], city)
+    assert summary["by_level"]["primary"]["converted_to"] == {"kindergarten": 1}
+    assert summary["by_level"]["kindergarten"]["converted_to"] == {"nursery": 1}
+    assert summary["by_level"]["kindergarten"]["converted_in"] == 1
+    assert summary["nursery"] == pytest.approx({"conversions": 1, "places": 120.0, "credited_places": 75.0,
+                                                "need_places": 75.0})

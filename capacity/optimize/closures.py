@@ -43,6 +43,34 @@ Construction spending with a lag *L*: an option started in *b* opens in
 :math:`b, \dots, b+\max(L,1)-1`, and each budget row counts the share of every
 option under construction that year (a conversion's cost falls in its year).
 With :math:`L \le 1` this is the old row (all of the cost in *b*).
+
+Conversions with a value (issue 13, item 2; :mod:`capacity.optimize.conversions`)
+
+* **Nursery places.** A conversion column :math:`z^{conv}_{fb}` of a level whose
+  use is nursery places supplies :math:`\pi_f = \rho S_f` places to its zone *g*;
+  credit columns :math:`v_{gb} \ge 0` with
+
+  .. math::
+
+      v_{gb} \le \sum_{f\in g} \pi_f z^{conv}_{fb}, \qquad \sum_b v_{gb} \le N_g
+
+  earn :math:`-c\,\delta_b v_{gb}` in the cost part (*c* the avoided cost of a
+  place built elsewhere, :math:`N_g` the zone's unmet need): a conversion pays
+  only while the need lasts, and never while the level's pupils need the seats
+  (the capacity row above). :func:`add_nursery_credit`.
+* **Another level's school.** The target level has a candidate place *o* on the
+  school's site (its options are not counted by plan totals); in the joint
+  model, :math:`\sum_{b'\le b} y_{ob'} \le \sum_{b'\le b} z^{close}_{fb'}`
+  for every *b* (:func:`add_conversion_links`): the new school may start only
+  in or after the year the old one closes, and its cost (seats × cost per seat,
+  spread like construction) sits on *o*. By level, the links are dropped in the
+  first round (a relaxation, so the bound stays valid) and restored by
+  :func:`capacity.optimize.conversions.couple_by_level`: sources first (in
+  topological order), each target re-solved, if needed, with only the schools
+  its source closed, each from its closure year. Both levels stay feasible; the
+  limit is that a source never closes a school *for* its target, so by level
+  finds only conversions of schools the source level gives up on its own (the
+  reported gap is against the relaxation and shows any loss).
 """
 
 from __future__ import annotations
@@ -53,8 +81,9 @@ import pulp
 
 BINARY, CONTINUOUS, LE = pulp.LpBinary, pulp.LpContinuous, pulp.LpConstraintLE
 
-__all__ = ["add_closure_limits", "add_conversion_links", "add_nursery_credit", "closure_capacity_entries", "closure_one_entries", "define_close_variables",
-           "discount", "nursery_cost_parts", "operating_cost_parts", "spending_entries"]
+__all__ = ["add_closure_limits", "add_conversion_links", "add_nursery_credit", "closure_capacity_entries",
+           "closure_one_entries", "define_close_variables", "discount", "nursery_cost_parts", "operating_cost_parts",
+           "spending_entries"]
 
 
 def define_close_variables(model, lc, name: str) -> None:
