@@ -214,12 +214,15 @@ def rollover_tables(schools: pd.DataFrame, sites: pd.DataFrame, plan: pd.DataFra
             schools[col] = default
     plan = plan.reset_index(drop=True)
     line = lambda mask: (np.flatnonzero(np.asarray(mask)) + 2).tolist()  # noqa: E731
-    new = plan[plan["action"] == "new"]
+    from capacity.verify_conversions import conversion_targets
+
+    into = conversion_targets(plan)  # a school converted to another level: a new school on its own place
+    new = plan[(plan["action"] == "new") & ~into]
     unknown = ~new["site_id"].astype(str).isin(sites["site_id"].astype(str))
     if unknown.any():
         raise DataError("new school on a site not in candidate_sites.gpkg", path="plan.csv", column="site_id",
                         rows=line(plan.index.isin(new.index[unknown])), row_label="line")
-    other = plan[plan["action"] != "new"]
+    other = plan[(plan["action"] != "new") | into]
     unknown = ~other["site_id"].astype(str).isin(schools["school_id"].astype(str))
     if unknown.any():
         raise DataError("expanded, closed or converted school not in schools.gpkg", path="plan.csv",
@@ -237,8 +240,15 @@ def rollover_tables(schools: pd.DataFrame, sites: pd.DataFrame, plan: pd.DataFra
             schools.iloc[i, schools.columns.get_loc("added_year")] = int(r.ready_year)
     gone = plan.loc[plan["action"].isin(("close", "convert")), "site_id"].astype(str)
     kept = schools[~schools["school_id"].astype(str).isin(gone)]
-    # new schools: the site's point, land and zone
-    site = sites.set_index(sites["site_id"].astype(str)).loc[new["site_id"].astype(str)]
+    # new schools: the site's point, land and zone (a converted school's own, issue 13)
+    shut = plan[plan["action"] == "convert"]
+    old = schools[schools["school_id"].astype(str).isin(shut["site_id"].astype(str))]
+    geom = sites.geometry.name
+    places = pd.concat([sites.set_index(sites["site_id"].astype(str))[["land_m2", geom]],
+                        pd.DataFrame({"land_m2": old["land_m2"].to_numpy(), geom: old.geometry.to_numpy()},
+                                     index=old["school_id"].astype(str))])
+    new = plan[plan["action"] == "new"]
+    site = places.loc[new["site_id"].astype(str)]
     added = gpd.GeoDataFrame({
         "school_id": new["site_id"].astype(str).to_numpy(), "level": new["level"].to_numpy(),
         "zone_id": new["zone_id"].astype(str).to_numpy(),

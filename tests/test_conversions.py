@@ -314,3 +314,17 @@ def test_the_schedule_and_the_summary_show_the_target_level_and_nursery_places(t
     assert summary["by_level"]["kindergarten"]["converted_in"] == 1
     assert summary["nursery"] == pytest.approx({"conversions": 1, "places": 120.0, "credited_places": 75.0,
                                                 "need_places": 75.0})
+
+
+def test_rollover_carries_a_level_conversion(tiny):
+    from capacity.rollover import rollover_tables
+
+    city, problem, indexes = tiny
+    plan, assign, scen, sol = tables(tiny, "joint")
+    schools, sites, counts = rollover_tables(city.schools, city.candidate_sites, plan, 2026)
+    p2 = schools[schools["school_id"] == "p2"]
+    assert list(p2["level"]) == ["kindergarten"] and list(p2["seats"]) == [180.0]   # p2 changed level
+    assert p2.geometry.iloc[0].equals(city.schools.set_index("school_id").geometry["p2"])
+    assert "k1" not in set(schools["school_id"])                                    # converted to nursery places
+    c = counts.set_index("level")
+    assert (c["existing"] + c["new"] - c["closed"] - c["converted"] == c["next"]).all()
