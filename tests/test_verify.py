@@ -34,7 +34,7 @@ def results(folder):
 def test_a_real_run_passes_every_check(run, capsys):
     checks = results(run)
     assert set(checks) == {"values", "counts", "opening", "land", "budget", "capacity", "distance", "zone", "closures",
-                           "conversions", "conservation"}
+                           "conversions", "service zone", "special", "conservation"}
     assert all(c.ok for c in checks.values()), [c for c in checks.values() if not c.ok]
     assert main(["verify", str(run)]) == 0
     assert capsys.readouterr().out.strip().endswith("ok")
