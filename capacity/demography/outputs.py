@@ -32,7 +32,9 @@ def plot_school_age(demand, path, max_zones=16, zone_names=None):
 def _plot_school_age(demand, path, max_zones, zone_names, plt, MaxNLocator):
     band = demand.school_age_band
     zones = ["city"] + sorted(z for z in band.zone_id.unique() if z != "city")[: max_zones - 1]
-    levels = list(demand.bands)
+    from capacity import LEVELS
+
+    levels = [lv for lv in demand.bands if lv in LEVELS]  # special education: a share of the same children
     ncol = 4
     nrow = int(np.ceil(len(zones) / ncol))
     fig, axes = plt.subplots(nrow, ncol, figsize=(4 * ncol, 3 * nrow), squeeze=False)
