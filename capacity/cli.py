@@ -47,9 +47,13 @@ Draws run on a local Dask cluster (one single-threaded worker per core) unless -
 --scheduler is given; the same --seed gives the same tables on each. Writes draws.csv,
 draw_summary.csv, site_frequency.csv, ensemble.gpkg, fan_unserved.png,
 map_site_frequency.png and summary.json (regret of the scenario's plan and of a robust
-plan on the draws it was not fitted on). The scenario's plan is solved first with the
-scenario's own limit and gap, or read from --plan (a `capacity run` folder); every
-re-optimisation and the robust fit start from it.""",
+plan on the draws it was not fitted on). The scenario's plan is solved first (its levels in
+parallel on this machine), or read from --plan (a `capacity run` folder: judge the plan
+`capacity run` made at the scenario's own gap); every re-optimisation starts from it.
+The robust plan is the best, on draws 0..K-1, of the scenario's plan and those draws'
+re-optimised plans (assignment LPs; no extra MILP). A fixed plan's closures and
+conversions hold on every draw. Defaults are chosen so that --draws 6 on Kunming's
+four levels finishes in about 15 minutes on 2 cores (benchmarks/README.md, "Ensemble").""",
     "sweep": """\
 examples:
   capacity sweep scenarios/baseline.toml scenarios/tight_budget.toml --out outputs/sweep
@@ -200,9 +204,13 @@ def _parser() -> argparse.ArgumentParser:
                                                  "rest (default min(5, N/2); 0: no robust plan)")
     p.add_argument("--robust", choices=("expected", "worst"), default="expected",
                    help="robust objective: expected value over the K draws, or the worst draw")
-    p.add_argument("--time-limit", type=_real(0, low_open=True), help="seconds per re-optimisation (the robust fit gets K times "
-                                                    "that; default: the scenario's solver.time_limit_s)")
-    p.add_argument("--gap", type=_real(0, 1, high_open=True), help="relative MIP gap per solve (default: the scenario's solver.mip_gap)")
+    p.add_argument("--time-limit", type=_real(0, low_open=True),
+                   help="seconds per level solve of a re-optimisation (default: 720 s / (draws x levels), "
+                        "between 10 and 300 s: 30 s for 6 draws of 4 levels); the scenario's own plan gets "
+                        "4 times that (at most its solver.time_limit_s)")
+    p.add_argument("--gap", type=_real(0, 1, high_open=True),
+                   help="relative MIP gap per solve (default 2 %%; the scenario's own plan: the larger of this "
+                        "and its solver.mip_gap)")
     p.add_argument("--fan-years", choices=("all", "evaluation"), default="all",
                    help="years the fixed plans are evaluated in for the fan chart (default: every year "
                         "between the first and last evaluation year)")

@@ -252,19 +252,21 @@ def _replaced(module, name, value):
         setattr(module, name, old)
 
 
-def prepare(entry: Entry) -> Prepared:
-    """Project and build one scenario's problem with :func:`capacity.pipeline.plan` itself.
+def plan_problem(scenario, city, projection):
+    """The problem and index :func:`capacity.pipeline.plan` solves for ``scenario``, without solving it.
 
     ``plan`` is run up to its solve (``capacity.optimize.solve`` is replaced,
     in this process and for this call only, by a stop), so the problem is the
     one ``capacity run`` solves, whatever steps ``plan`` takes to build it.
+
+    Returns
+    -------
+    (Problem, dict)
     """
     import capacity.optimize
     from capacity.optimize import translate
-    from capacity.pipeline import plan, project
+    from capacity.pipeline import plan
 
-    sc, city = entry.scenario, entry.city
-    proj = project(sc, city)
     built = {}
     build = translate.problem_from_scenario
 
@@ -277,10 +279,19 @@ def prepare(entry: Entry) -> Prepared:
 
     with _replaced(translate, "problem_from_scenario", keep), _replaced(capacity.optimize, "solve", stop):
         try:
-            plan(sc, city, proj)
+            plan(scenario, city, projection)
         except _Built:
-            return Prepared(proj, built["problem"], built["index"])
+            return built["problem"], built["index"]
     raise RuntimeError("capacity.pipeline.plan did not call capacity.optimize.solve")  # pragma: no cover
+
+
+def prepare(entry: Entry) -> Prepared:
+    """Project one scenario and build its problem as ``capacity run`` does (:func:`plan_problem`)."""
+    from capacity.pipeline import project
+
+    proj = project(entry.scenario, entry.city)
+    problem, index = plan_problem(entry.scenario, entry.city, proj)
+    return Prepared(proj, problem, index)
 
 
 def submit_solve(executor, entry: Entry, prep: Prepared):

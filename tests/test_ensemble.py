@@ -23,7 +23,7 @@ from capacity.testing import tiny_ensemble_scenario, write_tiny_city
 
 SCENARIO = tiny_ensemble_scenario({"kindergarten": 2, "primary": 1}, "\n[objective]\nunserved_weight = 20.0\n")
 
-PARAMS = EnsembleParams(draws=4, seed=11, fit_draws=2, fan_years="evaluation")
+PARAMS = EnsembleParams(draws=4, seed=11, fit_draws=2, fan_years="evaluation", mip_gap=0.0)
 
 
 @pytest.fixture(scope="module")

@@ -54,11 +54,14 @@ def level_figures(problem, solution, years=None) -> pd.DataFrame:
         o = op[op["level"] == lv.name]
         a = asg[asg["level"] == lv.name]
         u = un[un["level"] == lv.name]
-        existing = pd.Series(lv.facilities.seats, index=lv.facilities.ids)
-        existing = existing[np.isfinite(existing.to_numpy()) & (existing.to_numpy() > 0)]
+        # the year seats first count: ready_year (a closure's seats leave in its year, no lag)
+        first = o["ready_year"] if "ready_year" in o else o["open_year"] + int(lv.lag_years)
+        seats_ft = lv.facilities.seats_in(problem.years)  # carried-over projects from their year [seats]
         for t, year in enumerate(problem.years.tolist()):
-            ready = o[o["open_year"] + int(lv.lag_years) <= year]
-            cap = existing.add(ready.groupby("facility")["seats"].sum(), fill_value=0.0)
+            existing = pd.Series(seats_ft[:, t], index=lv.facilities.ids)
+            existing = existing[np.isfinite(existing.to_numpy()) & (existing.to_numpy() > 0)]
+            ready = o[first <= year]
+            cap = existing.add(ready.groupby("facility")["seats"].sum(), fill_value=0.0).clip(lower=0.0)
             at = a[a["year"] == year]
             load = at.groupby("facility")["pupils"].sum()
             surplus = (cap - load.reindex(cap.index, fill_value=0.0)).clip(lower=0.0).sum()
@@ -75,6 +78,78 @@ def level_figures(problem, solution, years=None) -> pd.DataFrame:
                 "unserved_weighted": float(w.year_discount ** rank[t]) * unserved,
                 "distance": float((at["pupils"] * at["distance"]).sum())})
     return pd.DataFrame(rows)
+
+
+LEAVING = ("close", "convert")
+"""Plan rows whose school leaves the level (its seats count no more from the row's year)."""
+
+
+def evaluate_plan(problem, opened: pd.DataFrame, options):
+    """A fixed plan on ``problem``'s demand, closures and conversions included.
+
+    :func:`capacity.optimize.evaluate` fixes the plan's new schools and
+    expansions but keeps every existing school open. Here a school the plan
+    closes or converts in year *b* has no seats in the evaluation years ≥ *b*:
+    with the plan fixed the assignment LP separates by year, so the years are
+    grouped by which closures are in force and each group is evaluated on
+    the problem with those schools' seats at zero; the tables are joined.
+
+    Parameters
+    ----------
+    problem : Problem
+        A draw's (or the medium) problem.
+    opened : DataFrame
+        ``Solution.opened`` of the plan (rows of kind ``close`` and ``convert``
+        with their ``ready_year``, or ``open_year``, the year the seats leave).
+    options : SolverOptions
+
+    Returns
+    -------
+    Solution
+        Assignments and unserved pupils over all of ``problem.years``; the
+        report's objective is the sum over the groups' LPs (each with its own
+        year discounts: use :func:`level_objective` for the plan's objective).
+    """
+    import dataclasses
+
+    from capacity.optimize import evaluate
+
+    leaving = opened[opened["kind"].isin(LEAVING)] if "kind" in opened else opened.iloc[0:0]
+    if leaving.empty:
+        return evaluate(problem, opened, options)
+    when = (leaving["ready_year"] if "ready_year" in leaving else leaving["open_year"]).to_numpy(np.int64)
+    groups = {}
+    for t, year in enumerate(problem.years.tolist()):
+        groups.setdefault(tuple(np.flatnonzero(when <= year)), []).append(t)
+    parts = []
+    for gone, cols in groups.items():
+        parts.append(evaluate(_closed_in(problem, cols, leaving.iloc[list(gone)]), opened, options))
+    if len(parts) == 1:
+        return parts[0]
+    cat = lambda name: pd.concat([getattr(p, name) for p in parts], ignore_index=True)  # noqa: E731
+    reps = [p.report for p in parts]
+    report = dataclasses.replace(reps[0], objective=float(sum(r.objective for r in reps)),
+                                 best_bound=float(sum(r.best_bound for r in reps)), gap=0.0,
+                                 solve_seconds=float(sum(r.solve_seconds for r in reps)))
+    return dataclasses.replace(parts[0], assignments=cat("assignments"), unserved=cat("unserved"), report=report)
+
+
+def _closed_in(problem, cols, gone: pd.DataFrame):
+    """``problem`` on evaluation columns ``cols`` with the ``gone`` schools' seats at zero."""
+    import dataclasses
+
+    cols = np.asarray(cols, dtype=np.int64)
+    levels = []
+    for lv in problem.levels:
+        ids = set(gone.loc[gone["level"] == lv.name, "facility"])
+        shut = np.isin(lv.facilities.ids, list(ids)) if ids else np.zeros(lv.facilities.n, dtype=bool)
+        fac = dataclasses.replace(lv.facilities, seats=np.where(shut, 0.0, lv.facilities.seats),
+                                  added_seats=np.where(shut, 0.0, lv.facilities.added_seats))
+        dw = None if lv.units.distance_weight is None else lv.units.distance_weight[:, cols]
+        units = dataclasses.replace(lv.units, demand=lv.units.demand[:, cols], distance_weight=dw)
+        levels.append(dataclasses.replace(lv, units=units, facilities=fac))
+    weight = None if problem.column_weight is None else np.asarray(problem.column_weight)[cols]
+    return dataclasses.replace(problem, levels=tuple(levels), years=problem.years[cols], column_weight=weight)
 
 
 def level_objective(problem, solution, figures: pd.DataFrame | None = None) -> pd.DataFrame:

@@ -5,7 +5,26 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 ROBUST_MODES = ("expected", "worst")
+ROBUST_FITS = ("best", "stacked")
 FAN_YEARS = ("all", "evaluation")
+
+DEFAULT_GAP = 0.02
+"""Relative MIP gap of every solve of an ensemble unless ``mip_gap`` says otherwise [share]."""
+
+SOLVE_SECONDS_BUDGET = 720.0
+"""Worst-case seconds of solver time one draw's re-optimisations may take, summed over all
+draws and levels, before the per-solve limit is scaled down (see :func:`default_time_limit`) [s]."""
+
+
+def default_time_limit(draws: int, levels: int) -> float:
+    """The per-solve time limit of an ensemble of ``draws`` draws over ``levels`` levels [s].
+
+    ``SOLVE_SECONDS_BUDGET / (draws · levels)``, between 10 s and 300 s: 30 s
+    for 6 draws of the four Kunming levels, 15 s for 12, 10 s from 18 on;
+    120 s for 6 draws of one level. Every re-optimisation starts from the
+    scenario's plan, so one that stops on its limit still ends no worse.
+    """
+    return float(min(300.0, max(10.0, SOLVE_SECONDS_BUDGET / max(1, draws * levels))))
 
 
 @dataclass(frozen=True)
@@ -25,12 +44,19 @@ class EnsembleParams:
     robust : str
         ``expected`` (minimise the mean over the K draws of unserved pupils
         and distance, plus cost) or ``worst`` (minimise the largest draw's
-        unserved pupils and distance, plus cost; an epigraph variable).
+        unserved pupils and distance, plus cost).
+    robust_fit : str
+        ``best`` (default): the robust plan is the best, by ``robust``, of the
+        evaluated plans — the scenario's own and the re-optimised plans of
+        draws 0..K−1 — on draws 0..K−1 (assignment LPs, no extra MILP);
+        ``stacked``: one two-stage MILP over the K stacked draws
+        (:mod:`capacity.ensemble.robust`), started from the scenario's plan,
+        with K times the per-solve limit (much slower on a city's scale).
     time_limit_s : float or None
-        Wall-clock limit of each solve in the ensemble [s]; None keeps the
-        scenario's ``solver.time_limit_s``.
+        Wall-clock limit of each solve in the ensemble [s]; None:
+        :func:`default_time_limit` of the draws and the scenario's levels.
     mip_gap : float or None
-        Relative gap of each solve [share]; None keeps the scenario's.
+        Relative gap of each solve [share]; None: :data:`DEFAULT_GAP` (2 %).
     fan_years : str
         ``all``: plans are evaluated in every year from the first to the last
         evaluation year (the fan chart's x axis); ``evaluation``: only in the
@@ -44,6 +70,7 @@ class EnsembleParams:
     seed: int = 0
     fit_draws: int = 5
     robust: str = "expected"
+    robust_fit: str = "best"
     time_limit_s: float | None = None
     mip_gap: float | None = None
     fan_years: str = "all"
@@ -57,6 +84,8 @@ class EnsembleParams:
                              f"draws are held out, got {self.fit_draws}")
         if self.robust not in ROBUST_MODES:
             raise ValueError(f"robust: {self.robust!r} is not one of {list(ROBUST_MODES)}")
+        if self.robust_fit not in ROBUST_FITS:
+            raise ValueError(f"robust_fit: {self.robust_fit!r} is not one of {list(ROBUST_FITS)}")
         if self.time_limit_s is not None and self.time_limit_s <= 0:
             raise ValueError("time_limit_s: must be > 0")
         if self.mip_gap is not None and not 0 <= self.mip_gap < 1:

@@ -21,9 +21,9 @@ from typing import Optional
 import pandas as pd
 
 from capacity.ensemble.demand import with_demand
-from capacity.ensemble.evaluate import level_figures, level_objective
+from capacity.ensemble.evaluate import evaluate_plan, level_figures, level_objective
 from capacity.ensemble.robust import solve_robust
-from capacity.optimize import evaluate, solve
+from capacity.optimize import solve
 
 OPENED_COLUMNS = ["level", "facility", "option", "kind", "label", "seats", "cost_cny", "zone", "open_year",
                   "ready_year"]
@@ -125,7 +125,7 @@ def optimise_draw(shared: Shared, item: DrawItem) -> DrawOutcome:
 
 
 def evaluate_draw(shared: Shared, item: DrawItem) -> DrawOutcome:
-    """Every fixed plan of ``shared.plans`` on one draw (assignment LPs)."""
+    """Every fixed plan of ``shared.plans`` on one draw (assignment LPs; closures and conversions in force)."""
     problem = with_demand(shared.problem, item.demand)
     fan_problem = None
     if shared.fan_problem is not None and item.fan_demand is not None:
@@ -133,16 +133,38 @@ def evaluate_draw(shared: Shared, item: DrawItem) -> DrawOutcome:
     figs, objs, reps = [], [], []
     for name, opened in shared.plans.items():
         t0 = time.perf_counter()
-        sol = evaluate(problem, opened, shared.options)
+        sol = evaluate_plan(problem, opened, shared.options)
         fan = None
         if fan_problem is not None:
-            fan = (fan_problem, evaluate(fan_problem, opened, shared.options))
+            fan = (fan_problem, evaluate_plan(fan_problem, opened, shared.options))
         fig, obj = _frames(item.draw, name, problem, sol, fan)
         figs.append(fig)
         objs.append(obj)
         reps.append(_report(item.draw, name, sol.report, time.perf_counter() - t0))
     return DrawOutcome(item.draw, pd.concat(figs, ignore_index=True), pd.concat(objs, ignore_index=True),
                        pd.DataFrame(columns=OPENED_COLUMNS + ["draw"]), pd.DataFrame(reps))
+
+
+def evaluate_one(shared: Shared, job: tuple) -> DrawOutcome:
+    """One fixed plan on one draw: ``job = (item, name, label, fan)``.
+
+    ``shared.plans[name]`` is evaluated on ``item``'s demand and its rows are
+    labelled ``label``; with ``fan`` also in the fan chart's extra years.
+    One plan and one draw per task, so the evaluations spread evenly over
+    the workers.
+    """
+    item, name, label, fan = job
+    opened = shared.plans[name]
+    t0 = time.perf_counter()
+    problem = with_demand(shared.problem, item.demand)
+    sol = evaluate_plan(problem, opened, shared.options)
+    extra = None
+    if fan and shared.fan_problem is not None and item.fan_demand is not None:
+        fan_problem = with_demand(shared.fan_problem, item.fan_demand)
+        extra = (fan_problem, evaluate_plan(fan_problem, opened, shared.options))
+    fig, obj = _frames(item.draw, label, problem, sol, extra)
+    rep = pd.DataFrame([_report(item.draw, label, sol.report, time.perf_counter() - t0)])
+    return DrawOutcome(item.draw, fig, obj, pd.DataFrame(columns=OPENED_COLUMNS + ["draw"]), rep)
 
 
 def fit_robust(shared: Shared, items: tuple) -> tuple:
@@ -182,5 +204,6 @@ def solve_baseline(shared: Shared, _=None) -> tuple:
     return sol.opened[OPENED_COLUMNS].reset_index(drop=True), rep
 
 
-TASKS = {"baseline": solve_baseline, "robust": fit_robust, "optimise": optimise_draw, "evaluate": evaluate_draw}
+TASKS = {"baseline": solve_baseline, "robust": fit_robust, "optimise": optimise_draw, "evaluate": evaluate_draw,
+         "evaluate_one": evaluate_one}
 """Task registry ``{kind: f(shared, payload)}`` used by :func:`run_task`."""
