@@ -57,7 +57,7 @@ def _value(text: str):
 
 
 def run(path: str, level: str, params: dict, gap: float, time_limit: float, tolerance, start: str,
-        threads: int) -> dict:
+        threads: int, method: str = "by_level", relaxation_start: bool = False) -> dict:
     """Solve one level of the pickled problem with HiGHS ``params``; see the module docstring."""
     from capacity.optimize import SolverOptions, solve
     from capacity.optimize.decompose import level_problem
@@ -65,19 +65,27 @@ def run(path: str, level: str, params: dict, gap: float, time_limit: float, tole
     with open(path, "rb") as fh:
         saved = pickle.load(fh)
     problem = level_problem(saved["problem"], level)
+    params = dict(params)
+    msg = bool(params.pop("output_flag", False))  # the HiGHS log on stdout
     opts = SolverOptions(time_limit=time_limit, gap_rel=gap, threads=threads, solver_params=params or None,
-                         level_workers=1, aggregate_m=tolerance)
+                         level_workers=1, aggregate_m=tolerance, relaxation_start=relaxation_start,
+                         msg=msg)
+    import resource
+
     t0 = time.perf_counter()
-    sol = solve(problem, opts, method="joint", start=None)
+    c0 = resource.getrusage(resource.RUSAGE_SELF)
+    sol = solve(problem, opts, method=method, start=None)
+    c1 = resource.getrusage(resource.RUSAGE_SELF)
     r = sol.report
-    out = {"stage": "run", "level": level, "params": params, "gap_rel": gap, "aggregate_m": tolerance,
+    out = {"stage": "run", "level": level, "method": method, "params": params, "gap_rel": gap,
+           "aggregate_m": tolerance, "relaxation_start": relaxation_start, "cpu_s": round(c1.ru_utime + c1.ru_stime - c0.ru_utime - c0.ru_stime, 1),
            "status": r.status, "objective": r.objective, "best_bound": r.best_bound, "gap": r.gap,
            "python_s": round(r.build_seconds, 1), "solver_s": round(r.solve_seconds, 1),
            "wall_s": round(time.perf_counter() - t0, 1), "n_cols": r.n_variables, "n_rows": r.n_constraints,
            "schools": int(len(sol.opened))}
-    agg = getattr(r, "aggregation", None)
-    if agg:
-        out["aggregation"] = agg
+    if r.aggregation:
+        out["aggregation"] = {k: v for k, v in r.aggregation.items() if k != "levels"}
+        out["aggregation"].update(r.aggregation["levels"][level])
     return out
 
 
@@ -97,13 +105,16 @@ def main(argv=None) -> int:
     r.add_argument("--aggregate", type=float, default=None,
                    help="aggregation tolerance [m]; omitted: no aggregation")
     r.add_argument("--start", default="none", help="MIP start: none")
+    r.add_argument("--relaxation-start", action="store_true", help="MIP start from the LP relaxation")
+    r.add_argument("--method", default="by_level", choices=["by_level", "joint"],
+                   help="by_level: the production path (dominated build years left out); joint: the model as built")
     args = ap.parse_args(argv)
     if args.cmd == "dump":
         out = dump(args.scenario, args.out)
     else:
         params = dict(p.split("=", 1) for p in args.param)
         out = run(args.pickle, args.level, {k: _value(v) for k, v in params.items()}, args.gap, args.time_limit,
-                  args.aggregate, args.start, args.threads)
+                  args.aggregate, args.start, args.threads, args.method, args.relaxation_start)
     print(json.dumps(out), flush=True)
     return 0
 

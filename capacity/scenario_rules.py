@@ -76,4 +76,5 @@ PLAUSIBLE = MappingProxyType({
     "objective.lexicographic_tolerance": (0, 1, "share"),
     "solver.time_limit_s": (0, 1e7, "s"),
     "solver.threads": (0, 1024, "threads"),
+    "solver.aggregate_tolerance_m": (0, 5000, "m"),
 })

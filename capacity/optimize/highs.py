@@ -16,6 +16,7 @@ writing and PuLP-style hooks use :attr:`Model.prob <capacity.optimize.matrix.Mod
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import sys
@@ -25,7 +26,7 @@ import numpy as np
 
 from .solvers import _HIGHS_STATUS, RunResult, SolverOptions, _TimedHiGHS, relative_gap
 
-__all__ = ["run_highs_arrays"]
+__all__ = ["relaxation_start", "run_highs_arrays"]
 
 
 def _quiet_highs():
@@ -55,6 +56,87 @@ def _configure(h, opts: SolverOptions) -> None:
         h.setOptionValue(key, value)
 
 
+def _new_highs(opts: SolverOptions):
+    import highspy
+
+    wanted = opts.threads or 0  # HiGHS's process-wide scheduler keeps its first thread count
+    if _TimedHiGHS._scheduler_threads not in (None, wanted):
+        highspy.Highs.resetGlobalScheduler(True)
+    _TimedHiGHS._scheduler_threads = wanted
+    h = highspy.Highs() if opts.msg else _quiet_highs()
+    _configure(h, opts)
+    return h
+
+
+def _load(h, model, coef: np.ndarray, lower: np.ndarray, upper: np.ndarray, integer: np.ndarray) -> None:
+    """Columns (bounds, costs, integrality) and rows (one CSR block) of ``model`` into ``h``."""
+    import highspy
+
+    inf = highspy.kHighsInf
+    n = model.n_cols
+    h.addVars(n, lower.astype(float), np.where(np.isinf(upper), inf, upper).astype(float))
+    h.changeColsCost(n, np.arange(n, dtype=np.int32), np.asarray(coef, dtype=float))
+    if integer.size:
+        h.changeColsIntegrality(integer.size, integer.astype(np.int32),
+                                np.full(integer.size, highspy.HighsVarType.kInteger))
+    row_lo, row_up, starts, index, value = model.csr()
+    if row_lo.size:
+        h.addRows(row_lo.size, np.where(np.isinf(row_lo), -inf, row_lo), np.where(np.isinf(row_up), inf, row_up),
+                  index.size, starts.astype(np.int32), index.astype(np.int32), value)
+
+
+def _has_solution(h) -> bool:
+    return h.getInfo().primal_solution_status == 2  # kSolutionStatusFeasible
+
+
+RELAXED_SHARE = 1.0e-6
+"""Integer columns whose LP value is at most this stay fixed at their lower bound in the restricted MIP."""
+
+
+def relaxation_start(model, coef: np.ndarray, opts: SolverOptions) -> tuple[np.ndarray | None, float]:
+    """A MIP start from the LP relaxation: the MIP restricted to the integer columns the LP uses.
+
+    Solves the LP relaxation of ``model``, fixes every integer column whose
+    LP value is at most :data:`RELAXED_SHARE` to its lower bound, and solves
+    that much smaller MIP (a relaxation-induced neighbourhood, like RENS)
+    to half the gap asked for, within a quarter of the time limit. On the
+    school models the LP bound is within a fraction of a percent of the
+    optimum and the LP opens only a few hundred of the options, so the
+    restricted MIP finds in seconds the incumbent the full search needs
+    minutes for (benchmarks/README.md, "HiGHS tuning").
+
+    Returns
+    -------
+    (ndarray or None, float)
+        The restricted MIP's solution (a feasible point of ``model``), or
+        ``None`` when the LP or the restricted MIP has none; and the seconds spent.
+    """
+    t0 = time.perf_counter()
+    integer = np.flatnonzero(model.integer)
+    lower = model.lower.astype(float)
+    upper = model.upper.astype(float)
+    lp = _new_highs(dataclasses.replace(opts, gap_rel=opts.gap_rel))
+    _load(lp, model, coef, lower, upper, np.zeros(0, dtype=np.int64))
+    if opts.time_limit is not None:
+        lp.setOptionValue("time_limit", float(opts.time_limit) / 4)
+    lp.run()
+    if lp.modelStatusToString(lp.getModelStatus()) != "Optimal":
+        return None, time.perf_counter() - t0
+    x = np.asarray(lp.getSolution().col_value, dtype=float)
+    del lp
+    unused = integer[x[integer] - lower[integer] <= RELAXED_SHARE]
+    upper[unused] = lower[unused]
+    sub = _new_highs(dataclasses.replace(opts, gap_rel=opts.gap_rel / 2))
+    if opts.time_limit is not None:
+        sub.setOptionValue("time_limit", float(opts.time_limit) / 4)
+    _load(sub, model, coef, lower, upper, integer)
+    sub.run()
+    if not _has_solution(sub):
+        return None, time.perf_counter() - t0
+    values = np.asarray(sub.getSolution().col_value, dtype=float)
+    return (values if values.size == model.n_cols else None), time.perf_counter() - t0
+
+
 def run_highs_arrays(model, coef: np.ndarray, opts: SolverOptions) -> tuple[RunResult, np.ndarray]:
     """Solve ``min coef · x`` over ``model``'s arrays with HiGHS.
 
@@ -72,32 +154,24 @@ def run_highs_arrays(model, coef: np.ndarray, opts: SolverOptions) -> tuple[RunR
     (RunResult, ndarray)
         The call's result and the column values (zeros without a solution).
     """
-    import highspy
-
     t0 = time.perf_counter()
-    wanted = opts.threads or 0  # HiGHS's process-wide scheduler keeps its first thread count
-    if _TimedHiGHS._scheduler_threads not in (None, wanted):
-        highspy.Highs.resetGlobalScheduler(True)
-    _TimedHiGHS._scheduler_threads = wanted
-    h = highspy.Highs() if opts.msg else _quiet_highs()
-    _configure(h, opts)
-    inf = highspy.kHighsInf
     n = model.n_cols
-    lower = model.lower.astype(float)
-    upper = np.where(np.isinf(model.upper), inf, model.upper).astype(float)
-    h.addVars(n, lower, upper)
-    h.changeColsCost(n, np.arange(n, dtype=np.int32), np.asarray(coef, dtype=float))
     integer = np.flatnonzero(model.integer).astype(np.int32)
-    if integer.size:
-        h.changeColsIntegrality(integer.size, integer, np.full(integer.size, highspy.HighsVarType.kInteger))
-    row_lo, row_up, starts, index, value = model.csr()
-    if row_lo.size:
-        h.addRows(row_lo.size, np.where(np.isinf(row_lo), -inf, row_lo), np.where(np.isinf(row_up), inf, row_up),
-                  index.size, starts.astype(np.int32), index.astype(np.int32), value)
+    heuristic_s = 0.0
+    start = None
     if opts.warm_start and model.start is not None:
         known = np.flatnonzero(~np.isnan(model.start))
-        if known.size:
-            h.setSolution(known.size, known.astype(np.int32), model.start[known])
+        start = (known, model.start[known]) if known.size else None
+    elif opts.relaxation_start and integer.size:
+        values, heuristic_s = relaxation_start(model, coef, opts)
+        if values is not None:
+            start = (np.arange(n), values)
+    h = _new_highs(opts)
+    if opts.time_limit is not None and heuristic_s:
+        h.setOptionValue("time_limit", max(float(opts.time_limit) - heuristic_s, 1.0))
+    _load(h, model, coef, model.lower.astype(float), model.upper.astype(float), integer)
+    if start is not None:
+        h.setSolution(start[0].size, start[0].astype(np.int32), start[1])
     if opts.on_progress is not None:
         last = [-1.0]
 
@@ -111,6 +185,7 @@ def run_highs_arrays(model, coef: np.ndarray, opts: SolverOptions) -> tuple[RunR
     t1 = time.perf_counter()
     h.run()
     t2 = time.perf_counter()
+    t1 -= heuristic_s  # the start's LP and restricted MIP are solver time
     info = h.getInfo()
     text = h.modelStatusToString(h.getModelStatus())
     has_sol = info.primal_solution_status == 2  # kSolutionStatusFeasible

@@ -89,6 +89,10 @@ class SolverOptions:
         urban/rural class that reach the same schools and sites, clustered
         further within this distance [m] (0: exact merges only); the plan is
         then disaggregated exactly by an assignment LP. ``None``: off.
+    relaxation_start : bool
+        Before a HiGHS MIP without a MIP start, find one from the LP
+        relaxation: the MIP restricted to the integer columns the LP uses
+        (:func:`capacity.optimize.highs.relaxation_start`).
     """
 
     solver: str = "highs"
@@ -103,6 +107,7 @@ class SolverOptions:
     level_workers: Optional[int] = None
     direct: bool = True
     aggregate_m: Optional[float] = None
+    relaxation_start: bool = False
 
 
 @dataclass(frozen=True)
