@@ -115,11 +115,33 @@ def build_schools(raw: RawTable, src: Source, zones, standards, metric_crs):
         else:
             land, prov["land_m2"] = np.where(np.isnan(area), seats * per_pupil, area), "estimate"
     out.update(seats=seats, classes=classes, land_m2=land, provenance="imported")
+    out.update(_carried(raw, src))
     gdf = _gdf(out, pts, metric_crs)
     for name, origin in (("seats", seats_o), ("classes", classes_o), ("land_m2", land_o)):
         if name in prov or origin == "value":
             gdf[f"{name}_provenance"] = prov.get(name, "assumption")
     return gdf
+
+
+def _carried(raw, src) -> dict:
+    """Carried-over projects (``open_year``, ``added_seats``, ``added_year``), when mapped: empty
+    cells are NaN (nothing carried over); a value that is not a non-negative number, or a year
+    that is not whole, is an error naming the column and rows."""
+    out = {}
+    for name in ("open_year", "added_seats", "added_year"):
+        values, _, file_col = column(raw, src, name)
+        if values is None:
+            continue
+        empty = (values.isna() | (values.astype(str).str.strip() == "")).to_numpy()
+        text = values.astype(str).str.replace(",", "", regex=False).str.strip()
+        nums = pd.to_numeric(text.where(~empty, "nan"), errors="coerce").to_numpy(float)
+        bad = ~empty & (~np.isfinite(nums) | (nums < 0) | ((name != "added_seats") & (nums != np.round(nums))))
+        if bad.any():
+            what = "a non-negative number" if name == "added_seats" else "a whole year"
+            raw.fail(f"{sorted(set(values[bad].astype(str)))[:3]} is not {what}", column=file_col or f"values.{name}",
+                     mask=bad)
+        out[name] = np.where(empty, np.nan, nums)
+    return out
 
 
 def build_sites(raw: RawTable, src: Source, zones, base_year: int, metric_crs):

@@ -30,7 +30,8 @@ CITY_KEYS = ("name", "name_local", "metric_crs", "base_year", "description")
 SOURCE_KEYS = ("file", "sheet", "layer", "encoding", "crs", "x", "y", "columns", "values", "note")
 LAYER_COLUMNS = {
     "zones": ("zone_id", "name_local", "name_en", "kind", "geometry_note"),
-    "schools": ("school_id", "name", "level", "zone_id", "seats", "classes", "land_m2"),
+    "schools": ("school_id", "name", "level", "zone_id", "seats", "classes", "land_m2",
+                "open_year", "added_seats", "added_year"),   # the last three: carried-over projects
     "candidate_sites": ("site_id", "level", "zone_id", "land_m2", "available_from", "cost_factor"),
     "demand_units": ("unit_id", "zone_id", "urban", "population"),
     "roads": ("walkable", "speed_kmh"),
