@@ -134,3 +134,22 @@ def test_levels_that_cannot_merge_are_left_alone():
 def test_a_negative_tolerance_is_refused(tiny):
     with pytest.raises(ValueError, match="tolerance"):
         unit_groups(tiny.levels[0], -1.0)
+
+
+def test_a_tiny_run_with_aggregation_passes_verify(tmp_path, capsys):
+    import json
+
+    from capacity.cli import main
+    from capacity.testing import TINY_SCENARIO, write_tiny_city
+
+    write_tiny_city(tmp_path / "tiny")
+    (tmp_path / "tiny.toml").write_text(TINY_SCENARIO + "\n[solver]\naggregate = true\naggregate_tolerance_m = 5000\n",
+                                        encoding="utf-8")
+    out = tmp_path / "run"
+    assert main(["run", str(tmp_path / "tiny.toml"), "--out", str(out), "--quiet"]) == 0
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    agg = summary["aggregation"]
+    assert any(v["units_after"] < v["units_before"] for v in agg["levels"].values())
+    # the aggregated solve's gap (1 %) plus at most twice the bound: the plan may lose it, the bound is lowered by it
+    assert summary["gap"] <= 0.01 + 2 * agg["bound_share"] + 1e-9
+    assert main(["verify", str(out)]) == 0
