@@ -95,7 +95,11 @@ def describe_summary(s: dict) -> str:
                      f"{t['seats']:>9,.0f} seats{target}{shut}")
     first = str(min(int(y) for y in next(iter(s["unserved_pupils"].values()))))
     unserved = sum(v[first] for v in s["unserved_pupils"].values())
-    lines.append(f"  cost {s['cost_cny_total'] / 1e9:,.2f} bn CNY; unserved pupils in {first}: {unserved:,.0f}")
+    split = (s.get("unserved_by_cause") or {}).get("by_level_and_year") or {}
+    causes = {c: sum((v.get(first) or {}).get(c, 0.0) for v in split.values()) for c in ("lag", "reach", "capacity")}
+    why = (f" (before a new school can open {causes['lag']:,.0f}, out of reach {causes['reach']:,.0f}, "
+           f"capacity {causes['capacity']:,.0f})" if split and unserved > 0 else "")
+    lines.append(f"  cost {s['cost_cny_total'] / 1e9:,.2f} bn CNY; unserved pupils in {first}: {unserved:,.0f}{why}")
     return "\n".join(lines)
 
 

@@ -136,3 +136,13 @@ def test_the_report_table_in_both_languages(lang, words):
     from capacity.report.html import headline_section
 
     assert words[0] in headline_section({**SUMMARY, "schools_by_level": {}}, lang)
+
+
+def test_capacity_run_prints_the_split_of_the_first_year():
+    from capacity.pipeline import describe_summary
+
+    s = {"scenario": "x", "status": "optimal", "gap": 0.0, "build_seconds": 0.0, "solve_seconds": 0.0,
+         "schools_by_level": {}, "cost_cny_total": 0.0,
+         "unserved_pupils": {"kindergarten": {"2023": 40.0, "2024": 40.4}}, **SUMMARY}
+    assert describe_summary(s).splitlines()[-1].endswith(
+        "unserved pupils in 2023: 40 (before a new school can open 20, out of reach 20, capacity 0)")
