@@ -8,6 +8,9 @@ make the weighted objective equal to the textbook objective.
 * :func:`p_median` — uncapacitated p-median (ReVelle & Swain 1970):
   :math:`\min\sum_{ij} a_i d_{ij} x_{ij}`, :math:`\sum_j x_{ij}=1`,
   :math:`x_{ij}\le y_j`, :math:`\sum_j y_j=p`.
+  :func:`solve_p_median` solves it and chooses the formulation: this
+  assignment form through the core, or the radius form of
+  :mod:`capacity.optimize.pmedian` (the default, much smaller and faster).
 * :func:`capacitated_p_median` — single-sourced, capacity *Q* per median,
   demand counts only against capacity; objective the (unweighted) sum of
   distances (Osman & Christofides 1994).
@@ -114,3 +117,30 @@ def capacitated_facility_location(fixed_cost: np.ndarray, capacity: np.ndarray, 
                         cost_cny=np.asarray(fixed_cost, float)),
         arcs=_arcs_from_matrix(per_unit), allow_unserved=False)
     return _problem(level, (), Weights(unserved=0.0, distance=1.0, cost=1.0))
+
+
+def solve_p_median(cost: np.ndarray, p: int, weights=None, *, formulation: str = "auto", options=None):
+    """Solve an uncapacitated p-median: the p-median entry point.
+
+    Parameters
+    ----------
+    cost : ndarray, shape (n_demand, n_sites)
+        Distances [distance unit]; ``inf`` for a pair not allowed.
+    p : int
+        Number of medians to open.
+    weights : ndarray, shape (n_demand,), optional
+        Demand weights (1 when omitted).
+    formulation : {"auto", "radius", "assignment"}
+        ``assignment``: :func:`p_median` solved by the core;
+        ``radius``: :func:`capacity.optimize.pmedian.solve_radius`;
+        ``auto``: radius (see :func:`capacity.optimize.pmedian.solve_p_median`).
+    options : SolverOptions, optional
+
+    Returns
+    -------
+    capacity.optimize.pmedian.PMedianResult
+    """
+    from .pmedian import solve_p_median as _solve
+    from .solvers import SolverOptions
+
+    return _solve(cost, p, weights, formulation=formulation, options=options or SolverOptions())

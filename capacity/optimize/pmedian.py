@@ -1,0 +1,647 @@
+r"""Uncapacitated p-median: the radius formulation, a swap heuristic, and the choice of formulation.
+
+The assignment formulation of :func:`capacity.optimize.classic.p_median`
+(ReVelle & Swain 1970) has one column per client × site pair and one
+linking row per pair: :math:`n m` of each. The *radius* (covering)
+formulation of Elloumi (2004) and García, Labbé & Marín (2011) describes a
+client by how far its nearest open site is, in steps of the client's own
+sorted distances, and needs only the steps an optimal plan can use.
+
+MILP (radius formulation, as built here)
+----------------------------------------
+Client *i* (weight :math:`w_i \ge 0`), candidate sites *j* with distance
+:math:`d_{ij}` (``inf``: not allowed); :math:`D_i^1 < D_i^2 < \dots < D_i^{K_i}`
+are the client's distinct finite distances and
+:math:`N_i^k = \{j : d_{ij} = D_i^k\}` the sites at step *k*.
+
+.. math::
+
+    \min\ \sum_i w_i D_i^1 + \sum_i \sum_{k=1}^{L_i} w_i (D_i^{k+1} - D_i^k)\, z_{ik}
+
+    z_{i1} + \sum_{j \in N_i^1} y_j \ge 1, \qquad
+    z_{ik} - z_{i,k-1} + \sum_{j \in N_i^k} y_j \ge 0 \quad (2 \le k \le k_i^*),
+
+    \sum_j y_j = p, \qquad y_j \in \{0, 1\}, \qquad z_{ik} \ge 0,
+
+with :math:`z_{ik} = 1` meaning "client *i* is farther than :math:`D_i^k`
+from every open site". The rows are the covering rows
+:math:`z_{ik} + \sum_{j: d_{ij} \le D_i^k} y_j \ge 1` written as a chain
+(each row holds only the sites *at* step *k*; summing the chain up to *k*
+gives the covering row, and for fixed *y* both give the same smallest *z*,
+so the LP bound is the same) — the matrix has
+:math:`\sum_i (2 k_i^* + |\{j : d_{ij} \le D_i^{k_i^*}\}|)` entries instead
+of a quadratic number.
+
+Which steps are kept (the reduction):
+
+* **Closing step.** With *p* sites open, one of a client's
+  :math:`m - p + 1` nearest sites is open, so the step :math:`k^f_i` of its
+  :math:`(m-p+1)`-th nearest site (or of its farthest allowed site) needs no
+  :math:`z`: the row at :math:`k^f_i` has no :math:`z_{ik}` (it forces
+  :math:`z_{i,k-1} \le \sum_{N_i^k} y`). This is exact.
+* **Radius cut-off** (García et al.'s reduced formulation). Only the steps up
+  to a client's cut-off radius :math:`r_i` are kept,
+  :math:`k_i^* = \min(k^f_i, \#\{k : D_i^k \le r_i\})`; when
+  :math:`k_i^* < k^f_i` the last variable :math:`z_{ik_i^*}` (coefficient
+  :math:`D_i^{k^*+1} - D_i^{k^*}`) stands for "farther than the cut-off",
+  charged as if at :math:`D_i^{k^*+1}`. The cut model is a relaxation: its
+  optimum is a lower bound, and a plan whose clients all lie within
+  :math:`D_i^{k_i^*+1}` costs exactly its model value. The first cut-off is
+  each client's distance in the heuristic plan; clients the model's plan
+  leaves farther get their cut-off raised to that distance and the model is
+  solved again (row-and-column generation), until the best plan's true cost
+  and the model's bound meet within the gap, or the time is up (then the
+  result is the best plan found, with the last bound: a certified gap).
+
+The heuristic plan (:func:`heuristic`) is a greedy construction followed by
+best-improvement swaps (Teitz & Bart 1968, with the best/second-best
+distance bookkeeping of Whitaker 1983), all on numpy arrays; it is also the
+solver's MIP start and the first upper bound.
+
+The rows are handed to HiGHS as one CSR matrix through
+:class:`~capacity.optimize.matrix.Model` and
+:func:`capacity.optimize.core.run_stage` (CBC through PuLP, as for every
+model). Nothing loops in Python over the client × site product.
+
+References
+----------
+Elloumi, S. (2004). A tighter formulation of the p-median problem. J. Comb.
+Optim. 19, 69–83. García, S., Labbé, M., Marín, A. (2011). Solving large
+p-median problems with a radius formulation. INFORMS J. Comput. 23(4),
+546–556.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+from scipy.sparse import csr_matrix
+
+from ..errors import DataError, SolverError
+from .matrix import BINARY, CONTINUOUS, EQ, GE, Model
+from .solvers import SolverOptions, relative_gap
+
+FORMULATIONS = ("auto", "radius", "assignment")
+"""Values of ``formulation`` in :func:`solve_p_median`."""
+
+__all__ = ["FORMULATIONS", "PMedianResult", "RadiusModel", "build_radius_model", "heuristic", "plan_cost",
+           "solve_p_median", "solve_radius"]
+
+
+@dataclass(frozen=True)
+class PMedianResult:
+    """A p-median plan and how it was found.
+
+    Attributes
+    ----------
+    status : str
+        ``optimal`` (gap within the requested relative gap) or ``feasible``.
+    objective : float
+        :math:`\\sum_i w_i \\min_{j \\in S} d_{ij}` of the plan [distance unit × weight].
+    best_bound : float
+        A proven lower bound of the optimum [same unit].
+    gap : float
+        ``|objective − best_bound| / |objective|`` [fraction].
+    medians : ndarray of int
+        The *p* open sites (column numbers of ``cost``), sorted.
+    assignment : ndarray of int
+        Nearest open site of each client.
+    formulation : str
+        ``radius`` or ``assignment``.
+    heuristic_objective : float
+        The heuristic plan's objective (radius only; ``nan`` otherwise).
+    build_seconds : float
+        Python time: heuristic, building the models, handing them to the solver [s].
+    solve_seconds : float
+        Time inside the solver, summed over its calls [s].
+    iterations : int
+        Solver calls (radius: one per cut-off round).
+    n_variables, n_constraints : int
+        Size of the last model solved.
+    solver : str
+    sites_kept : int
+        Sites left in the MILP after reduced-cost fixing (radius; ``-1`` otherwise).
+    """
+
+    status: str
+    objective: float
+    best_bound: float
+    gap: float
+    medians: np.ndarray
+    assignment: np.ndarray
+    formulation: str
+    heuristic_objective: float
+    build_seconds: float
+    solve_seconds: float
+    iterations: int
+    n_variables: int
+    n_constraints: int
+    solver: str
+    sites_kept: int = -1
+
+
+# ---------------------------------------------------------------------------
+# input checks and plan cost
+# ---------------------------------------------------------------------------
+
+def _check(cost, p, weights) -> tuple[np.ndarray, int, np.ndarray]:
+    cost = np.asarray(cost, dtype=float)
+    if cost.ndim != 2 or cost.size == 0:
+        raise DataError(f"cost must be a non-empty (clients, sites) matrix, got shape {cost.shape}")
+    n, m = cost.shape
+    if np.isnan(cost).any() or (cost < 0).any():
+        raise DataError("cost holds NaN or negative distances (use inf for a site a client may not use)")
+    if not isinstance(p, (int, np.integer)) or not 1 <= p <= m:
+        raise DataError(f"p must be an integer between 1 and the number of sites ({m}), got {p!r}")
+    w = np.ones(n) if weights is None else np.asarray(weights, dtype=float).reshape(-1)
+    if w.size != n or not np.isfinite(w).all() or (w < 0).any():
+        raise DataError(f"weights must be {n} finite non-negative numbers")
+    lonely = np.flatnonzero(~np.isfinite(cost).any(axis=1))
+    if lonely.size:
+        raise DataError(f"client {int(lonely[0])} (0-based) has no allowed site (every cost is inf)")
+    return cost, int(p), w
+
+
+def plan_cost(cost: np.ndarray, medians, weights: Optional[np.ndarray] = None) -> tuple[float, np.ndarray]:
+    """Objective of a plan and each client's distance to its nearest open site.
+
+    Parameters
+    ----------
+    cost : ndarray, shape (n, m)
+        Distances [distance unit]; ``inf`` for a site a client may not use.
+    medians : array_like of int
+        Open sites.
+    weights : ndarray, shape (n,), optional
+        Client weights (1 when omitted).
+
+    Returns
+    -------
+    (float, ndarray)
+        :math:`\\sum_i w_i d_i` (``inf`` if a client reaches no open site) and
+        the distances :math:`d_i`.
+    """
+    d = np.asarray(cost, dtype=float)[:, np.asarray(medians, dtype=np.int64)].min(axis=1)
+    w = np.ones(d.size) if weights is None else np.asarray(weights, dtype=float)
+    mask = w > 0
+    return float(w[mask] @ d[mask]), d
+
+
+# ---------------------------------------------------------------------------
+# heuristic: greedy + best-improvement swaps
+# ---------------------------------------------------------------------------
+
+def _finite_cost(cost: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """``cost`` with ``inf`` replaced by a penalty larger than any plan without forbidden pairs."""
+    fin = np.isfinite(cost)
+    if fin.all():
+        return cost
+    row_max = np.where(fin, cost, 0.0).max(axis=1)
+    wpos = w[w > 0]
+    big = 1.0 + float(w @ row_max) / (wpos.min() if wpos.size else 1.0)
+    return np.where(fin, cost, big)
+
+
+def heuristic(cost: np.ndarray, p: int, weights: Optional[np.ndarray] = None,
+              max_swaps: Optional[int] = None, start=None) -> np.ndarray:
+    """A good p-median plan: greedy construction, then best-improvement swaps to a local optimum.
+
+    Parameters
+    ----------
+    cost : ndarray, shape (n, m)
+        Distances [distance unit] (``inf``: not allowed).
+    p : int
+    weights : ndarray, shape (n,), optional
+    max_swaps : int, optional
+        Stop after this many swaps (default ``20 p + 100``).
+    start : array_like of int, optional
+        *p* distinct sites to start the swaps from instead of the greedy plan.
+
+    Returns
+    -------
+    ndarray of int
+        The *p* open sites, sorted. Deterministic (ties go to the lowest site number).
+    """
+    cost, p, w = _check(cost, p, weights)
+    c = _finite_cost(cost, w)
+    n, m = c.shape
+    is_open = np.zeros(m, bool)
+    if start is not None:
+        is_open[np.asarray(start, dtype=np.int64)] = True
+        if is_open.sum() != p:
+            raise DataError(f"start must hold {p} distinct sites")
+        d1 = c[:, is_open].min(axis=1)
+    else:
+        first = int(np.argmin(w @ c))
+        is_open[first] = True
+        d1 = c[:, first].copy()
+    for _ in range(p - int(is_open.sum())):  # greedy: add the site that lowers the total most
+        total = w @ np.minimum(c, d1[:, None])
+        total[is_open] = np.inf
+        j = int(np.argmin(total))
+        is_open[j] = True
+        np.minimum(d1, c[:, j], out=d1)
+    medians = np.flatnonzero(is_open)
+    if p == m:
+        return medians
+    rows = np.arange(n)
+    big = float(c.max()) * 2.0 + 1.0
+    tol = 1e-9 * max(1.0, float(w @ d1))
+    for _ in range(20 * p + 100 if max_swaps is None else max_swaps):
+        sub = c[:, medians]
+        if p >= 2:
+            two = np.argpartition(sub, 1, axis=1)[:, :2]
+            a, b = sub[rows, two[:, 0]], sub[rows, two[:, 1]]
+            swap = b < a
+            near = np.where(swap, two[:, 1], two[:, 0])
+            d1, d2 = np.minimum(a, b), np.maximum(a, b)
+        else:
+            near, d1, d2 = np.zeros(n, np.int64), sub[:, 0], np.full(n, big)
+        m1 = np.minimum(c, d1[:, None])
+        gain_in = w @ m1 - w @ d1                      # (m,) adding site j
+        extra = w[:, None] * (np.minimum(c, d2[:, None]) - m1)
+        by_median = csr_matrix((np.ones(n), (near, rows)), shape=(p, n))
+        delta = gain_in[None, :] + np.asarray(by_median @ extra)  # (p, m) closing median k, opening j
+        delta[:, medians] = np.inf
+        k, j = np.unravel_index(int(np.argmin(delta)), delta.shape)
+        if not delta[k, j] < -tol:
+            break
+        medians = np.sort(np.r_[np.delete(medians, k), j])
+    return medians
+
+
+# ---------------------------------------------------------------------------
+# the radius model
+# ---------------------------------------------------------------------------
+
+@dataclass
+class _Levels:
+    """Each client's sorted distances and distinct steps (see the module docstring).
+
+    Steps are numbered globally: client *i*'s step *k* (1-based) is
+    ``start[i] + k - 1``, its distance ``values[start[i] + k - 1]``.
+    """
+
+    order: np.ndarray      # (n, m) sites by distance
+    level: np.ndarray      # (n, m) step (1-based) of each sorted position; 0 where not allowed
+    values: np.ndarray     # D_i^k of every client, client after client
+    start: np.ndarray      # (n,) where client i's steps begin in ``values``
+    final: np.ndarray      # (n,) closing step k^f_i (1-based)
+
+    @classmethod
+    def of(cls, cost: np.ndarray, p: int) -> "_Levels":
+        n, m = cost.shape
+        order = np.argsort(cost, axis=1, kind="stable")
+        s = np.take_along_axis(cost, order, axis=1)
+        fin = np.isfinite(s)
+        new = fin.copy()
+        new[:, 1:] &= s[:, 1:] != s[:, :-1]
+        level = np.cumsum(new, axis=1) * fin
+        ii, tt = np.nonzero(new)
+        n_levels = new.sum(axis=1)
+        start = np.r_[0, np.cumsum(n_levels)[:-1]]
+        last_pos = np.minimum(m - p, fin.sum(axis=1) - 1)
+        final = level[np.arange(n), last_pos]
+        return cls(order, level, s[ii, tt], start, final)
+
+    @property
+    def client(self) -> np.ndarray:
+        """Client of every global step."""
+        n_levels = np.r_[self.start[1:], self.values.size] - self.start
+        return np.repeat(np.arange(self.start.size), n_levels)
+
+    def closing(self) -> np.ndarray:
+        """Global numbers of the closing steps."""
+        return self.start + self.final - 1
+
+    def needed(self, y: np.ndarray, eps: float = 1e-6) -> np.ndarray:
+        """Global steps the model must keep to charge every client exactly under site values ``y``.
+
+        With sites open to the (possibly fractional) extent ``y``, client *i*'s
+        exact cost changes only where its covered share :math:`Y_i(r) =
+        \\sum_{j: d_{ij} \\le r} y_j` grows while below 1: at the step of each
+        site with :math:`y_j > 0`. Keeping the step just before each such
+        step makes the reduced model exact for ``y`` (the module docstring).
+        """
+        sel = (self.level > 0) & (self.level <= self.final[:, None])
+        ii, tt = np.nonzero(sel)
+        g = self.start[ii] + self.level[ii, tt] - 1
+        per_step = np.bincount(g, weights=np.asarray(y, dtype=float)[self.order[ii, tt]], minlength=self.values.size)
+        cum = np.cumsum(per_step)
+        before = cum - per_step - np.repeat(np.r_[0.0, cum][self.start], np.diff(np.r_[self.start, self.values.size]))
+        k = np.arange(self.values.size) - np.repeat(self.start, np.diff(np.r_[self.start, self.values.size]))
+        hit = (per_step > eps) & (before < 1.0 - eps) & (k >= 1)
+        return np.flatnonzero(hit) - 1
+
+
+@dataclass
+class RadiusModel:
+    """A built radius model and the index arrays to read its solution.
+
+    Attributes
+    ----------
+    model : Model
+        Columns ``0..m-1`` are the sites' :math:`y_j`, then the :math:`z` of the kept steps.
+    coef : ndarray
+        Objective coefficient per column.
+    constant : float
+        :math:`\\sum_i w_i D_i^1`.
+    z_step : ndarray
+        Global step of every :math:`z` column.
+    """
+
+    model: Model
+    coef: np.ndarray
+    constant: float
+    z_step: np.ndarray
+    levels: _Levels
+
+    def start_values(self, medians, dist: np.ndarray) -> np.ndarray:
+        """Column values of the plan ``medians`` whose clients are at ``dist`` (a MIP start)."""
+        m = self.model.n_cols - self.z_step.size
+        x = np.zeros(self.model.n_cols)
+        x[np.asarray(medians, dtype=np.int64)] = 1.0
+        lv = self.levels
+        x[m:] = (lv.values[self.z_step] < dist[lv.client[self.z_step]]).astype(float)
+        return x
+
+
+def build_radius_model(cost: np.ndarray, p: int, weights: Optional[np.ndarray] = None,
+                       steps: Optional[np.ndarray] = None, relax: bool = False,
+                       _levels: Optional[_Levels] = None) -> RadiusModel:
+    """The radius formulation of the module docstring over a subset of each client's steps.
+
+    Parameters
+    ----------
+    cost : ndarray, shape (n, m)
+        Distances [distance unit]; ``inf`` where not allowed.
+    p : int
+    weights : ndarray, shape (n,), optional
+    steps : ndarray of bool, optional
+        Kept steps, by global step number (see :class:`_Levels`); the closing
+        steps are always kept, steps beyond them never. ``None`` keeps every
+        step (the full formulation).
+    relax : bool
+        Continuous :math:`y` (the LP relaxation).
+
+    Returns
+    -------
+    RadiusModel
+    """
+    cost, p, w = _check(cost, p, weights)
+    n, m = cost.shape
+    lv = _levels if _levels is not None else _Levels.of(cost, p)
+    client = lv.client
+    k = np.arange(lv.values.size) - lv.start[client] + 1
+    usable = k <= lv.final[client]
+    kept = usable.copy() if steps is None else (np.asarray(steps, bool) & usable)
+    closing = lv.closing()
+    kept[closing] = True
+    kept_g = np.flatnonzero(kept)                       # one row per kept step, clients in order
+    n_rows = kept_g.size
+    # y entries: each allowed site up to the closing step, in the row of the first kept step at or beyond its own
+    ii, tt = np.nonzero((lv.level > 0) & (lv.level <= lv.final[:, None]))
+    y_row = np.searchsorted(kept_g, lv.start[ii] + lv.level[ii, tt] - 1)
+    y_col = lv.order[ii, tt]
+    # z of every kept step but the closing ones: +1 in its row, -1 in the client's next row
+    is_z = np.ones(n_rows, bool)
+    is_z[np.searchsorted(kept_g, closing)] = False
+    z_row = np.flatnonzero(is_z)
+    z_step = kept_g[z_row]
+    z_col = m + np.arange(z_row.size)
+    row = np.concatenate([y_row, z_row, z_row + 1])
+    col = np.concatenate([y_col, z_col, z_col])
+    val = np.concatenate([np.ones(y_row.size), np.ones(z_row.size), -np.ones(z_row.size)])
+    first = np.ones(n_rows, bool)
+    first[1:] = client[kept_g[1:]] != client[kept_g[:-1]]
+    # coefficient of z at kept step g: D at (g + 1) minus D just after the previous kept step (D^1 for the first)
+    prev_after = np.where(first[z_row], lv.start[client[z_step]], kept_g[np.maximum(z_row - 1, 0)] + 1)
+    zc = client[z_step]
+    coef = np.r_[np.zeros(m), w[zc] * (lv.values[z_step + 1] - lv.values[prev_after])]
+
+    model = Model(problem=None)
+    model.new_columns("y", m, CONTINUOUS if relax else BINARY)
+    model.new_columns("z", z_row.size, CONTINUOUS, up=None)
+    model.add_rows("cover", row, col, val, GE, first.astype(float))
+    model.add_rows("p", np.zeros(m, np.int64), np.arange(m), np.ones(m), EQ, [float(p)])
+    return RadiusModel(model, coef, float(w @ lv.values[lv.start]), z_step, lv)
+
+
+# ---------------------------------------------------------------------------
+# solving
+# ---------------------------------------------------------------------------
+
+def _lp(model: Model, coef: np.ndarray, opts: SolverOptions):
+    """The LP ``min coef · x`` over ``model`` (no integrality) with HiGHS, with reduced costs.
+
+    Returns ``(objective, x, reduced_costs, seconds)``; raises
+    :class:`~capacity.errors.SolverError` unless HiGHS reports an optimum.
+    """
+    import highspy
+
+    from .highs import _configure, _quiet_highs
+    from .solvers import _TimedHiGHS
+
+    wanted = opts.threads or 0  # the process-wide scheduler keeps its first thread count (see highs.py)
+    if _TimedHiGHS._scheduler_threads not in (None, wanted):
+        highspy.Highs.resetGlobalScheduler(True)
+    _TimedHiGHS._scheduler_threads = wanted
+    h = highspy.Highs() if opts.msg else _quiet_highs()
+    _configure(h, opts)
+    inf = highspy.kHighsInf
+    n = model.n_cols
+    h.addVars(n, model.lower.astype(float), np.where(np.isinf(model.upper), inf, model.upper).astype(float))
+    h.changeColsCost(n, np.arange(n, dtype=np.int32), np.asarray(coef, dtype=float))
+    lo, up, starts, index, value = model.csr()
+    h.addRows(lo.size, np.where(np.isinf(lo), -inf, lo), np.where(np.isinf(up), inf, up), index.size,
+              starts.astype(np.int32), index.astype(np.int32), value)
+    t0 = time.perf_counter()
+    h.run()
+    seconds = time.perf_counter() - t0
+    if h.modelStatusToString(h.getModelStatus()) != "Optimal":
+        raise SolverError(f"HiGHS stopped the p-median LP with {h.modelStatusToString(h.getModelStatus())}")
+    sol = h.getSolution()
+    x = np.asarray(sol.col_value, dtype=float)
+    return float(coef @ x), x, np.asarray(sol.col_dual, dtype=float), seconds
+
+
+def _integral(cost: np.ndarray, w: np.ndarray) -> bool:
+    """Whether every plan's objective is an integer (integer weights and allowed distances)."""
+    fin = cost[np.isfinite(cost)]
+    return bool(np.all(w == np.round(w)) and np.all(fin == np.round(fin)))
+
+
+MILP_PARAMS_HIGHS = {"mip_allow_restart": False}
+"""HiGHS settings of the radius MILP unless the caller sets them: without restarts pmed6 (53 sites left
+after fixing) is proved in 5.7 s instead of 22.1 s and pmed16 (112 sites) in 41 s instead of 65 s
+(same machine, back to back; ``benchmarks/README.md``)."""
+
+
+def _milp_options(options: SolverOptions, integral: bool, time_limit) -> SolverOptions:
+    params = dict(options.solver_params or {})
+    if options.solver == "highs":
+        params = {**MILP_PARAMS_HIGHS, **params}
+        if integral:  # every plan's objective is an integer: a gap below 1 proves the incumbent
+            params.setdefault("mip_abs_gap", 1.0 - 1e-3)
+    return dataclasses.replace(options, warm_start=True, time_limit=time_limit, solver_params=params)
+
+
+def solve_radius(cost: np.ndarray, p: int, weights: Optional[np.ndarray] = None,
+                 options: SolverOptions = SolverOptions(), *, reduce_sites: bool = True,
+                 max_lp_rounds: int = 200) -> PMedianResult:
+    """Solve the p-median with the radius formulation (see the module docstring).
+
+    Parameters
+    ----------
+    cost : ndarray, shape (n, m)
+        Distances [distance unit]; ``inf`` for a pair not allowed.
+    p : int
+    weights : ndarray, shape (n,), optional
+    options : SolverOptions
+        ``time_limit`` is for the whole solve; ``gap_rel`` is the relative gap
+        at which the result counts as optimal. The LP rounds need HiGHS; the
+        MILP goes to ``options.solver``.
+    reduce_sites : bool
+        Fix sites by reduced cost before the MILP (exact; see the module docstring).
+    max_lp_rounds : int
+        At most this many LP rounds of step generation.
+
+    Returns
+    -------
+    PMedianResult
+    """
+    from .core import run_stage  # imported here: core imports the model builder
+
+    t_start = time.perf_counter()
+    cost, p, w = _check(cost, p, weights)
+    n, m = cost.shape
+    best = heuristic(cost, p, w)
+    best_obj, _ = plan_cost(cost, best, w)
+    h_obj = best_obj
+    integral = _integral(cost, w)
+    lv = _Levels.of(cost, p)
+    y0 = np.zeros(m)
+    y0[best] = 1.0
+    kept = np.zeros(lv.values.size, bool)
+    kept[lv.needed(y0)] = True
+    solve_s, rounds, solver = 0.0, 0, options.solver
+
+    def left():
+        if options.time_limit is None:
+            return None
+        return max(options.time_limit - (time.perf_counter() - t_start), 1.0)
+
+    def closed(bound):
+        return best_obj - bound <= options.gap_rel * abs(best_obj) + 1e-9 or (integral and best_obj - bound < 1 - 1e-6)
+
+    # 1. LP rounds: add the steps the LP optimum needs until it needs none -> the full LP bound
+    lp_bound, rc, rm = -math.inf, None, None
+    for _ in range(max_lp_rounds):
+        rm = build_radius_model(cost, p, w, kept, relax=True, _levels=lv)
+        obj, x, dual, sec = _lp(rm.model, rm.coef, dataclasses.replace(options, time_limit=left()))
+        rounds += 1
+        solve_s += sec
+        need = lv.needed(x[:m])
+        if kept[need].all():
+            lp_bound, rc = obj + rm.constant, dual[:m]
+            break
+        kept[need] = True
+    if rc is not None:  # the LP's p largest sites, improved by swaps, may beat the incumbent
+        cand = heuristic(cost, p, w, start=np.argsort(-x[:m], kind="stable")[:p])
+        cand_obj, _ = plan_cost(cost, cand, w)
+        if cand_obj < best_obj:
+            best, best_obj = cand, cand_obj
+    bound = lp_bound
+    sites = np.arange(m)
+    if not closed(bound):
+        # 2. sites whose reduced cost exceeds the gap cannot be in a plan better than the incumbent
+        if reduce_sites and rc is not None:
+            slack = best_obj - lp_bound - (1.0 - 1e-6 if integral else 0.0)
+            keep = rc <= slack + 1e-9 * max(1.0, abs(best_obj))
+            keep[best] = True
+            sites = np.flatnonzero(keep)
+        sub = cost[:, sites]
+        if not np.isfinite(sub).any(axis=1).all():  # pragma: no cover - the incumbent's sites serve everyone
+            sites, sub = np.arange(m), cost
+        # 3. the MILP over the remaining sites, every step, started from the incumbent
+        start = np.searchsorted(sites, best)
+        _, dist = plan_cost(sub, start, w)
+        rm = build_radius_model(sub, p, w)
+        rm.model.set_start(np.arange(rm.model.n_cols), rm.start_values(start, dist))
+        r, x = run_stage(rm.model, "distance", _milp_options(options, integral, left()), rm.coef)
+        rounds += 1
+        solve_s += r.solve_seconds
+        solver = r.solver
+        medians = sites[np.flatnonzero(x[:sites.size] > 0.5)]
+        if medians.size == p:
+            obj, _ = plan_cost(cost, medians, w)
+            if obj < best_obj:
+                best, best_obj = medians, obj
+        sub_bound = r.best_bound + rm.constant if math.isfinite(r.best_bound) else -math.inf
+        # plans using a fixed site cost more than the incumbent: the bound is the smaller of the two
+        bound = max(lp_bound, min(sub_bound, best_obj) if sites.size < m else sub_bound)
+    if integral and math.isfinite(bound):
+        bound = math.ceil(bound - 1e-6)
+    bound = min(bound, best_obj)
+    gap = relative_gap(best_obj, bound)
+    status = "optimal" if closed(bound) else "feasible"
+    elapsed = time.perf_counter() - t_start
+    return PMedianResult(
+        status=status, objective=best_obj, best_bound=bound, gap=gap,
+        medians=np.sort(best), assignment=best[np.argmin(cost[:, best], axis=1)], formulation="radius",
+        heuristic_objective=h_obj, build_seconds=elapsed - solve_s, solve_seconds=solve_s, iterations=rounds,
+        n_variables=rm.model.n_cols, n_constraints=rm.model.n_rows, solver=solver, sites_kept=int(sites.size))
+
+
+def solve_assignment(cost: np.ndarray, p: int, weights: Optional[np.ndarray] = None,
+                     options: SolverOptions = SolverOptions()) -> PMedianResult:
+    """Solve the p-median with the assignment formulation of :func:`capacity.optimize.classic.p_median`."""
+    from .api import solve
+    from .classic import p_median
+
+    t0 = time.perf_counter()
+    cost, p, w = _check(cost, p, weights)
+    sol = solve(p_median(cost, p, w), options)
+    r = sol.report
+    medians = np.sort(sol.opened["facility"].to_numpy(np.int64))
+    obj, _ = plan_cost(cost, medians, w)
+    elapsed = time.perf_counter() - t0
+    return PMedianResult(
+        status=r.status, objective=obj, best_bound=r.best_bound, gap=relative_gap(obj, r.best_bound),
+        medians=medians, assignment=medians[np.argmin(cost[:, medians], axis=1)], formulation="assignment",
+        heuristic_objective=math.nan, build_seconds=elapsed - r.solve_seconds, solve_seconds=r.solve_seconds,
+        iterations=len(r.stages) or 1, n_variables=r.n_variables, n_constraints=r.n_constraints, solver=r.solver)
+
+
+def solve_p_median(cost: np.ndarray, p: int, weights: Optional[np.ndarray] = None, *,
+                   formulation: str = "auto", options: SolverOptions = SolverOptions()) -> PMedianResult:
+    """Solve an uncapacitated p-median, choosing the formulation.
+
+    Parameters
+    ----------
+    cost : ndarray, shape (n, m)
+        Distance from each client to each candidate site [distance unit];
+        ``inf`` for a pair not allowed.
+    p : int
+        Sites to open.
+    weights : ndarray, shape (n,), optional
+        Client weights (1 when omitted).
+    formulation : {"auto", "radius", "assignment"}
+        ``auto`` is the radius formulation: on OR-Library pmed1–40 it proves
+        every instance the assignment formulation proves, many times faster
+        (``benchmarks/README.md``, "Uncapacitated p-median").
+    options : SolverOptions
+
+    Returns
+    -------
+    PMedianResult
+    """
+    if formulation not in FORMULATIONS:
+        raise ValueError(f"formulation {formulation!r} is not one of {', '.join(FORMULATIONS)}")
+    if formulation == "assignment":
+        return solve_assignment(cost, p, weights, options)
+    return solve_radius(cost, p, weights, options)
