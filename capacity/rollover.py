@@ -9,10 +9,16 @@ A finished plan becomes the starting point of the next one:
   (its seats went to another use, e.g. nursery places, which is not a planned level);
 * the sites the plan used leave ``candidate_sites.gpkg`` (and a new-school module that no
   remaining site can hold leaves ``standards.toml``: :func:`fit_modules`);
-* the base year moves to the plan's last build year: ``population.csv`` gets the
-  run's projected year-end population of each zone for the years after the old base
-  year up to the new one (``provenance`` ``derived``, ``source_id`` ``rollover``),
-  so the next projection starts there.
+* the base year moves to the plan's last build year, and the next plan's demographic
+  base is the run's own projection (:func:`projected_base`, ``provenance`` ``projected``,
+  ``source_id`` ``rollover``): each zone's population in the new base year by single year
+  of age and sex (``age_structure.csv``), the zone year-end totals and city births of the
+  years between (``population.csv``, ``births.csv``). Zone totals alone are not enough: the
+  next projection would re-guess the base's age structure from old shares and, with no
+  births after its base year, fall back to a replacement-level TFR (before this, the
+  follow-up's kindergarten pupils rose by half from 2026 to 2030 while the baseline's fell).
+  The run's ``calibration.json`` is kept as ``rollover_calibration.json`` and ROLLOVER.md
+  gives its fertility path (:func:`tfr_path`) for a scenario that keeps its assumptions.
 
 A project whose seats are not ready by the new base year (a lag reaching past the
 plan's end) is carried over: a new school keeps its ``open_year``, an expansion
@@ -34,7 +40,8 @@ import pandas as pd
 
 from capacity.errors import DataError
 
-__all__ = ["CarriedBase", "fit_modules", "projected_base", "rollover", "rollover_tables"]
+__all__ = ["CarriedBase", "fit_modules", "projected_base", "rollover", "rollover_notes", "rollover_tables",
+           "tfr_path"]
 
 
 def fit_modules(standards_text: str, standards, sites) -> tuple[str, list]:

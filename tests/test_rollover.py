@@ -60,8 +60,9 @@ def test_a_reported_figure_is_kept_not_duplicated(first_run):
 
 
 def test_the_next_projection_continues_the_run(first_run):
-    """Same assumptions (TFR, e0 moved on by the years passed) → the same demand, by hand: the base is
-    the run's 2025 population at every age (within 0.1 %: rounding, the smoothing solve), and school-age persons 2026-2030 agree within 0.5 %."""
+    """Same assumptions (TFR, e0 moved on by the years passed) → the same demand: the base is the
+    run's 2025 population at every age (within 0.1 %: rounding, the smoothing solve), and
+    school-age persons 2026-2030 agree within 0.5 %."""
     f, run = first_run
     c = carried(f, run)
     params = ProjectionParams(base_year=2025, horizon=2035, tfr=1.3, e0_male=76.0 + 0.15 * 2,

@@ -15,8 +15,10 @@ from capacity.errors import DataError
 from capacity.importer import import_folder
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "bureau"
-MAPPING = 'columns = { school_id = "学校标识码", name = "学校名称", level = "学段", seats = "核定学位数", classes = "班级数" }'
-CARRIED = MAPPING[:-2] + ', open_year = "开办年份", added_seats = "在建增加学位", added_year = "增加学位年份" }'
+MAPPING = ('columns = { school_id = "学校标识码", name = "学校名称", level = "学段", seats = "核定学位数", '
+           'classes = "班级数" }')
+CARRIED = MAPPING[:-2] + (', open_year = "开办年份", added_seats = "在建增加学位", '
+                          'added_year = "增加学位年份" }')
 
 
 def bureau_with_projects(tmp_path, open_year, added_seats, added_year):
