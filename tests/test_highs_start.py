@@ -1,0 +1,66 @@
+"""The MIP start from the LP relaxation (capacity.optimize.highs.relaxation_start)."""
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from capacity.data import load_city
+from capacity.optimize import SolverOptions, build_model, classic, instances, prepare, solve
+from capacity.optimize.highs import relaxation_start
+from capacity.optimize.model import weighted_objective
+from capacity.optimize.translate import problem_from_sections
+from capacity.scenario import ObjectiveParams, PlanParams
+from capacity.testing import flat_unit_demand
+
+ORLIB = Path(__file__).resolve().parent / "data" / "orlib"
+
+
+@pytest.fixture(scope="module")
+def tiny(tiny_city_template):
+    city = load_city(tiny_city_template)
+    plan = PlanParams(totals={"kindergarten": 1, "primary": 1, "middle": 1, "high": 1},
+                      budget_cny={"2024": 4.0e7}, construction_lag_years=0)
+    return problem_from_sections(city, flat_unit_demand(city), plan, ObjectiveParams(cost_discount_rate=0.05))[0]
+
+
+def test_the_start_is_a_feasible_point_of_the_model(tiny):
+    model = build_model(tiny, prepare(tiny))
+    coef = weighted_objective(model)
+    x, seconds = relaxation_start(model, coef, SolverOptions(gap_rel=1e-6))
+    assert x is not None and seconds >= 0
+    assert np.all(x >= model.lower - 1e-7) and np.all(x <= model.upper + 1e-7)
+    assert np.allclose(x[model.integer], np.round(x[model.integer]), atol=1e-6)
+    lo, up, starts, index, value = model.csr()
+    rows = np.repeat(np.arange(lo.size), np.diff(np.r_[starts, index.size]))
+    activity = np.bincount(rows, weights=value * x[index], minlength=lo.size)
+    assert np.all(activity >= lo - 1e-6) and np.all(activity <= up + 1e-6)
+
+
+@pytest.mark.parametrize("name", ["tiny", "cap71", "pmed1"])
+def test_same_optimum_with_and_without_the_start(name, tiny):
+    if name == "tiny":
+        problem = tiny
+        optimum = solve(problem, SolverOptions(gap_rel=1e-9)).report.objective
+    elif name == "cap71":
+        i = instances.read_cap(ORLIB / "cap" / "cap71.txt")
+        problem = classic.capacitated_facility_location(i.fixed_cost, i.capacity, i.demand, i.allocation_cost)
+        optimum = 932615.75
+    else:
+        i = instances.read_pmed(ORLIB / "pmed1.txt")
+        problem = classic.p_median(i.cost, i.p)
+        optimum = 5819.0
+    sol = solve(problem, SolverOptions(gap_rel=1e-9, relaxation_start=True))
+    assert sol.report.status == "optimal"
+    assert sol.report.objective == pytest.approx(optimum, rel=1e-7)
+
+
+def test_scenario_solves_use_the_start():
+    from capacity.optimize.translate import solver_options
+    from capacity.scenario import SolverParams
+
+    assert solver_options(SolverParams()).relaxation_start
+    assert not solver_options(SolverParams(name="cbc")).relaxation_start
+    assert not SolverOptions().relaxation_start  # the library default is unchanged
+    assert dataclasses.replace(SolverOptions(), relaxation_start=True).relaxation_start
