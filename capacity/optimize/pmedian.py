@@ -16,10 +16,10 @@ are the client's distinct finite distances and
 
 .. math::
 
-    \min\ \sum_i w_i D_i^1 + \sum_i \sum_{k=1}^{L_i} w_i (D_i^{k+1} - D_i^k)\, z_{ik}
+    \min\ \sum_i w_i D_i^1 + \sum_i \sum_{k=1}^{k^f_i - 1} w_i (D_i^{k+1} - D_i^k)\, z_{ik}
 
     z_{i1} + \sum_{j \in N_i^1} y_j \ge 1, \qquad
-    z_{ik} - z_{i,k-1} + \sum_{j \in N_i^k} y_j \ge 0 \quad (2 \le k \le k_i^*),
+    z_{ik} - z_{i,k-1} + \sum_{j \in N_i^k} y_j \ge 0 \quad (2 \le k < k^f_i),
 
     \sum_j y_j = p, \qquad y_j \in \{0, 1\}, \qquad z_{ik} \ge 0,
 
@@ -29,39 +29,56 @@ from every open site". The rows are the covering rows
 (each row holds only the sites *at* step *k*; summing the chain up to *k*
 gives the covering row, and for fixed *y* both give the same smallest *z*,
 so the LP bound is the same) — the matrix has
-:math:`\sum_i (2 k_i^* + |\{j : d_{ij} \le D_i^{k_i^*}\}|)` entries instead
+:math:`\sum_i (2 k^f_i + |\{j : d_{ij} < D_i^{k^f_i}\}|)` entries instead
 of a quadratic number.
 
-Which steps are kept (the reduction):
+Which steps are kept (the reductions):
 
-* **Closing step.** With *p* sites open, one of a client's
-  :math:`m - p + 1` nearest sites is open, so the step :math:`k^f_i` of its
-  :math:`(m-p+1)`-th nearest site (or of its farthest allowed site) needs no
-  :math:`z`: the row at :math:`k^f_i` has no :math:`z_{ik}` (it forces
-  :math:`z_{i,k-1} \le \sum_{N_i^k} y`). This is exact.
-* **Radius cut-off** (García et al.'s reduced formulation). Only the steps up
-  to a client's cut-off radius :math:`r_i` are kept,
-  :math:`k_i^* = \min(k^f_i, \#\{k : D_i^k \le r_i\})`; when
-  :math:`k_i^* < k^f_i` the last variable :math:`z_{ik_i^*}` (coefficient
-  :math:`D_i^{k^*+1} - D_i^{k^*}`) stands for "farther than the cut-off",
-  charged as if at :math:`D_i^{k^*+1}`. The cut model is a relaxation: its
-  optimum is a lower bound, and a plan whose clients all lie within
-  :math:`D_i^{k_i^*+1}` costs exactly its model value. The first cut-off is
-  each client's distance in the heuristic plan; clients the model's plan
-  leaves farther get their cut-off raised to that distance and the model is
-  solved again (row-and-column generation), until the best plan's true cost
-  and the model's bound meet within the gap, or the time is up (then the
-  result is the best plan found, with the last bound: a certified gap).
+* **Closing step.** With *p* sites open (:math:`0 \le y \le 1`,
+  :math:`\sum_j y_j = p`), a client's :math:`m - p + 1` nearest sites hold
+  at least 1 of the open sites, so its distance never exceeds the step
+  :math:`k^f_i` of its :math:`(m-p+1)`-th nearest site (or of its farthest
+  allowed site): no step from :math:`k^f_i` on needs a row or a variable,
+  and the last :math:`z` charges exactly :math:`D_i^{k^f_i}`. Exact. A
+  client with fewer than :math:`m - p + 1` allowed sites keeps a closing row
+  at :math:`k^f_i` without :math:`z` (it must reach an open allowed site).
+* **A subset of steps** (García et al.'s reduced formulation). Keeping only
+  steps :math:`k_1 < k_2 < \dots` of client *i* (rows merged: the row of
+  :math:`k_t` holds the sites of steps :math:`k_{t-1}+1 \dots k_t`) and
+  charging :math:`z_{ik_t}` with :math:`D_i^{k_t+1} - D_i^{k_{t-1}+1}`
+  (:math:`D_i^{k_0+1} = D_i^1`) underestimates a client's cost by rounding
+  its distance down to the step after the last kept step below it: a
+  relaxation (the client's last kept :math:`z` has no successor row: beyond
+  it the client is charged :math:`D_i^{k_T+1}`). It is exact for site values *y* when it keeps, for every site
+  with :math:`y_j > 0` at step *k* whose client is still less than fully
+  covered before *k*, the step :math:`k-1` (:meth:`_Levels.needed`): between
+  two such steps the covered share is constant, so merged steps cost the same.
+  For an integer plan that is one step per client, the one just before its
+  distance.
 
-The heuristic plan (:func:`heuristic`) is a greedy construction followed by
-best-improvement swaps (Teitz & Bart 1968, with the best/second-best
-distance bookkeeping of Whitaker 1983), all on numpy arrays; it is also the
-solver's MIP start and the first upper bound.
+The solve (:func:`solve_radius`):
+
+1. the heuristic plan (:func:`heuristic`, greedy then best-improvement swaps:
+   Teitz & Bart 1968, with the nearest/second-nearest bookkeeping of
+   Whitaker 1983, on numpy arrays) gives the first upper bound and steps;
+2. **LP rounds**: solve the LP of the reduced model, add the steps its
+   optimum needs, until it needs none — its value is then the LP bound of
+   the full formulation (equal to the assignment formulation's); the LP's
+   largest *p* sites, improved by swaps, may give a better plan;
+3. **reduced-cost fixing**: a site whose LP reduced cost exceeds the gap
+   between the best plan and the LP bound (less 1 when every objective value
+   is an integer) cannot be in a better plan, and is dropped;
+4. if a gap remains, the **MILP** over the remaining sites with every step
+   before the closing one (exact), started from the best plan. Its bound, capped
+   at the best plan's value, is the proven bound (plans using a dropped site
+   cost at least the best plan's value). When every objective value is an
+   integer the bound is rounded up, so a gap below 1 proves optimality.
 
 The rows are handed to HiGHS as one CSR matrix through
-:class:`~capacity.optimize.matrix.Model` and
-:func:`capacity.optimize.core.run_stage` (CBC through PuLP, as for every
-model). Nothing loops in Python over the client × site product.
+:class:`~capacity.optimize.matrix.Model` (the MILP by
+:func:`capacity.optimize.core.run_stage`, so CBC works too through PuLP; the
+LP rounds need HiGHS for the reduced costs). Nothing loops in Python over the
+client × site product.
 
 References
 ----------
@@ -77,7 +94,7 @@ import dataclasses
 import math
 import time
 from dataclasses import dataclass
-from typing import Optional
+from typing import Callable, Optional
 
 import numpy as np
 from scipy.sparse import csr_matrix
@@ -291,6 +308,7 @@ class _Levels:
     values: np.ndarray     # D_i^k of every client, client after client
     start: np.ndarray      # (n,) where client i's steps begin in ``values``
     final: np.ndarray      # (n,) closing step k^f_i (1-based)
+    n_allowed: np.ndarray  # (n,) sites each client may use
 
     @classmethod
     def of(cls, cost: np.ndarray, p: int) -> "_Levels":
@@ -306,17 +324,13 @@ class _Levels:
         start = np.r_[0, np.cumsum(n_levels)[:-1]]
         last_pos = np.minimum(m - p, fin.sum(axis=1) - 1)
         final = level[np.arange(n), last_pos]
-        return cls(order, level, s[ii, tt], start, final)
+        return cls(order, level, s[ii, tt], start, final, fin.sum(axis=1))
 
     @property
     def client(self) -> np.ndarray:
         """Client of every global step."""
         n_levels = np.r_[self.start[1:], self.values.size] - self.start
         return np.repeat(np.arange(self.start.size), n_levels)
-
-    def closing(self) -> np.ndarray:
-        """Global numbers of the closing steps."""
-        return self.start + self.final - 1
 
     def needed(self, y: np.ndarray, eps: float = 1e-6) -> np.ndarray:
         """Global steps the model must keep to charge every client exactly under site values ``y``.
@@ -382,9 +396,9 @@ def build_radius_model(cost: np.ndarray, p: int, weights: Optional[np.ndarray] =
     p : int
     weights : ndarray, shape (n,), optional
     steps : ndarray of bool, optional
-        Kept steps, by global step number (see :class:`_Levels`); the closing
-        steps are always kept, steps beyond them never. ``None`` keeps every
-        step (the full formulation).
+        Kept steps, by global step number (see :class:`_Levels`); steps from
+        a client's closing step on are never kept. ``None`` keeps every step
+        before the closing one (the full formulation).
     relax : bool
         Continuous :math:`y` (the LP relaxation).
 
@@ -397,30 +411,40 @@ def build_radius_model(cost: np.ndarray, p: int, weights: Optional[np.ndarray] =
     lv = _levels if _levels is not None else _Levels.of(cost, p)
     client = lv.client
     k = np.arange(lv.values.size) - lv.start[client] + 1
-    usable = k <= lv.final[client]
+    usable = k < lv.final[client]
     kept = usable.copy() if steps is None else (np.asarray(steps, bool) & usable)
-    closing = lv.closing()
-    kept[closing] = True
-    kept_g = np.flatnonzero(kept)                       # one row per kept step, clients in order
+    # a client with fewer than m - p + 1 allowed sites keeps its closing row (no z): it must reach an open site
+    restricted = lv.n_allowed < m - p + 1
+    close_g = lv.start[restricted] + lv.final[restricted] - 1
+    kept[close_g] = True
+    kept_g = np.flatnonzero(kept)                # one row per kept step, clients in order
     n_rows = kept_g.size
-    # y entries: each allowed site up to the closing step, in the row of the first kept step at or beyond its own
-    ii, tt = np.nonzero((lv.level > 0) & (lv.level <= lv.final[:, None]))
-    y_row = np.searchsorted(kept_g, lv.start[ii] + lv.level[ii, tt] - 1)
-    y_col = lv.order[ii, tt]
-    # z of every kept step but the closing ones: +1 in its row, -1 in the client's next row
-    is_z = np.ones(n_rows, bool)
-    is_z[np.searchsorted(kept_g, closing)] = False
-    z_row = np.flatnonzero(is_z)
-    z_step = kept_g[z_row]
-    z_col = m + np.arange(z_row.size)
-    row = np.concatenate([y_row, z_row, z_row + 1])
-    col = np.concatenate([y_col, z_col, z_col])
-    val = np.concatenate([np.ones(y_row.size), np.ones(z_row.size), -np.ones(z_row.size)])
+    zc = client[kept_g]
     first = np.ones(n_rows, bool)
-    first[1:] = client[kept_g[1:]] != client[kept_g[:-1]]
+    first[1:] = zc[1:] != zc[:-1]
+    last = np.ones(n_rows, bool)
+    last[:-1] = first[1:]
+    last_g = np.full(n, -1)
+    last_g[zc[last]] = kept_g[last]
+    is_z = np.ones(n_rows, bool)
+    is_z[np.searchsorted(kept_g, close_g)] = False
+    # y entries: each allowed site up to the client's last kept step, in the row of the first kept step
+    # at or beyond its own
+    lvl = lv.level
+    ii, tt = np.nonzero((lvl > 0) & (lv.start[:, None] + lvl - 1 <= last_g[:, None]))
+    y_row = np.searchsorted(kept_g, lv.start[ii] + lvl[ii, tt] - 1)
+    y_col = lv.order[ii, tt]
+    # z of every row but the closing ones: +1 in its row, -1 in the client's next row (if any)
+    z_row = np.flatnonzero(is_z)
+    z_col = m + np.arange(z_row.size)
+    nxt = ~last[z_row]
+    row = np.concatenate([y_row, z_row, z_row[nxt] + 1])
+    col = np.concatenate([y_col, z_col, z_col[nxt]])
+    val = np.concatenate([np.ones(y_row.size), np.ones(z_row.size), -np.ones(int(nxt.sum()))])
     # coefficient of z at kept step g: D at (g + 1) minus D just after the previous kept step (D^1 for the first)
-    prev_after = np.where(first[z_row], lv.start[client[z_step]], kept_g[np.maximum(z_row - 1, 0)] + 1)
-    zc = client[z_step]
+    z_step = kept_g[z_row]
+    zc = zc[z_row]
+    prev_after = np.where(first[z_row], lv.start[zc], np.r_[0, kept_g[:-1]][z_row] + 1)
     coef = np.r_[np.zeros(m), w[zc] * (lv.values[z_step + 1] - lv.values[prev_after])]
 
     model = Model(problem=None)
@@ -492,7 +516,7 @@ def _milp_options(options: SolverOptions, integral: bool, time_limit) -> SolverO
 
 def solve_radius(cost: np.ndarray, p: int, weights: Optional[np.ndarray] = None,
                  options: SolverOptions = SolverOptions(), *, reduce_sites: bool = True,
-                 max_lp_rounds: int = 200) -> PMedianResult:
+                 max_lp_rounds: int = 200, progress: Optional[Callable[[str], None]] = None) -> PMedianResult:
     """Solve the p-median with the radius formulation (see the module docstring).
 
     Parameters
@@ -509,6 +533,8 @@ def solve_radius(cost: np.ndarray, p: int, weights: Optional[np.ndarray] = None,
         Fix sites by reduced cost before the MILP (exact; see the module docstring).
     max_lp_rounds : int
         At most this many LP rounds of step generation.
+    progress : callable, optional
+        ``progress(message)`` after each phase (heuristic, LP rounds, fixing, MILP).
 
     Returns
     -------
@@ -523,6 +549,8 @@ def solve_radius(cost: np.ndarray, p: int, weights: Optional[np.ndarray] = None,
     best_obj, _ = plan_cost(cost, best, w)
     h_obj = best_obj
     integral = _integral(cost, w)
+    say = progress or (lambda message: None)
+    say(f"heuristic {best_obj:g} in {time.perf_counter() - t_start:.2f} s")
     lv = _Levels.of(cost, p)
     y0 = np.zeros(m)
     y0[best] = 1.0
@@ -557,6 +585,8 @@ def solve_radius(cost: np.ndarray, p: int, weights: Optional[np.ndarray] = None,
             best, best_obj = cand, cand_obj
     bound = lp_bound
     sites = np.arange(m)
+    say(f"LP bound {lp_bound:g} after {rounds} LP rounds ({int(kept.sum())} steps), best plan {best_obj:g}, "
+        f"{time.perf_counter() - t_start:.2f} s")
     if not closed(bound):
         # 2. sites whose reduced cost exceeds the gap cannot be in a plan better than the incumbent
         if reduce_sites and rc is not None:
@@ -564,6 +594,7 @@ def solve_radius(cost: np.ndarray, p: int, weights: Optional[np.ndarray] = None,
             keep = rc <= slack + 1e-9 * max(1.0, abs(best_obj))
             keep[best] = True
             sites = np.flatnonzero(keep)
+        say(f"{sites.size} of {m} sites left after reduced-cost fixing")
         sub = cost[:, sites]
         if not np.isfinite(sub).any(axis=1).all():  # pragma: no cover - the incumbent's sites serve everyone
             sites, sub = np.arange(m), cost
@@ -582,6 +613,8 @@ def solve_radius(cost: np.ndarray, p: int, weights: Optional[np.ndarray] = None,
             if obj < best_obj:
                 best, best_obj = medians, obj
         sub_bound = r.best_bound + rm.constant if math.isfinite(r.best_bound) else -math.inf
+        say(f"MILP ({rm.model.n_cols} columns, {rm.model.n_rows} rows): {r.status}, plan {best_obj:g}, "
+            f"bound {sub_bound:g}, {r.solve_seconds:.2f} s")
         # plans using a fixed site cost more than the incumbent: the bound is the smaller of the two
         bound = max(lp_bound, min(sub_bound, best_obj) if sites.size < m else sub_bound)
     if integral and math.isfinite(bound):
