@@ -37,7 +37,7 @@ from typing import Any, Literal, Mapping
 from capacity import ALL_LEVELS, LEVELS
 from capacity.config import build, check_ranges, did_you_mean, merge, rename_keys
 from capacity.errors import ScenarioError
-from capacity.scenario_checks import apply_standards, check_against_city, check_levels, check_years
+from capacity.scenario_checks import apply_standards, check_against_city, check_levels, check_years, demand_for_plan
 from capacity.scenario_rules import PLAUSIBLE, RENAMED_KEYS
 
 __all__ = ["Scenario", "PlanParams", "ObjectiveParams", "SolverParams", "OutputParams", "ZoneRule",
@@ -569,15 +569,6 @@ def _check_standards(overrides, path) -> dict:
     return {lv: dict(t) for lv, t in overrides.items()}
 
 
-def _demand_for_plan(demand, plan, table):
-    """``demand.levels`` left at its default also covers a planned level beyond the default four
-    (``special``): planning it is enough to give it pupils."""
-    if "levels" in table:
-        return demand
-    extra = tuple(lv for lv in plan.levels if lv not in demand.levels)
-    return dataclasses.replace(demand, levels=tuple(demand.levels) + extra) if extra else demand
-
-
 def load_scenario(path) -> Scenario:
     """Read, merge (``extends``) and validate a scenario file.
 
@@ -614,7 +605,7 @@ def load_scenario(path) -> Scenario:
         if not isinstance(table, Mapping):
             raise ScenarioError("expected a table", path, name)
         parsed[name] = build(cls, table, path, name)
-    parsed["demand"] = _demand_for_plan(parsed["demand"], parsed["plan"], doc.get("demand", {}))
+    parsed["demand"] = demand_for_plan(parsed["demand"], parsed["plan"], doc.get("demand", {}))
     scenario = Scenario(
         name=str(doc.get("name", path.stem)), path=path.resolve(), data=data,
         description=str(doc.get("description", "")),

@@ -39,6 +39,15 @@ def check_levels(scenario: "Scenario") -> None:
                                 scenario.path, f"plan.levels[{i}]")
 
 
+def demand_for_plan(demand, plan, table):
+    """``demand.levels`` left at its default (not in the file's ``[demand]`` ``table``) also covers
+    a planned level beyond the default four (``special``): planning it gives it pupils."""
+    if "levels" in table:
+        return demand
+    extra = tuple(lv for lv in plan.levels if lv not in demand.levels)
+    return dataclasses.replace(demand, levels=tuple(demand.levels) + extra) if extra else demand
+
+
 def check_years(scenario: "Scenario") -> None:
     """Raise when the plan's years fall outside the projection's years.
 

@@ -329,5 +329,6 @@ def verify_run(run) -> list[Check]:
             check_land(plan, city), check_budget(plan, scen), check_capacity(plan, assign, city),
             check_shrinking(plan, assign, scen, city), check_conversions(plan, assign, scen, city),
             check_distance(assign, city, scen), check_zone(assign, city, scen),
-            check_service_zone(assign, city), check_special(plan, scen, city, folder.folder),
+            Check("service zone", *check_service_zone(assign, city)),
+            Check("special", *check_special(plan, scen, city, folder.folder)),
             check_conservation(assign, demand, folder.zone_balance)]

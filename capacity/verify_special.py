@@ -1,7 +1,7 @@
 """Verification of the special-education rule (T9) and of zone-wide service, from a run's files.
 
-Part of ``capacity verify`` (:func:`capacity.verify.verify_run`); like the rest
-of it, nothing here trusts the optimiser:
+Part of ``capacity verify`` (:func:`capacity.verify.verify_run`, which names each result);
+like the rest of it, nothing here trusts the optimiser. Each check returns ``(ok, detail)``:
 
 special       when the scenario plans the ``special`` level: every zone over
               ``demand.special_threshold`` people (in the data's base year, or in the
@@ -22,12 +22,6 @@ import pandas as pd
 from capacity.demand.special import DEFAULT_THRESHOLD, SPECIAL, required_zones, schools_by_zone, zone_totals
 
 
-def _check(name, ok, detail):
-    from capacity.verify import Check
-
-    return Check(name, ok, detail)
-
-
 def plan_end_population(folder, year: int) -> pd.Series | None:
     """Population per zone in ``year`` from a run folder's ``population.csv`` (None without it) [persons]."""
     path = Path(folder) / "population.csv" if folder is not None else None
@@ -37,7 +31,7 @@ def plan_end_population(folder, year: int) -> pd.Series | None:
     return zone_totals(pop, year)
 
 
-def check_special(plan: pd.DataFrame, scen: dict, city, folder=None) -> "Check":
+def check_special(plan: pd.DataFrame, scen: dict, city, folder=None) -> tuple[bool, str]:
     """T9 per zone: a special-education school in every zone over the threshold after the plan.
 
     Parameters
@@ -53,7 +47,7 @@ def check_special(plan: pd.DataFrame, scen: dict, city, folder=None) -> "Check":
     """
     p = scen["plan"]
     if SPECIAL not in p.get("levels", ()):
-        return _check("special", True, "the scenario does not plan special-education schools")
+        return True, "the scenario does not plan special-education schools"
     threshold = float((scen.get("demand") or {}).get("special_threshold", DEFAULT_THRESHOLD))
     end = int(max(p["build_years"]))
     pops = [city.base_population().rename(index=str)]
@@ -75,23 +69,21 @@ def check_special(plan: pd.DataFrame, scen: dict, city, folder=None) -> "Check":
     if extra or twice:
         bad.append(f"new special-education schools in zone(s) {sorted(set(extra) | set(twice))} that already "
                    "had one (the rule builds one per lacking zone)")
-    return _check("special", not bad, "; ".join(bad) or
+    return (not bad, "; ".join(bad) or
                   f"all {len(required)} zones over {threshold:,.0f} people have a special-education school "
-                  f"after the plan ({len(new)} new)")
+            f"after the plan ({len(new)} new)")
 
 
-def check_service_zone(assign: pd.DataFrame, city) -> "Check":
+def check_service_zone(assign: pd.DataFrame, city) -> tuple[bool, str]:
     """Assignments of levels serving their whole zone (``service_area = "zone"``) stay in their zone."""
     levels = [lv for lv in city.standards if getattr(city.standards[lv], "service_area", "distance") == "zone"]
     sel = assign[assign["level"].isin(levels)]
     if not levels or sel.empty:
-        return _check("service zone", True, "no level serves its whole zone" if not levels
-                      else f"no assignments of {levels}")
+        return True, "no level serves its whole zone" if not levels else f"no assignments of {levels}"
     unit_zone = city.demand_units.set_index("unit_id")["zone_id"].astype(str)
     fac_zone = pd.concat([city.schools.set_index("school_id")["zone_id"],
                           city.candidate_sites.set_index("site_id")["zone_id"]]).astype(str)
     fac_zone = fac_zone[~fac_zone.index.duplicated()]
     bad = sel[sel["unit_id"].map(unit_zone).to_numpy() != sel["school_id"].map(fac_zone).to_numpy()]
-    return _check("service zone", bad.empty,
-                  f"{len(bad)} assignments of {levels} cross a zone border" if len(bad)
-                  else f"all {len(sel):,} assignments of {levels} within their zone")
+    return (bad.empty, f"{len(bad)} assignments of {levels} cross a zone border" if len(bad)
+            else f"all {len(sel):,} assignments of {levels} within their zone")

@@ -34,6 +34,7 @@ LAYERS = [
     ("optimize", ["capacity.optimize"]),
     ("pipeline", ["capacity.pipeline", "capacity.results"]),
     ("outputs", ["capacity.report", "capacity.compare", "capacity.compare_plots", "capacity.verify",
+                 "capacity.verify_special",
                  "capacity.ensemble", "capacity.io", "capacity.importer", "capacity.rollover"]),
     ("commands", ["capacity.commands", "capacity.cli", "capacity.testing"]),
 ]

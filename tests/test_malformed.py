@@ -239,7 +239,7 @@ CASES = [
      ["tiny.toml", "'projection.tfr_zone_factor.100003'"]),
     ("zone-rule-unknown-zone", append("tiny.toml", '[[plan.zone_rules]]\nzone = "10001"\nlevel = "primary"\nmin = 1\n'),
      RUN, ["tiny.toml", "'plan.zone_rules[0].zone'"]),
-    ("zone-rule-unknown-level", append("tiny.toml", '[[plan.zone_rules]]\nzone = "100001"\nlevel = "special"\n'),
+    ("zone-rule-unknown-level", append("tiny.toml", '[[plan.zone_rules]]\nzone = "100001"\nlevel = "secondary"\n'),
      RUN, ["tiny.toml", "'plan.zone_rules[0].level'"]),
     ("protected-unknown-school", replace("tiny.toml", "[plan]\n", '[plan]\nprotected_schools = ["p1", "p9"]\n'),
      RUN, ["tiny.toml", "'plan.protected_schools[1]'", "'p9'"]),

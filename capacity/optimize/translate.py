@@ -91,6 +91,8 @@ def count_rules(plan) -> list[CountRule]:
     rules = [plan_total(level, n, plan.totals_mode, plan.totals_action.get(level, "new"))
              for level, n in plan.totals.items()]
     for r in plan.zone_rules:
+        if not r.min and r.max is None:  # min 0 and no max: bounds nothing
+            continue
         rules.append(CountRule(level=r.level, kind=r.action, minimum=r.min or None,
                                maximum=r.max, zone=r.zone, year=r.year))
     return rules
