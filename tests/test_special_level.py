@@ -218,3 +218,13 @@ def test_verify_fails_on_a_tampered_plan(city_dir, tmp_path):
     crossed = tamper("assignment.csv", lambda f: f.assign(school_id=np.where(
         (f["level"] == "special") & (f["unit_id"] == "u1"), "ms2", f["school_id"])))
     assert not crossed["service zone"].ok
+
+
+def test_planning_special_without_its_standard_is_an_error_naming_the_key(tmp_path, capsys):
+    folder = tmp_path / "ws"
+    write_tiny_city(folder / "tiny")                       # the plain tiny city: no [levels.special]
+    (folder / "tiny.toml").write_text(SCENARIO.format(threshold=5000, levels='"primary", "special"',
+                                                      unserved_weight=1000.0), encoding="utf-8")
+    assert main(["run", str(folder / "tiny.toml"), "--out", str(folder / "run"), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "plan.levels[1]" in err and "[levels.special]" in err
