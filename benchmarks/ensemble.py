@@ -89,9 +89,18 @@ def main(argv=None) -> int:
               f"{tm['phase1_s']:.0f} s | {tm['phase2_s']:.0f} s | {longest:.0f} s | {os.getloadavg()[0]:.1f} |")
     if len(results) == 2:
         a, b = results.values()
+        differ = []
         for t in TABLES:
-            pd.testing.assert_frame_equal(getattr(a, t), getattr(b, t), check_exact=True)
-        print(f"tables identical: True; speed-up {walls['serial'] / walls['local']:.2f}x")
+            try:
+                pd.testing.assert_frame_equal(getattr(a, t), getattr(b, t), check_exact=True)
+            except AssertionError:
+                differ.append(t)
+        limited = {n: int(sum(s >= args.time_limit for s in r.summary["timing"]["optimise_s"]))
+                   for n, r in results.items()}
+        print(f"tables identical: {not differ}" + (f" (differ: {', '.join(differ)}; re-optimisations at or over "
+                                                   f"the {args.time_limit:g} s limit per runner: {limited})"
+                                                   if differ else "")
+              + f"; speed-up {walls['serial'] / walls['local']:.2f}x")
     return 0
 
 

@@ -122,7 +122,9 @@ def prepare_inputs(scenario, city, params: EnsembleParams):
     SimpleNamespace
         ``problem, index, fan_problem, items`` (list of :class:`DrawItem`).
     """
+    from capacity.demand.special import zone_totals
     from capacity.demography.draws import draw_seeds
+    from capacity.optimize.translate import special_demand
     from capacity.ensemble.demand import demand_matrices, draw_unit_demand
     from capacity.pipeline import project
     from capacity.sweep import plan_problem
@@ -142,6 +144,10 @@ def prepare_inputs(scenario, city, params: EnsembleParams):
         fan_problem, _ = plan_problem(dataclasses.replace(medium, plan=fan_plan), city, proj)
     seeds = draw_seeds(params.seed, params.draws)
     unit_demand = draw_unit_demand(city, scenario, projection.basis, seeds, sorted(years + extra))
+    # special-needs pupils of zones that neither have nor need a special school are taught in ordinary
+    # schools (T9): the zones served are the plan's, from the medium projection, as `capacity run` has them
+    plan_end = zone_totals(projection.population, max(plan.build_years))
+    unit_demand = {d: special_demand(ud, scenario, city, plan_end) for d, ud in unit_demand.items()}
     items = [DrawItem(draw=d, demand=demand_matrices(problem, ud),
                       fan_demand=demand_matrices(fan_problem, ud) if fan_problem is not None else None)
              for d, ud in sorted(unit_demand.items())]
