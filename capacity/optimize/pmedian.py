@@ -516,7 +516,8 @@ def _milp_options(options: SolverOptions, integral: bool, time_limit) -> SolverO
 
 def solve_radius(cost: np.ndarray, p: int, weights: Optional[np.ndarray] = None,
                  options: SolverOptions = SolverOptions(), *, reduce_sites: bool = True,
-                 max_lp_rounds: int = 200, progress: Optional[Callable[[str], None]] = None) -> PMedianResult:
+                 max_lp_rounds: int = 200, fixing_rounds: int = 3,
+                 progress: Optional[Callable[[str], None]] = None) -> PMedianResult:
     """Solve the p-median with the radius formulation (see the module docstring).
 
     Parameters
@@ -533,6 +534,9 @@ def solve_radius(cost: np.ndarray, p: int, weights: Optional[np.ndarray] = None,
         Fix sites by reduced cost before the MILP (exact; see the module docstring).
     max_lp_rounds : int
         At most this many LP rounds of step generation.
+    fixing_rounds : int
+        At most this many passes of reduced-cost fixing (each after the first
+        on the LP over the sites left; they stop when a pass keeps over 95 %).
     progress : callable, optional
         ``progress(message)`` after each phase (heuristic, LP rounds, fixing, MILP).
 
@@ -589,11 +593,23 @@ def solve_radius(cost: np.ndarray, p: int, weights: Optional[np.ndarray] = None,
         f"{time.perf_counter() - t_start:.2f} s")
     if not closed(bound):
         # 2. sites whose reduced cost exceeds the gap cannot be in a plan better than the incumbent
-        if reduce_sites and rc is not None:
-            slack = best_obj - lp_bound - (1.0 - 1e-6 if integral else 0.0)
+        # (again on the LP over the sites left, every step: its bound and reduced costs hold for the plans
+        # within them, and plans using a dropped site already cost at least the incumbent's value)
+        site_bound = lp_bound
+        for _ in range(fixing_rounds if reduce_sites and rc is not None else 0):
+            slack = best_obj - site_bound - (1.0 - 1e-6 if integral else 0.0)
             keep = rc <= slack + 1e-9 * max(1.0, abs(best_obj))
-            keep[best] = True
-            sites = np.flatnonzero(keep)
+            keep[np.searchsorted(sites, best)] = True
+            if keep.all():
+                break
+            sites = sites[keep]
+            rs = build_radius_model(cost[:, sites], p, w, relax=True)
+            obj, x, dual, sec = _lp(rs.model, rs.coef, dataclasses.replace(options, time_limit=left()))
+            rounds += 1
+            solve_s += sec
+            site_bound, rc = max(site_bound, obj + rs.constant), dual[:sites.size]
+            if keep.mean() > 0.95 or closed(min(site_bound, best_obj)):
+                break
         say(f"{sites.size} of {m} sites left after reduced-cost fixing")
         sub = cost[:, sites]
         if not np.isfinite(sub).any(axis=1).all():  # pragma: no cover - the incumbent's sites serve everyone
