@@ -155,3 +155,20 @@ def test_pmed6_radius_reaches_the_published_optimum():
     assert r.status == "optimal"
     assert r.objective == instances.read_pmed_optima(ORLIB / "pmedopt.txt")["pmed6"] == 7824
     assert r.sites_kept < 200  # reduced-cost fixing left fewer sites to the MILP
+
+
+def test_time_limit_returns_the_best_plan_with_an_honest_bound():
+    cost, w = random_instance(11, n=40, m=20)
+    r = pmedian.solve_radius(cost, 4, w, SolverOptions(time_limit=1e-9, threads=1))
+    assert r.status == "feasible"  # no time for any LP: the heuristic plan, no bound
+    assert r.objective == pmedian.plan_cost(cost, r.medians, w)[0] == r.heuristic_objective
+    assert r.best_bound == -np.inf and r.gap == np.inf
+    full = pmedian.solve_radius(cost, 4, w, OPTS)
+    assert full.objective <= r.objective
+
+
+def test_progress_reports_each_phase():
+    cost, w = random_instance(12, n=30, m=15)
+    said = []
+    pmedian.solve_radius(cost, 3, w, OPTS, progress=said.append)
+    assert said[0].startswith("heuristic") and any(s.startswith("LP bound") for s in said)

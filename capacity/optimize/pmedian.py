@@ -462,8 +462,9 @@ def build_radius_model(cost: np.ndarray, p: int, weights: Optional[np.ndarray] =
 def _lp(model: Model, coef: np.ndarray, opts: SolverOptions):
     """The LP ``min coef · x`` over ``model`` (no integrality) with HiGHS, with reduced costs.
 
-    Returns ``(objective, x, reduced_costs, seconds)``; raises
-    :class:`~capacity.errors.SolverError` unless HiGHS reports an optimum.
+    Returns ``(objective, x, reduced_costs, seconds)``, or ``None`` when the
+    time limit stopped it; raises :class:`~capacity.errors.SolverError` for
+    any other status but an optimum.
     """
     import highspy
 
@@ -486,7 +487,10 @@ def _lp(model: Model, coef: np.ndarray, opts: SolverOptions):
     t0 = time.perf_counter()
     h.run()
     seconds = time.perf_counter() - t0
-    if h.modelStatusToString(h.getModelStatus()) != "Optimal":
+    status = h.modelStatusToString(h.getModelStatus())
+    if status == "Time limit reached":
+        return None
+    if status != "Optimal":
         raise SolverError(f"HiGHS stopped the p-median LP with {h.modelStatusToString(h.getModelStatus())}")
     sol = h.getSolution()
     x = np.asarray(sol.col_value, dtype=float)
@@ -567,6 +571,9 @@ def solve_radius(cost: np.ndarray, p: int, weights: Optional[np.ndarray] = None,
             return None
         return max(options.time_limit - (time.perf_counter() - t_start), 1.0)
 
+    def out_of_time():
+        return options.time_limit is not None and time.perf_counter() - t_start >= options.time_limit
+
     def closed(bound):
         return best_obj - bound <= options.gap_rel * abs(best_obj) + 1e-9 or (integral and best_obj - bound < 1 - 1e-6)
 
@@ -574,7 +581,10 @@ def solve_radius(cost: np.ndarray, p: int, weights: Optional[np.ndarray] = None,
     lp_bound, rc, rm = -math.inf, None, None
     for _ in range(max_lp_rounds):
         rm = build_radius_model(cost, p, w, kept, relax=True, _levels=lv)
-        obj, x, dual, sec = _lp(rm.model, rm.coef, dataclasses.replace(options, time_limit=left()))
+        lp = None if out_of_time() else _lp(rm.model, rm.coef, dataclasses.replace(options, time_limit=left()))
+        if lp is None:  # out of time: the heuristic plan, no bound
+            break
+        obj, x, dual, sec = lp
         rounds += 1
         solve_s += sec
         need = lv.needed(x[:m])
@@ -591,7 +601,7 @@ def solve_radius(cost: np.ndarray, p: int, weights: Optional[np.ndarray] = None,
     sites = np.arange(m)
     say(f"LP bound {lp_bound:g} after {rounds} LP rounds ({int(kept.sum())} steps), best plan {best_obj:g}, "
         f"{time.perf_counter() - t_start:.2f} s")
-    if not closed(bound):
+    if not closed(bound) and not out_of_time():
         # 2. sites whose reduced cost exceeds the gap cannot be in a plan better than the incumbent
         # (again on the LP over the sites left, every step: its bound and reduced costs hold for the plans
         # within them, and plans using a dropped site already cost at least the incumbent's value)
@@ -604,7 +614,10 @@ def solve_radius(cost: np.ndarray, p: int, weights: Optional[np.ndarray] = None,
                 break
             sites = sites[keep]
             rs = build_radius_model(cost[:, sites], p, w, relax=True)
-            obj, x, dual, sec = _lp(rs.model, rs.coef, dataclasses.replace(options, time_limit=left()))
+            lp = None if out_of_time() else _lp(rs.model, rs.coef, dataclasses.replace(options, time_limit=left()))
+            if lp is None:
+                break
+            obj, x, dual, sec = lp
             rounds += 1
             solve_s += sec
             site_bound, rc = max(site_bound, obj + rs.constant), dual[:sites.size]
