@@ -79,10 +79,11 @@ def test_budget_binding_scenario_keeps_its_budget(serial):
         assert spent <= 5.0e7 * (1 + 1e-6), year
 
 
-def test_run_folder_equals_capacity_run(folder, serial, monkeypatch):
+@pytest.mark.parametrize("name", ["a", "c"])  # a: the level tasks united; c: the budget made it re-solve
+def test_run_folder_equals_capacity_run(folder, serial, monkeypatch, name):
     monkeypatch.chdir(folder)
-    assert main(["run", "c.toml", "--out", "run_c", "--quiet"]) == 0
-    mine, theirs = serial / "tiny_c", folder / "run_c"
+    assert main(["run", f"{name}.toml", "--out", f"run_{name}", "--quiet"]) == 0
+    mine, theirs = serial / f"tiny_{name}", folder / f"run_{name}"
     assert sorted(p.name for p in mine.iterdir()) == sorted(p.name for p in theirs.iterdir())
     a, b = read_run(mine), read_run(theirs)
     pd.testing.assert_frame_equal(a.plan, b.plan)
