@@ -73,6 +73,8 @@ def test_robust_plan_is_no_worse_than_the_scenarios_on_the_fit_draws(tiny, fit):
     assert tot["robust"] <= tot["baseline"] * (1 + 1e-7)
     assert set(s["plan"]) == {"baseline", "robust", "optimum"}
     assert len(s) == 3 * params.draws  # no candidate rows leak into the tables
+    assert [c for c in res.site_frequency.columns if c.startswith("in_")] == ["in_baseline", "in_robust"]
+    assert set(res.draws["plan"]) == {"baseline", "robust", "optimum"}
     assert res.summary["robust_fit"] == fit
     if fit == "best":
         rep = res.summary["robust_plan"]

@@ -305,7 +305,8 @@ def run_ensemble(scenario, city, params: EnsembleParams, runner, quiet: bool = F
     draws = aggregate.draws_table(outcomes, K)
     summary_t = aggregate.draw_summary(outcomes, K)
     opened = pd.concat([o.opened for o in optimised], ignore_index=True)
-    freq = aggregate.site_frequency(opened, params.draws, inputs.index, plans)
+    fixed = {"baseline": baseline_opened, **({"robust": robust_opened} if K else {})}
+    freq = aggregate.site_frequency(opened, params.draws, inputs.index, fixed)
     quant = aggregate.unserved_quantiles(draws, params.quantiles)
     baseline_plan = plan_table(SimpleNamespace(opened=baseline_opened), inputs.index)
     robust_plan = plan_table(SimpleNamespace(opened=robust_opened), inputs.index) if K else baseline_plan.iloc[0:0]
