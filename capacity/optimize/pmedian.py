@@ -97,10 +97,10 @@ from dataclasses import dataclass
 from typing import Callable, Optional
 
 import numpy as np
-from scipy.sparse import csr_matrix
 
-from ..errors import DataError, SolverError
+from ..errors import SolverError
 from .matrix import BINARY, CONTINUOUS, EQ, GE, Model
+from .pmedian_heuristic import check_input, heuristic, objective_is_integral, plan_cost
 from .solvers import SolverOptions, relative_gap
 
 FORMULATIONS = ("auto", "radius", "assignment")
@@ -160,135 +160,6 @@ class PMedianResult:
     n_constraints: int
     solver: str
     sites_kept: int = -1
-
-
-# ---------------------------------------------------------------------------
-# input checks and plan cost
-# ---------------------------------------------------------------------------
-
-def _check(cost, p, weights) -> tuple[np.ndarray, int, np.ndarray]:
-    cost = np.asarray(cost, dtype=float)
-    if cost.ndim != 2 or cost.size == 0:
-        raise DataError(f"cost must be a non-empty (clients, sites) matrix, got shape {cost.shape}")
-    n, m = cost.shape
-    if np.isnan(cost).any() or (cost < 0).any():
-        raise DataError("cost holds NaN or negative distances (use inf for a site a client may not use)")
-    if not isinstance(p, (int, np.integer)) or not 1 <= p <= m:
-        raise DataError(f"p must be an integer between 1 and the number of sites ({m}), got {p!r}")
-    w = np.ones(n) if weights is None else np.asarray(weights, dtype=float).reshape(-1)
-    if w.size != n or not np.isfinite(w).all() or (w < 0).any():
-        raise DataError(f"weights must be {n} finite non-negative numbers")
-    lonely = np.flatnonzero(~np.isfinite(cost).any(axis=1))
-    if lonely.size:
-        raise DataError(f"client {int(lonely[0])} (0-based) has no allowed site (every cost is inf)")
-    return cost, int(p), w
-
-
-def plan_cost(cost: np.ndarray, medians, weights: Optional[np.ndarray] = None) -> tuple[float, np.ndarray]:
-    """Objective of a plan and each client's distance to its nearest open site.
-
-    Parameters
-    ----------
-    cost : ndarray, shape (n, m)
-        Distances [distance unit]; ``inf`` for a site a client may not use.
-    medians : array_like of int
-        Open sites.
-    weights : ndarray, shape (n,), optional
-        Client weights (1 when omitted).
-
-    Returns
-    -------
-    (float, ndarray)
-        :math:`\\sum_i w_i d_i` (``inf`` if a client reaches no open site) and
-        the distances :math:`d_i`.
-    """
-    d = np.asarray(cost, dtype=float)[:, np.asarray(medians, dtype=np.int64)].min(axis=1)
-    w = np.ones(d.size) if weights is None else np.asarray(weights, dtype=float)
-    mask = w > 0
-    return float(w[mask] @ d[mask]), d
-
-
-# ---------------------------------------------------------------------------
-# heuristic: greedy + best-improvement swaps
-# ---------------------------------------------------------------------------
-
-def _finite_cost(cost: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """``cost`` with ``inf`` replaced by a penalty larger than any plan without forbidden pairs."""
-    fin = np.isfinite(cost)
-    if fin.all():
-        return cost
-    row_max = np.where(fin, cost, 0.0).max(axis=1)
-    wpos = w[w > 0]
-    big = 1.0 + float(w @ row_max) / (wpos.min() if wpos.size else 1.0)
-    return np.where(fin, cost, big)
-
-
-def heuristic(cost: np.ndarray, p: int, weights: Optional[np.ndarray] = None,
-              max_swaps: Optional[int] = None, start=None) -> np.ndarray:
-    """A good p-median plan: greedy construction, then best-improvement swaps to a local optimum.
-
-    Parameters
-    ----------
-    cost : ndarray, shape (n, m)
-        Distances [distance unit] (``inf``: not allowed).
-    p : int
-    weights : ndarray, shape (n,), optional
-    max_swaps : int, optional
-        Stop after this many swaps (default ``20 p + 100``).
-    start : array_like of int, optional
-        *p* distinct sites to start the swaps from instead of the greedy plan.
-
-    Returns
-    -------
-    ndarray of int
-        The *p* open sites, sorted. Deterministic (ties go to the lowest site number).
-    """
-    cost, p, w = _check(cost, p, weights)
-    c = _finite_cost(cost, w)
-    n, m = c.shape
-    is_open = np.zeros(m, bool)
-    if start is not None:
-        is_open[np.asarray(start, dtype=np.int64)] = True
-        if is_open.sum() != p:
-            raise DataError(f"start must hold {p} distinct sites")
-        d1 = c[:, is_open].min(axis=1)
-    else:
-        first = int(np.argmin(w @ c))
-        is_open[first] = True
-        d1 = c[:, first].copy()
-    for _ in range(p - int(is_open.sum())):  # greedy: add the site that lowers the total most
-        total = w @ np.minimum(c, d1[:, None])
-        total[is_open] = np.inf
-        j = int(np.argmin(total))
-        is_open[j] = True
-        np.minimum(d1, c[:, j], out=d1)
-    medians = np.flatnonzero(is_open)
-    if p == m:
-        return medians
-    rows = np.arange(n)
-    big = float(c.max()) * 2.0 + 1.0
-    tol = 1e-9 * max(1.0, float(w @ d1))
-    for _ in range(20 * p + 100 if max_swaps is None else max_swaps):
-        sub = c[:, medians]
-        if p >= 2:
-            two = np.argpartition(sub, 1, axis=1)[:, :2]
-            a, b = sub[rows, two[:, 0]], sub[rows, two[:, 1]]
-            swap = b < a
-            near = np.where(swap, two[:, 1], two[:, 0])
-            d1, d2 = np.minimum(a, b), np.maximum(a, b)
-        else:
-            near, d1, d2 = np.zeros(n, np.int64), sub[:, 0], np.full(n, big)
-        m1 = np.minimum(c, d1[:, None])
-        gain_in = w @ m1 - w @ d1                      # (m,) adding site j
-        extra = w[:, None] * (np.minimum(c, d2[:, None]) - m1)
-        by_median = csr_matrix((np.ones(n), (near, rows)), shape=(p, n))
-        delta = gain_in[None, :] + np.asarray(by_median @ extra)  # (p, m) closing median k, opening j
-        delta[:, medians] = np.inf
-        k, j = np.unravel_index(int(np.argmin(delta)), delta.shape)
-        if not delta[k, j] < -tol:
-            break
-        medians = np.sort(np.r_[np.delete(medians, k), j])
-    return medians
 
 
 # ---------------------------------------------------------------------------
@@ -406,7 +277,7 @@ def build_radius_model(cost: np.ndarray, p: int, weights: Optional[np.ndarray] =
     -------
     RadiusModel
     """
-    cost, p, w = _check(cost, p, weights)
+    cost, p, w = check_input(cost, p, weights)
     n, m = cost.shape
     lv = _levels if _levels is not None else _Levels.of(cost, p)
     client = lv.client
@@ -497,12 +368,6 @@ def _lp(model: Model, coef: np.ndarray, opts: SolverOptions):
     return float(coef @ x), x, np.asarray(sol.col_dual, dtype=float), seconds
 
 
-def _integral(cost: np.ndarray, w: np.ndarray) -> bool:
-    """Whether every plan's objective is an integer (integer weights and allowed distances)."""
-    fin = cost[np.isfinite(cost)]
-    return bool(np.all(w == np.round(w)) and np.all(fin == np.round(fin)))
-
-
 MILP_PARAMS_HIGHS = {"mip_allow_restart": False}
 """HiGHS settings of the radius MILP unless the caller sets them: without restarts pmed6 (53 sites left
 after fixing) is proved in 5.7 s instead of 22.1 s and pmed16 (112 sites) in 41 s instead of 65 s
@@ -551,12 +416,12 @@ def solve_radius(cost: np.ndarray, p: int, weights: Optional[np.ndarray] = None,
     from .core import run_stage  # imported here: core imports the model builder
 
     t_start = time.perf_counter()
-    cost, p, w = _check(cost, p, weights)
+    cost, p, w = check_input(cost, p, weights)
     n, m = cost.shape
     best = heuristic(cost, p, w)
     best_obj, _ = plan_cost(cost, best, w)
     h_obj = best_obj
-    integral = _integral(cost, w)
+    integral = objective_is_integral(cost, w)
     say = progress or (lambda message: None)
     say(f"heuristic {best_obj:g} in {time.perf_counter() - t_start:.2f} s")
     lv = _Levels.of(cost, p)
@@ -666,7 +531,7 @@ def solve_assignment(cost: np.ndarray, p: int, weights: Optional[np.ndarray] = N
     from .classic import p_median
 
     t0 = time.perf_counter()
-    cost, p, w = _check(cost, p, weights)
+    cost, p, w = check_input(cost, p, weights)
     sol = solve(p_median(cost, p, w), options)
     r = sol.report
     medians = np.sort(sol.opened["facility"].to_numpy(np.int64))
