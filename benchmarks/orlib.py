@@ -64,8 +64,8 @@ def run_pmedian(path: Path, opts: SolverOptions, formulation: str) -> dict:
     opt_file = path.parent / "pmedopt.txt"
     known = instances.read_pmed_optima(opt_file).get(inst.name) if opt_file.exists() else None
     read_s = time.perf_counter() - t0
-    row = {"instance": path.stem, "format": "pmed", "known_optimum": known, "read_seconds": round(read_s, 3),
-           "formulation": formulation}
+    row = {"instance": path.stem, "format": "pmed", "n": int(inst.cost.shape[0]), "p": inst.p, "known_optimum": known,
+           "read_seconds": round(read_s, 3), "formulation": formulation}
     try:
         r = classic.solve_p_median(inst.cost, inst.p, formulation=formulation, options=opts)
     except CapacityError as exc:
@@ -108,13 +108,17 @@ def run_one(path: Path, fmt: str, opts: SolverOptions, formulation: str = "core"
 
 
 def table(lines) -> str:
-    """Markdown table of JSON result lines (as printed by this script)."""
+    """Markdown table of JSON result lines (as printed by this script).
+
+    Lines of ``classic.solve_p_median`` (with ``formulation``) get a table of
+    their own columns: n, p, sites left to the MILP, solver calls and wall time.
+    """
+    rows = [json.loads(line) for line in lines if line.startswith("{")]
+    if rows and all("formulation" in r for r in rows):
+        return _pmedian_table(rows)
     out = ["| instance | optimum | objective | status | gap | build s | solve s | build share |",
            "|---|---:|---:|---|---:|---:|---:|---:|"]
-    for line in lines:
-        if not line.startswith("{"):
-            continue
-        r = json.loads(line)
+    for r in rows:
         if r.get("status") == "error":
             out.append(f"| {r['instance']} | {r['known_optimum']:,.2f} | – | no solution | – | – | – | – |")
             continue
@@ -123,6 +127,23 @@ def table(lines) -> str:
         mark = "" if r.get("matches_optimum") else " ≠"
         out.append(f"| {r['instance']} | {r['known_optimum']:,.2f} | {r['objective']:,.2f}{mark} | {r['status']} "
                    f"| {gap} | {b:.2f} | {s:.2f} | {b / max(b + s, 1e-9):.0%} |")
+    return "\n".join(out)
+
+
+def _pmedian_table(rows) -> str:
+    out = ["| instance | n | p | optimum | objective | status | gap | sites left | solver calls | build s | solve s "
+           "| wall s |",
+           "|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        if r.get("status") == "error":
+            out.append(f"| {r['instance']} | | | {r['known_optimum']:,.0f} | – | error | – | – | – | – | – | – |")
+            continue
+        gap = "–" if r["gap"] is None else f"{r['gap']:.2%}"
+        mark = "" if r.get("matches_optimum") else " ≠"
+        left = {-1: "–", 0: "no MILP"}.get(r.get("sites_kept", -1), f"{r.get('sites_kept')}")
+        out.append(f"| {r['instance']} | {r.get('n', '')} | {r.get('p', '')} | {r['known_optimum']:,.0f} "
+                   f"| {r['objective']:,.0f}{mark} | {r['status']} | {gap} | {left} | {r['solver_calls']} "
+                   f"| {r['build_seconds']:.2f} | {r['solve_seconds']:.2f} | {r['wall_seconds']:.2f} |")
     return "\n".join(out)
 
 

@@ -142,7 +142,8 @@ class PMedianResult:
         Size of the last model solved.
     solver : str
     sites_kept : int
-        Sites left in the MILP after reduced-cost fixing (radius; ``-1`` otherwise).
+        Sites left in the MILP after reduced-cost fixing; 0 when the LP bound
+        already proved the plan (no MILP); ``-1`` for the assignment formulation.
     """
 
     status: str
@@ -443,7 +444,7 @@ def solve_radius(cost: np.ndarray, p: int, weights: Optional[np.ndarray] = None,
         return best_obj - bound <= options.gap_rel * abs(best_obj) + 1e-9 or (integral and best_obj - bound < 1 - 1e-6)
 
     # 1. LP rounds: add the steps the LP optimum needs until it needs none -> the full LP bound
-    lp_bound, rc, rm = -math.inf, None, None
+    lp_bound, rc, rm, milp_sites = -math.inf, None, None, 0
     for _ in range(max_lp_rounds):
         rm = build_radius_model(cost, p, w, kept, relax=True, _levels=lv)
         lp = None if out_of_time() else _lp(rm.model, rm.coef, dataclasses.replace(options, time_limit=left()))
@@ -495,6 +496,7 @@ def solve_radius(cost: np.ndarray, p: int, weights: Optional[np.ndarray] = None,
         # 3. the MILP over the remaining sites, every step, started from the incumbent
         start = np.searchsorted(sites, best)
         _, dist = plan_cost(sub, start, w)
+        milp_sites = int(sites.size)
         rm = build_radius_model(sub, p, w)
         rm.model.set_start(np.arange(rm.model.n_cols), rm.start_values(start, dist))
         r, x = run_stage(rm.model, "distance", _milp_options(options, integral, left()), rm.coef)
@@ -521,7 +523,7 @@ def solve_radius(cost: np.ndarray, p: int, weights: Optional[np.ndarray] = None,
         status=status, objective=best_obj, best_bound=bound, gap=gap,
         medians=np.sort(best), assignment=best[np.argmin(cost[:, best], axis=1)], formulation="radius",
         heuristic_objective=h_obj, build_seconds=elapsed - solve_s, solve_seconds=solve_s, iterations=rounds,
-        n_variables=rm.model.n_cols, n_constraints=rm.model.n_rows, solver=solver, sites_kept=int(sites.size))
+        n_variables=rm.model.n_cols, n_constraints=rm.model.n_rows, solver=solver, sites_kept=milp_sites)
 
 
 def solve_assignment(cost: np.ndarray, p: int, weights: Optional[np.ndarray] = None,
