@@ -298,8 +298,8 @@ def summary_dict(scenario, city, solution, plan_df, assign_df, balance_df, unit_
 
 
 def _conversions(plan_df, scenario, city) -> dict:
-    """What the conversions make (:func:`capacity.verify_conversions.conversion_summary`; issue 13)."""
-    from capacity.verify_conversions import NURSERY_KEYS, conversion_summary
+    """What the conversions make (:func:`capacity.plan_conversions.conversion_summary`; issue 13)."""
+    from capacity.plan_conversions import NURSERY_KEYS, conversion_summary
 
     params = {k: getattr(scenario.plan, k) for k in NURSERY_KEYS if getattr(scenario.plan, k, None) is not None}
     return conversion_summary(plan_df, params, city)

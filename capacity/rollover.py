@@ -221,7 +221,7 @@ def rollover_tables(schools: pd.DataFrame, sites: pd.DataFrame, plan: pd.DataFra
             schools[col] = default
     plan = plan.reset_index(drop=True)
     line = lambda mask: (np.flatnonzero(np.asarray(mask)) + 2).tolist()  # noqa: E731
-    from capacity.verify_conversions import conversion_targets
+    from capacity.plan_conversions import conversion_targets
 
     into = conversion_targets(plan)  # a school converted to another level: a new school on its own place
     new = plan[(plan["action"] == "new") & ~into]

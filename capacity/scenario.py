@@ -38,6 +38,7 @@ from capacity import ALL_LEVELS, LEVELS
 from capacity.config import build, check_ranges, did_you_mean, merge, rename_keys
 from capacity.errors import ScenarioError
 from capacity.scenario_checks import apply_standards, check_against_city, check_levels, check_years, demand_for_plan
+from capacity.scenario_conversions import check_conversion_keys
 from capacity.scenario_rules import PLAUSIBLE, RENAMED_KEYS
 
 __all__ = ["Scenario", "PlanParams", "ObjectiveParams", "SolverParams", "OutputParams", "ZoneRule",
@@ -272,36 +273,7 @@ class PlanParams:
                                  "per seat; state it, e.g. 5000.0")
         if self.max_closures_per_zone_year < 0:
             raise ValueError("max_closures_per_zone_year: must be ≥ 0")
-        self._check_conversions()
-
-    def _check_conversions(self):
-        """Level conversions and nursery places (issue 13, item 2)."""
-        from capacity.optimize.conversions import link_order
-
-        for key in ("level_conversions", "level_conversion_cost_cny_per_seat"):
-            for level, value in getattr(self, key).items():
-                if level not in LEVELS:
-                    raise ValueError(f"{key}: {level!r} is not a level" + did_you_mean(level, LEVELS))
-                if not isinstance(value, str) and value < 0:
-                    raise ValueError(f"{key}: {level} = {value} must be ≥ 0")
-        for source, target in self.level_conversions.items():
-            if target not in LEVELS or target == source:
-                raise ValueError(f"level_conversions: {source} = {target!r} is not another level"
-                                 + did_you_mean(str(target), LEVELS))
-            if source not in self.closure_levels:
-                raise ValueError(f"level_conversions: {source} converts closed schools, so closure_levels must "
-                                 f"list {source!r}")
-            if source not in self.level_conversion_cost_cny_per_seat:
-                raise ValueError(f"level_conversion_cost_cny_per_seat: {source} converts (level_conversions) but "
-                                 "has no cost per seat; state it, e.g. 5000.0")
-        try:
-            link_order(self.level_conversions.items())
-        except ValueError:
-            raise ValueError(f"level_conversions: {dict(self.level_conversions)} form a cycle") from None
-        for key in ("nursery_places_per_1000_people", "nursery_existing_places_per_1000_people",
-                    "nursery_places_per_seat", "nursery_place_cost_cny"):
-            if getattr(self, key) < 0:
-                raise ValueError(f"{key}: must be ≥ 0")
+        check_conversion_keys(self)
 
     def budget_for(self, year: int) -> float | None:
         """Budget of ``year`` after ``budget_factor`` [CNY], or None when unlimited."""

@@ -41,7 +41,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from capacity.verify_conversions import check_conversions, conversion_targets
+from capacity.plan_conversions import conversion_targets
+from capacity.verify_conversions import conversion_checks
 
 TOL = 1e-4  # absolute slack on pupils [pupils]; budgets use a relative 1e-9
 
@@ -222,6 +223,11 @@ def check_shrinking(plan, assign, scen, city) -> Check:
     return Check("closures", not bad, "; ".join(bad) or
                  f"{n_close} closures, {n_conv} conversions, {len(built)} lags and every assignment's opening "
                  "and closing year consistent")
+
+
+def check_conversions(plan, assign, scen, city) -> Check:
+    """Level conversions and nursery places (:mod:`capacity.verify_conversions`)."""
+    return Check("conversions", *conversion_checks(plan, assign, scen, city))
 
 
 def check_budget(plan, scen) -> Check:

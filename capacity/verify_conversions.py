@@ -17,52 +17,18 @@ the places minus the smallest conversion's stay below the need.
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
-__all__ = ["NURSERY_KEYS", "check_conversions", "conversion_summary", "conversion_targets", "nursery_credit"]
+from capacity.plan_conversions import conversion_targets, nursery_credit
+
+__all__ = ["conversion_checks"]
 
 TOL = 1e-4  # [places]
 
 
-def conversion_targets(plan: pd.DataFrame) -> np.ndarray:
-    """Rows of ``plan`` that are the new school a level conversion makes (bool per row)."""
-    if "convert_to" not in plan or not len(plan):
-        return np.zeros(len(plan), dtype=bool)
-    conv = plan[plan["action"] == "convert"]
-    pairs = set(zip(conv["site_id"].astype(str), conv["convert_to"].astype(str)))
-    key = list(zip(plan["site_id"].astype(str), plan["level"].astype(str)))
-    return np.array([a == "new" and k in pairs for a, k in zip(plan["action"], key)], dtype=bool)
-
-
-def nursery_credit(plan: pd.DataFrame, scen: dict, city) -> pd.DataFrame:
-    """Places converted to nursery places and the credit they may earn, per zone.
-
-    Returns
-    -------
-    DataFrame
-        ``zone_id, conversions, places, smallest_places, need_places, credited_places`` [places].
-    """
-    from capacity.optimize.conversions import nursery_need, zone_population
+def conversion_checks(plan: pd.DataFrame, assign: pd.DataFrame, scen: dict, city) -> tuple:
+    """The conversion checks of the module docstring: ``(ok, detail)`` (:func:`capacity.verify.check_conversions`)."""
     from capacity.optimize.geo import is_nursery
-
-    p = scen["plan"]
-    rows = plan[(plan["action"] == "convert") & plan.get("convert_to", pd.Series(index=plan.index)).map(is_nursery)]
-    places = -rows["seats"].astype(float) * float(p.get("nursery_places_per_seat", 2.0 / 3.0))
-    per = (rows.assign(places=places).groupby("zone_id")["places"]
-           .agg(conversions="size", places="sum", smallest_places="min").reset_index())
-    need = nursery_need(zone_population(city.population, city.base_year),
-                        float(p.get("nursery_places_per_1000_people", 4.5)),
-                        float(p.get("nursery_existing_places_per_1000_people", 0.0)))
-    per["need_places"] = per["zone_id"].astype(str).map(need.rename(index=str)).fillna(0.0).to_numpy()
-    per["credited_places"] = np.minimum(per["places"], per["need_places"])
-    return per
-
-
-def check_conversions(plan: pd.DataFrame, assign: pd.DataFrame, scen: dict, city):
-    """The conversion checks of the module docstring, as one :class:`capacity.verify.Check`."""
-    from capacity.optimize.geo import is_nursery
-    from capacity.verify import Check
 
     p = scen["plan"]
     bad = []
@@ -109,49 +75,4 @@ def check_conversions(plan: pd.DataFrame, assign: pd.DataFrame, scen: dict, city
                    f"{per['need_places'].sum():,.0f})")
     elif len(nursery):
         detail += f", {len(nursery)} conversions to nursery places (no credit in the scenario)"
-    return Check("conversions", not bad, "; ".join(bad) or detail + " consistent")
-
-
-NURSERY_KEYS = ("nursery_places_per_1000_people", "nursery_existing_places_per_1000_people", "nursery_places_per_seat",
-                "nursery_place_cost_cny")
-
-
-def conversion_summary(plan: pd.DataFrame, plan_params: dict, city) -> dict:
-    """What the plan's conversions make, for ``summary.json`` and ``capacity compare``.
-
-    Parameters
-    ----------
-    plan : DataFrame
-        ``plan.csv``.
-    plan_params : dict
-        The scenario's ``[plan]`` (at least :data:`NURSERY_KEYS`, defaults otherwise).
-    city : CityData
-
-    Returns
-    -------
-    dict
-        ``by_level``: per level, ``converted_to`` (use → schools), ``converted_in`` (schools of
-        the level made from another level's school) and ``seats_in`` [pupils]; ``nursery``:
-        ``conversions``, ``places``, ``credited_places`` and ``need_places`` [places] of the zones
-        with a conversion to nursery places (empty when none).
-    """
-    from capacity.optimize.geo import is_nursery
-
-    out = {"by_level": {}, "nursery": {}}
-    if plan.empty or "convert_to" not in plan:
-        return out
-    conv = plan[plan["action"] == "convert"]
-    target = conversion_targets(plan)
-    for level in sorted(set(conv["level"]) | set(plan.loc[target, "level"])):
-        mine = conv[conv["level"] == level]
-        into = plan[target & (plan["level"] == level).to_numpy()]
-        out["by_level"][level] = {
-            "converted_to": {("nursery" if is_nursery(k) else str(k)): int(v)
-                             for k, v in mine["convert_to"].astype(str).value_counts().items()},
-            "converted_in": int(len(into)), "seats_in": float(into["seats"].sum())}
-    if conv["convert_to"].map(is_nursery).any():
-        per = nursery_credit(plan, {"plan": dict(plan_params)}, city)
-        out["nursery"] = {"conversions": int(per["conversions"].sum()), "places": float(per["places"].sum()),
-                          "credited_places": float(per["credited_places"].sum()),
-                          "need_places": float(per["need_places"].sum())}
-    return out
+    return not bad, "; ".join(bad) or detail + " consistent"

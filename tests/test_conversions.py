@@ -15,8 +15,9 @@ import pytest
 
 from capacity.optimize import solve
 from capacity.optimize.conversions import link_order, nursery_need, zone_population
-from capacity.optimize.problem import (Arcs, Closures, Facilities, LevelConversion, LevelProblem, NurseryCredit,
-                                       Operating, Options, Problem, ProblemError, Units, Weights)
+from capacity.optimize.problem import (Arcs, Closures, Facilities, LevelProblem, Operating, Options, Problem,
+                                       ProblemError, Units, Weights)
+from capacity.optimize.problem_conversions import LevelConversion, NurseryCredit
 from capacity.optimize.solvers import SolverOptions
 
 W = Weights(unserved=1e6, distance=1e-3, cost=1e-6, year_discount=1.0)
@@ -242,7 +243,8 @@ def test_tiny_city_needs_and_conversion_places(tiny):
 @pytest.mark.parametrize("method", ["joint", "by_level"])
 def test_tiny_city_converts_k1_to_nursery_and_p2_to_a_kindergarten(tiny, method):
     from capacity.verify import check_capacity, check_counts, check_shrinking
-    from capacity.verify_conversions import check_conversions, nursery_credit
+    from capacity.plan_conversions import nursery_credit
+    from capacity.verify import check_conversions
 
     city, problem, indexes = tiny
     plan, assign, scen, sol = tables(tiny, method)
@@ -261,8 +263,7 @@ def test_tiny_city_converts_k1_to_nursery_and_p2_to_a_kindergarten(tiny, method)
 
 
 def test_verify_catches_a_tampered_conversion(tiny):
-    from capacity.verify import check_shrinking
-    from capacity.verify_conversions import check_conversions
+    from capacity.verify import check_conversions, check_shrinking
 
     city, problem, indexes = tiny
     plan, assign, scen, sol = tables(tiny, "joint")
@@ -297,7 +298,7 @@ def test_verify_catches_a_tampered_conversion(tiny):
 
 def test_the_schedule_and_the_summary_show_the_target_level_and_nursery_places(tiny):
     from capacity.report.schedule import schedule_table, schedule_totals
-    from capacity.verify_conversions import conversion_summary
+    from capacity.plan_conversions import conversion_summary
 
     city, problem, indexes = tiny
     plan, assign, scen, sol = tables(tiny, "joint")
@@ -328,3 +329,20 @@ def test_rollover_carries_a_level_conversion(tiny):
     assert "k1" not in set(schools["school_id"])                                    # converted to nursery places
     c = counts.set_index("level")
     assert (c["existing"] + c["new"] - c["closed"] - c["converted"] == c["next"]).all()
+
+
+def test_scenario_keys_of_conversions_are_checked():
+    from capacity.scenario import PlanParams
+    from capacity.scenario_conversions import conversion_cycle
+
+    ok = dict(closure_levels=("primary",), level_conversions={"primary": "kindergarten"},
+              level_conversion_cost_cny_per_seat={"primary": 2000.0})
+    PlanParams(**ok)
+    for bad, word in (({"closure_levels": ()}, "closure_levels"),
+                      ({"level_conversion_cost_cny_per_seat": {}}, "level_conversion_cost_cny_per_seat"),
+                      ({"level_conversions": {"primary": "primary"}}, "not another level"),
+                      ({"nursery_place_cost_cny": -1.0}, "nursery_place_cost_cny")):
+        with pytest.raises(ValueError, match=word):
+            PlanParams(**{**ok, **bad})
+    assert conversion_cycle({"primary": "kindergarten", "kindergarten": "primary"}) == ["primary", "kindergarten"]
+    assert conversion_cycle({"primary": "kindergarten", "middle": "primary"}) == []

@@ -51,7 +51,8 @@ import numpy as np
 import pandas as pd
 
 from capacity.optimize.geo import NEVER, build_arcs
-from capacity.optimize.problem import Arcs, Closures, Facilities, LevelConversion, Operating, Options, Problem
+from capacity.optimize.problem import Arcs, Closures, Facilities, Operating, Options, Problem
+from capacity.optimize.problem_conversions import LevelConversion
 
 __all__ = ["add_level_conversions", "couple_by_level", "link_order", "mark_conversions", "nursery_need",
            "zone_population"]

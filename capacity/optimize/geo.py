@@ -25,8 +25,8 @@ from scipy.spatial import cKDTree
 from capacity import LEVELS
 from capacity.data.model import CityData, LevelStandard
 from capacity.errors import DataError
-from capacity.optimize.problem import (Arcs, Closures, Facilities, LevelProblem, NurseryCredit, Operating, Options,
-                                       Units)
+from capacity.optimize.problem import Arcs, Closures, Facilities, LevelProblem, Operating, Options, Units
+from capacity.optimize.problem_conversions import NurseryCredit
 
 
 @dataclass(frozen=True)

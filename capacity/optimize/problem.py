@@ -117,9 +117,8 @@ class Facilities:
     added_from : ndarray of int, shape (F,), optional
         First year the added seats count [year].
     converted : ndarray of bool, shape (F,), optional
-        A candidate place that is another level's school, which this level may take over
-        by a conversion (:class:`LevelConversion`); its options are not counted by plan
-        totals or zone rules (a conversion reuses a building). Default: none.
+        Another level's school this level may take over by a conversion; not counted by
+        plan totals or zone rules (:mod:`capacity.optimize.conversions`). Default: none.
     """
 
     seats: np.ndarray
@@ -283,8 +282,8 @@ class Closures:
     max_per_zone_year : int, optional
         At most this many closures plus conversions per zone and year [schools].
     nursery : NurseryCredit, optional
-        When the conversions make nursery places (托育): the places each school supplies,
-        the unmet need per zone and the avoided cost per place credited in the objective.
+        When the conversions make nursery places (托育)
+        (:class:`~capacity.optimize.problem_conversions.NurseryCredit`).
     """
 
     closable: np.ndarray
@@ -307,75 +306,6 @@ class Closures:
             raise ProblemError("closures.convert_cost_cny must be finite and >= 0 where conversion is allowed")
         if self.max_per_zone_year is not None and self.max_per_zone_year < 0:
             raise ProblemError("closures.max_per_zone_year must be >= 0")
-
-
-@dataclass(frozen=True)
-class NurseryCredit:
-    """The value of converting a level's schools to nursery places (托育), see :mod:`capacity.optimize.conversions`.
-
-    Attributes
-    ----------
-    places : ndarray of float, shape (F,)
-        Nursery places a conversion of each facility supplies [places].
-    zone : ndarray of str, shape (G,)
-        Zones with a need.
-    need_places : ndarray of float, shape (G,)
-        Unmet need for nursery places per zone [places]; the credit never exceeds it.
-    cny_per_place : float
-        Avoided cost of building one nursery place elsewhere [CNY/place].
-    """
-
-    places: np.ndarray
-    zone: np.ndarray
-    need_places: np.ndarray
-    cny_per_place: float = 0.0
-
-    def __post_init__(self):
-        places = np.asarray(self.places, dtype=float)
-        zone = np.asarray(self.zone).astype(str)
-        need = np.asarray(self.need_places, dtype=float)
-        if places.ndim != 1 or np.any(~np.isfinite(places)) or np.any(places < 0):
-            raise ProblemError("nursery.places must be a finite, non-negative 1-D array")
-        if need.shape != zone.shape or np.any(~np.isfinite(need)) or np.any(need < 0):
-            raise ProblemError("nursery.need_places must be finite, >= 0 and match nursery.zone")
-        if not np.isfinite(self.cny_per_place) or self.cny_per_place < 0:
-            raise ProblemError("nursery.cny_per_place must be finite and >= 0")
-        for name, a in (("places", places), ("zone", zone), ("need_places", need)):
-            object.__setattr__(self, name, _arr(a))
-
-
-@dataclass(frozen=True)
-class LevelConversion:
-    """Schools of one level that may become schools of another level (issue 13).
-
-    Link *k*: existing school ``facility[k]`` of level ``source`` closes, and option
-    ``option[k]`` of level ``target`` (a school of the target level on the same place,
-    :mod:`capacity.optimize.conversions`) may be started only in or after its closure year.
-
-    Attributes
-    ----------
-    source, target : str
-        Level names.
-    facility : ndarray of int, shape (K,)
-        Facility positions in the source level (schools that may close).
-    option : ndarray of int, shape (K,)
-        Option positions in the target level.
-    """
-
-    source: str
-    target: str
-    facility: np.ndarray
-    option: np.ndarray
-
-    def __post_init__(self):
-        f = np.asarray(self.facility, dtype=np.int64)
-        o = np.asarray(self.option, dtype=np.int64)
-        if f.shape != o.shape or f.ndim != 1:
-            raise ProblemError("level conversion: facility and option must be 1-D of one length")
-        if self.source == self.target:
-            raise ProblemError(f"level conversion from {self.source} to itself")
-        object.__setattr__(self, "facility", _arr(f))
-        object.__setattr__(self, "option", _arr(o))
 
 
 @dataclass(frozen=True)
@@ -597,8 +527,7 @@ class Problem:
         when the years are distinct, the usual case). See
         :mod:`capacity.ensemble.robust`.
     conversions : tuple of LevelConversion
-        Schools of one level that may become schools of another (issue 13); a link
-        whose levels are not both in ``levels`` is ignored (a level's own sub-problem).
+        Links of :mod:`capacity.optimize.problem_conversions` (ignored unless both levels are here).
     """
 
     levels: tuple

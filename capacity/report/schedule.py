@@ -55,7 +55,7 @@ def schedule_table(plan: pd.DataFrame, zones: pd.DataFrame) -> pd.DataFrame:
     """
     if plan.empty:
         return pd.DataFrame(columns=COLUMNS)
-    from capacity.verify_conversions import conversion_targets
+    from capacity.plan_conversions import conversion_targets
 
     into = conversion_targets(plan)
     p = plan.assign(new=((plan["action"] == "new") & ~into).astype(int), converted_in=into.astype(int),
