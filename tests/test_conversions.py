@@ -346,3 +346,12 @@ def test_scenario_keys_of_conversions_are_checked():
             PlanParams(**{**ok, **bad})
     assert conversion_cycle({"primary": "kindergarten", "kindergarten": "primary"}) == ["primary", "kindergarten"]
     assert conversion_cycle({"primary": "kindergarten", "middle": "primary"}) == []
+
+
+@pytest.mark.parametrize("method", ["joint", "by_level"])
+def test_an_aggregated_solve_keeps_the_level_conversion(tiny, method):
+    city, problem, indexes = tiny
+    sol = solve(problem, dataclasses.replace(OPTS, aggregate_m=5000.0), method=method)
+    op = sol.opened
+    assert ((op["level"] == "primary") & (op["kind"] == "convert") & (op["facility"] == "p2")).any()
+    assert ((op["level"] == "kindergarten") & (op["kind"] == "new") & (op["facility"] == "p2")).any()

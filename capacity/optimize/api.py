@@ -180,7 +180,9 @@ def disaggregate(problem: Problem, opened: pd.DataFrame, options: SolverOptions 
         if lc.n_close:
             gone = mine[shut]
             fac = pd.Index(p.level.facilities.ids).get_indexer(gone["facility"].to_numpy())
-            ck = (kind[shut] == "convert").astype(np.int64)
+            # a closed school another level took over (issue 13) is a closure column, not a conversion one
+            taken = gone["label"].astype(str).isin([f"to {lv.name}" for lv in problem.levels]).to_numpy()
+            ck = ((kind[shut] == "convert") & ~taken).astype(np.int64)
             key = (fac * nb + np.searchsorted(build_years, gone["open_year"].to_numpy(np.int64))) * 2 + ck
             z = np.isin((p.close_facility * nb + p.close_year) * 2 + p.close_kind, key)
             model.fix_columns(lc.close_cols(), z.astype(float))
