@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from capacity.errors import DataError
+from capacity.errors import DataError, InfeasibleError
 from capacity.optimize import SolverOptions, classic, instances, pmedian
 from capacity.optimize.core import run_stage
 
@@ -172,3 +172,12 @@ def test_progress_reports_each_phase():
     said = []
     pmedian.solve_radius(cost, 3, w, OPTS, progress=said.append)
     assert said[0].startswith("heuristic") and any(s.startswith("LP bound") for s in said)
+
+
+@pytest.mark.parametrize("formulation", ["radius", "assignment"])
+def test_no_plan_serves_everyone_is_an_infeasible_error(formulation):
+    inf = np.inf
+    # clients 0 and 1 may each use only their own site, but p = 1
+    cost = np.array([[1.0, inf, 3.0], [inf, 2.0, inf]])
+    with pytest.raises(InfeasibleError):
+        classic.solve_p_median(cost, 1, formulation=formulation, options=OPTS)

@@ -98,7 +98,7 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from ..errors import SolverError
+from ..errors import InfeasibleError, SolverError
 from .matrix import BINARY, CONTINUOUS, EQ, GE, Model
 from .pmedian_heuristic import check_input, heuristic, objective_is_integral, plan_cost
 from .solvers import SolverOptions, relative_gap
@@ -335,8 +335,9 @@ def _lp(model: Model, coef: np.ndarray, opts: SolverOptions):
     """The LP ``min coef · x`` over ``model`` (no integrality) with HiGHS, with reduced costs.
 
     Returns ``(objective, x, reduced_costs, seconds)``, or ``None`` when the
-    time limit stopped it; raises :class:`~capacity.errors.SolverError` for
-    any other status but an optimum.
+    time limit stopped it; raises :class:`~capacity.errors.InfeasibleError`
+    when no plan serves every client, :class:`~capacity.errors.SolverError`
+    for any other status but an optimum.
     """
     import highspy
 
@@ -362,6 +363,9 @@ def _lp(model: Model, coef: np.ndarray, opts: SolverOptions):
     status = h.modelStatusToString(h.getModelStatus())
     if status == "Time limit reached":
         return None
+    if status in ("Infeasible", "Primal infeasible or unbounded"):
+        raise InfeasibleError("no plan of p sites reaches every client through its allowed sites "
+                              "(the p-median LP is infeasible)")
     if status != "Optimal":
         raise SolverError(f"HiGHS stopped the p-median LP with {h.modelStatusToString(h.getModelStatus())}")
     sol = h.getSolution()
