@@ -3,9 +3,9 @@
 :func:`run_sweep` checks every scenario file first (a bad file or two
 scenarios with one name stop the sweep before any work), then for each
 scenario, on the driver, projects the population and builds its problem
-with :func:`capacity.pipeline.plan` itself, stopped at its solve (so the
-problem is the one ``capacity run`` solves), and hands the solves to an
-executor:
+with :func:`capacity.pipeline.plan` itself, stopped at its solve
+(:func:`capacity.ensemble.asrun.plan_problem`: the problem is the one
+``capacity run`` solves), and hands the solves to an executor:
 
 * a scenario the optimiser splits by level (:func:`capacity.optimize.api.uses_levels`)
   becomes one task per level — the level without the budget rows, the first
@@ -31,7 +31,6 @@ figures per scenario, in the order the files were given.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import tempfile
 from dataclasses import dataclass
@@ -238,55 +237,10 @@ class Prepared:
     index: object
 
 
-class _Built(Exception):
-    """Raised in place of the solve when :func:`prepare` has the problem it needs."""
-
-
-@contextlib.contextmanager
-def _replaced(module, name, value):
-    old = getattr(module, name)
-    setattr(module, name, value)
-    try:
-        yield
-    finally:
-        setattr(module, name, old)
-
-
-def plan_problem(scenario, city, projection):
-    """The problem and index :func:`capacity.pipeline.plan` solves for ``scenario``, without solving it.
-
-    ``plan`` is run up to its solve (``capacity.optimize.solve`` is replaced,
-    in this process and for this call only, by a stop), so the problem is the
-    one ``capacity run`` solves, whatever steps ``plan`` takes to build it.
-
-    Returns
-    -------
-    (Problem, dict)
-    """
-    import capacity.optimize
-    from capacity.optimize import translate
-    from capacity.pipeline import plan
-
-    built = {}
-    build = translate.problem_from_scenario
-
-    def keep(*args, **kwargs):
-        built["problem"], built["index"] = build(*args, **kwargs)
-        return built["problem"], built["index"]
-
-    def stop(problem, *args, **kwargs):
-        raise _Built()
-
-    with _replaced(translate, "problem_from_scenario", keep), _replaced(capacity.optimize, "solve", stop):
-        try:
-            plan(scenario, city, projection)
-        except _Built:
-            return built["problem"], built["index"]
-    raise RuntimeError("capacity.pipeline.plan did not call capacity.optimize.solve")  # pragma: no cover
-
-
 def prepare(entry: Entry) -> Prepared:
-    """Project one scenario and build its problem as ``capacity run`` does (:func:`plan_problem`)."""
+    """Project one scenario and build its problem as ``capacity run`` does
+    (:func:`capacity.ensemble.asrun.plan_problem`)."""
+    from capacity.ensemble.asrun import plan_problem
     from capacity.pipeline import project
 
     proj = project(entry.scenario, entry.city)
@@ -334,12 +288,13 @@ def finish(entry: Entry, prep: Prepared, solution, report: bool):
     ``capacity run``'s.
     """
     import capacity.optimize
+    from capacity.ensemble.asrun import replaced
     from capacity.optimize import translate
     from capacity.pipeline import plan
 
     sc, city = entry.scenario, entry.city
-    with _replaced(translate, "problem_from_scenario", lambda *a, **k: (prep.problem, prep.index)), \
-            _replaced(capacity.optimize, "solve", lambda *a, **k: solution):
+    with replaced(translate, "problem_from_scenario", lambda *a, **k: (prep.problem, prep.index)), \
+            replaced(capacity.optimize, "solve", lambda *a, **k: solution):
         result = plan(sc, city, prep.projection)
     if report:
         from capacity.report import report as make_report

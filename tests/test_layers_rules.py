@@ -8,7 +8,7 @@ Layers, lowest first (a module may import its own layer and the layers below)::
     scenario  scenario, scenario_rules, scenario_checks (a scenario holds each stage's parameters)
     optimize  optimize
     pipeline  pipeline, results
-    outputs   report, compare, compare_plots, verify, ensemble, io (run folders), importer, rollover
+    outputs   report, compare, compare_plots, verify, ensemble, io (run folders), importer, rollover, sweep
     commands  commands, cli, testing
 
 Also: no import cycles between modules (imports inside functions count), no
@@ -36,7 +36,8 @@ LAYERS = [
     ("pipeline", ["capacity.pipeline", "capacity.results", "capacity.plan_conversions"]),
     ("outputs", ["capacity.report", "capacity.compare", "capacity.compare_plots", "capacity.verify",
                  "capacity.verify_special", "capacity.verify_conversions",
-                 "capacity.ensemble", "capacity.io", "capacity.importer", "capacity.rollover"]),
+                 "capacity.ensemble", "capacity.io", "capacity.importer", "capacity.rollover",
+                 "capacity.sweep"]),
     ("commands", ["capacity.commands", "capacity.cli", "capacity.testing"]),
 ]
 

@@ -127,7 +127,7 @@ def prepare_inputs(scenario, city, params: EnsembleParams):
     from capacity.optimize.translate import special_demand
     from capacity.ensemble.demand import demand_matrices, draw_unit_demand
     from capacity.pipeline import project
-    from capacity.sweep import plan_problem
+    from capacity.ensemble.asrun import plan_problem
 
     plan = scenario.plan
     medium = dataclasses.replace(scenario, projection=dataclasses.replace(scenario.projection, draws=0))
