@@ -355,3 +355,16 @@ def test_an_aggregated_solve_keeps_the_level_conversion(tiny, method):
     op = sol.opened
     assert ((op["level"] == "primary") & (op["kind"] == "convert") & (op["facility"] == "p2")).any()
     assert ((op["level"] == "kindergarten") & (op["kind"] == "new") & (op["facility"] == "p2")).any()
+
+
+def test_retiming_for_the_budget_keeps_the_conversion_years(tiny):
+    from capacity.optimize.budget import retime
+    from capacity.optimize.decompose import level_problem
+
+    city, problem, indexes = tiny
+    first = {lv.name: solve(level_problem(problem, lv.name), OPTS) for lv in problem.levels}
+    sol = retime(dataclasses.replace(problem, budget_cny=np.full(3, 1.0e12)), first, OPTS)
+    assert sol is not None
+    kg = sol.opened[(sol.opened["level"] == "kindergarten") & (sol.opened["facility"] == "p2")]
+    mine = first["kindergarten"].opened
+    assert list(kg["open_year"]) == list(mine.loc[mine["facility"] == "p2", "open_year"])

@@ -87,8 +87,10 @@ def timing_problem(problem: Problem, plans: dict) -> Problem:
                        label=lv.options.label[o])
         units = dataclasses.replace(lv.units, demand=np.zeros_like(lv.units.demand), distance_weight=None)
         levels.append(dataclasses.replace(lv, units=units, options=opts, closures=None, operating=None))
+    # the plan's options only: level-conversion links (option positions of the whole problem) go; the
+    # target levels keep their years (retime), so a conversion still starts after its closure
     return dataclasses.replace(problem, levels=tuple(levels), column_weight=None,
-                               budget_cny=np.maximum(budget, 0.0))
+                               budget_cny=np.maximum(budget, 0.0), conversions=())
 
 
 def _built(op: pd.DataFrame) -> pd.DataFrame:
