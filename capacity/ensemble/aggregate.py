@@ -7,7 +7,8 @@
 * ``draw_summary`` — per draw and plan, all levels: unserved pupils, cost,
   objective, regret (and its upper bound against the optimum's best bound);
 * ``site_frequency`` — per candidate site (and expanded school): in how
-  many draws' optimal plans it is chosen;
+  many draws' optimal plans it is built on (closures and conversions are
+  not counted as choosing a site);
 * ``unserved_quantiles`` — quantiles over draws of unserved pupils per
   plan, level and year (the fan chart).
 
@@ -132,6 +133,8 @@ def site_frequency(opened: pd.DataFrame, n_draws: int, indexes: dict, plans: dic
         in_<plan>..., x, y`` (x, y in the metric CRS [m]); every candidate site,
         and the existing schools expanded in some plan.
     """
+    builds = lambda df: df[~df["kind"].isin(("close", "convert"))] if "kind" in df else df  # noqa: E731
+    opened, plans = builds(opened), {name: builds(p) for name, p in plans.items()}  # closures are not choices of a site
     parts = []
     for level, idx in indexes.items():
         op = opened[opened["level"] == level]
