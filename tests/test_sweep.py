@@ -148,3 +148,23 @@ def test_help_has_examples(capsys):
     assert exit_.value.code == 0
     out = capsys.readouterr().out
     assert "examples:" in out and "--scheduler" in out and "sweep.csv" in out
+
+
+def test_scheduler_address_gives_the_identical_table(folder, serial, monkeypatch):
+    from distributed import LocalCluster
+
+    monkeypatch.chdir(folder)
+    # a scheduler on loopback TCP (workers in this process), reached by its address only
+    with LocalCluster(n_workers=1, threads_per_worker=2, processes=False, protocol="tcp", host="127.0.0.1",
+                      dashboard_address=None) as cluster:
+        assert main(["sweep", *FILES, "--out", "remote", "--scheduler", cluster.scheduler_address,
+                     "--quiet"]) == 0
+    assert (folder / "remote" / "sweep.csv").read_bytes() == (serial / "sweep.csv").read_bytes()
+
+
+def test_unreachable_scheduler_is_a_clear_error(folder, monkeypatch, capsys):
+    monkeypatch.chdir(folder)
+    assert main(["sweep", "a.toml", "--out", "nowhere", "--scheduler", "tcp://127.0.0.1:9"]) == 1
+    err = capsys.readouterr().err
+    assert "tcp://127.0.0.1:9" in err and "Traceback" not in err
+    assert not (folder / "nowhere").exists()
