@@ -168,3 +168,10 @@ def test_unreachable_scheduler_is_a_clear_error(folder, monkeypatch, capsys):
     err = capsys.readouterr().err
     assert "tcp://127.0.0.1:9" in err and "Traceback" not in err
     assert not (folder / "nowhere").exists()
+
+
+def test_report_flag_makes_each_runs_report(folder, monkeypatch):
+    monkeypatch.chdir(folder)
+    assert main(["sweep", "a.toml", "--out", "with_report", "--serial", "--report", "--quiet"]) == 0
+    assert (folder / "with_report" / "tiny_a" / "report.html").is_file()
+    assert not (folder / "serial" / "tiny_a" / "report.html").exists()  # the scenario says report = false
