@@ -153,3 +153,34 @@ def test_a_tiny_run_with_aggregation_passes_verify(tmp_path, capsys):
     # the aggregated solve's gap (1 %) plus at most twice the bound: the plan may lose it, the bound is lowered by it
     assert summary["gap"] <= 0.01 + 2 * agg["bound_share"] + 1e-9
     assert main(["verify", str(out)]) == 0
+
+
+def test_closures_and_conversions_are_kept_through_disaggregation():
+    """A shrinking system: the aggregated plan's closures and conversions are fixed in the unit-level LP."""
+    from capacity.optimize.problem import Closures, Operating
+
+    lv = LevelProblem(
+        name="primary",
+        units=Units(demand=np.array([[40.0, 40.0], [60.0, 60.0], [30.0, 20.0]]), zone=["z", "z", "z"]),
+        facilities=Facilities(seats=[200.0, 200.0, 100.0], existing=[True, True, True], zone=["z"] * 3,
+                              ids=["A", "B", "C"]),
+        options=Options(facility=np.zeros(0, int), seats=np.zeros(0), cost_cny=np.zeros(0)),
+        arcs=Arcs(unit=[0, 0, 0, 1, 1, 1, 2, 2], facility=[0, 1, 2, 0, 1, 2, 0, 2],
+                  distance=[1000.0, 2000.0, 3000.0, 1000.0, 2000.0, 3000.0, 500.0, 900.0]),
+        closures=Closures(closable=np.array([True, True, True]), convertible=np.array([False, True, False]),
+                          convert_cost_cny=np.full(3, 1.0e5), convert_to="nursery places"),
+        operating=Operating(school_cny=np.full(3, 1.0e6)))
+    problem = Problem(levels=(lv,), years=np.array([2026, 2027]), build_years=np.array([2026, 2027]),
+                      weights=Weights(unserved=1e6, distance=1e-3, cost=1e-6, year_discount=1.0))
+    plain = solve(problem, EXACT)
+    agg = solve(problem, dataclasses.replace(EXACT, aggregate_m=0.0))
+    assert agg.report.aggregation["levels"]["primary"]["units_after"] == 2  # units 0 and 1 merge
+    assert agg.report.objective == pytest.approx(plain.report.objective, rel=1e-9)
+    gone = agg.opened[agg.opened["kind"].isin(["close", "convert"])]
+    assert len(gone) >= 1
+    assert sorted(zip(gone["facility"], gone["kind"], gone["open_year"])) == sorted(
+        zip(*(plain.opened[plain.opened["kind"].isin(["close", "convert"])][c] for c in ("facility", "kind",
+                                                                                           "open_year"))))
+    # no pupil of the original units sits in a closed school
+    served = set(agg.assignments["facility"])
+    assert not served & set(gone["facility"])
