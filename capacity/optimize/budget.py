@@ -151,7 +151,8 @@ def retime(problem: Problem, first: dict, options) -> Solution | None:
     plans = {n: first[n].opened.reset_index(drop=True) for n in names}
     timing = timing_problem(problem, plans)
     fixed = {lv.name for lv in problem.levels if _fixed_years(lv)} | {c.target for c in problem.conversions}
-    opts = dataclasses.replace(options, warm_start=False, on_progress=None, gap_rel=1e-9)
+    # no LP-relaxation start: on this knapsack-like MILP its restricted MIP, solved to 1e-9, took minutes
+    opts = dataclasses.replace(options, warm_start=False, on_progress=None, gap_rel=1e-9, relaxation_start=False)
     try:
         sol = core.solve(timing, opts, extra_constraints=_by_first_year(plans, np.asarray(problem.build_years),
                                                                         fixed))

@@ -89,6 +89,9 @@ def _has_solution(h) -> bool:
     return h.getInfo().primal_solution_status == 2  # kSolutionStatusFeasible
 
 
+START_GAP_FLOOR = 1.0e-4
+"""The restricted MIP is solved to half the gap asked for, but never tighter than this: it only makes a start."""
+
 RELAXED_SHARE = 1.0e-6
 """Integer columns whose LP value is at most this stay fixed at their lower bound in the restricted MIP."""
 
@@ -99,7 +102,8 @@ def relaxation_start(model, coef: np.ndarray, opts: SolverOptions) -> tuple[np.n
     Solves the LP relaxation of ``model``, fixes every integer column whose
     LP value is at most :data:`RELAXED_SHARE` to its lower bound, and solves
     that much smaller MIP (a relaxation-induced neighbourhood, like RENS)
-    to half the gap asked for, within a quarter of the time limit. On the
+    to half the gap asked for (at least :data:`START_GAP_FLOOR`), within a
+    quarter of the time limit. On the
     school models the LP bound is within a fraction of a percent of the
     optimum and the LP opens only a few hundred of the options, so the
     restricted MIP finds in seconds the incumbent the full search needs
@@ -126,7 +130,7 @@ def relaxation_start(model, coef: np.ndarray, opts: SolverOptions) -> tuple[np.n
     del lp
     unused = integer[x[integer] - lower[integer] <= RELAXED_SHARE]
     upper[unused] = lower[unused]
-    sub = _new_highs(dataclasses.replace(opts, gap_rel=opts.gap_rel / 2))
+    sub = _new_highs(dataclasses.replace(opts, gap_rel=max(opts.gap_rel / 2, START_GAP_FLOOR)))
     if opts.time_limit is not None:
         sub.setOptionValue("time_limit", float(opts.time_limit) / 4)
     _load(sub, model, coef, lower, upper, integer)
