@@ -125,17 +125,16 @@ SUMMARY = {"unserved_by_cause": {
     ("en", ["Before a new school can open", "Out of reach", "Capacity", "kindergarten 2024"]),
     ("zh", ["建设周期", "服务半径外", "学位不足", "幼儿园 2024 年"])])
 def test_the_report_table_in_both_languages(lang, words):
-    from capacity.report.unserved import unserved_frame, unserved_section
+    from capacity.report.html import headline_section
+    from capacity.report.unserved import unserved_frame
 
     frame = unserved_frame(SUMMARY, lang)
     assert frame.iloc[:, 2:].values.tolist() == [[40, 20, 20, 0], [40, 0, 20, 20]]   # total = the three
-    html = unserved_section(SUMMARY, lang)
+    html = headline_section({**SUMMARY, "schools_by_level": {}}, lang)
     assert all(w in html for w in words), html
     # a run written before the split: no table
-    assert unserved_section({"unserved_pupils": {}}, lang) == ""
-    from capacity.report.html import headline_section
-
-    assert words[0] in headline_section({**SUMMARY, "schools_by_level": {}}, lang)
+    assert unserved_frame({"unserved_pupils": {}}, lang).empty
+    assert words[0] not in headline_section({"schools_by_level": {}}, lang)
 
 
 def test_capacity_run_prints_the_split_of_the_first_year():

@@ -191,9 +191,12 @@ def headline_section(s: dict, lang="en") -> str:
         frame = pd.DataFrame(rows)
         out.append(f"<p>{i18n.tr('h_system_intro', lang)}</p>")
         out.append(table(frame, numeric=list(frame.columns[2:]), lang=lang, headers=False))
-    from capacity.report.unserved import unserved_section
+    from capacity.report.unserved import unserved_frame, unserved_intro
 
-    out.append(unserved_section(s, lang))  # issue 13: unserved pupils by cause (lag, reach, capacity)
+    causes = unserved_frame(s, lang)  # issue 13: unserved pupils by cause (lag, reach, capacity)
+    if not causes.empty:
+        out.append(f"<p>{unserved_intro(s, lang)}</p>")
+        out.append(table(causes, numeric=list(causes.columns[2:]), lang=lang, headers=False))
     return "".join(out)
 
 

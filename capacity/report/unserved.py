@@ -1,8 +1,9 @@
 """The report's table of unserved pupils by cause (issue 13): lag, reach, capacity.
 
 Reads ``summary.json``'s ``unserved_by_cause`` (:func:`capacity.optimize.unserved.cause_summary`)
-and writes one HTML table per run, per level and checked year, in the report's language. A run
-written before the split has no such key and gets no table.
+as a table per level and checked year with its intro sentence, in the report's language
+(:func:`capacity.report.html.headline_section` shows them). A run written before the split has
+no such key and gets no table.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import pandas as pd
 
 from capacity.report import i18n
 
-__all__ = ["unserved_frame", "unserved_section"]
+__all__ = ["unserved_frame", "unserved_intro"]
 
 CAUSE_KEYS = ("lag", "reach", "capacity")
 
@@ -32,16 +33,13 @@ def unserved_frame(summary: dict, lang: str = "en") -> pd.DataFrame:
     return pd.DataFrame(rows, columns=cols)
 
 
-def unserved_section(summary: dict, lang: str = "en") -> str:
-    """The intro sentence and the table (HTML); ``""`` when the run has no split."""
-    from capacity.report.html import esc, table
+def unserved_intro(summary: dict, lang: str = "en") -> str:
+    """The sentence above the table (HTML, fields escaped): the causes and each level's first year
+    a new seat can count."""
+    from html import escape
 
-    frame = unserved_frame(summary, lang)
-    if frame.empty:
-        return ""
     first = (summary.get("unserved_by_cause") or {}).get("first_ready_year") or {}
     sep = "、" if lang == "zh" else ", "
     when = sep.join(i18n.tr("h_unserved_first", lang, level=i18n.level_name(lv, lang), year=y)
                     for lv, y in first.items() if y is not None) or i18n.tr("h_unserved_none", lang)
-    intro = i18n.tr("h_unserved_intro", lang, first=esc(when))
-    return f"<p>{intro}</p>" + table(frame, numeric=list(frame.columns[2:]), lang=lang, headers=False)
+    return i18n.tr("h_unserved_intro", lang, first=escape(when))
