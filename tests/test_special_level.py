@@ -228,3 +228,16 @@ def test_planning_special_without_its_standard_is_an_error_naming_the_key(tmp_pa
     assert main(["run", str(folder / "tiny.toml"), "--out", str(folder / "run"), "--quiet"]) == 1
     err = capsys.readouterr().err
     assert "plan.levels[1]" in err and "[levels.special]" in err
+
+
+def test_zone_minimums_open_by_the_plan_end():
+    """With a 1-year lag, a T9 school started in the last build year would open after the end: barred."""
+    from capacity.optimize.special import zone_minimums
+
+    rules = zone_minimums("special", ["Z1"], build_years=[2023, 2024, 2025], lag_years=1, plan_end=2025)
+    late = [(r.zone, r.year, r.maximum) for r in rules if r.year is not None]
+    assert late == [("Z1", 2025, 0)]
+    # lag 0: every build year opens in time, one rule only
+    assert len(zone_minimums("special", ["Z1"], [2023, 2024, 2025], 0, 2025)) == 1
+    # no build year early enough: years left free (T9 reported not met after the plan)
+    assert len(zone_minimums("special", ["Z1"], [2025], 2, 2025)) == 1

@@ -129,17 +129,27 @@ def borrow_parcels(city, level: str, zones) -> tuple[object, pd.DataFrame]:
     return dataclasses.replace(city, candidate_sites=new_sites), moved
 
 
-def zone_minimums(level: str, zones) -> list[CountRule]:
+def zone_minimums(level: str, zones, build_years=(), lag_years: int = 0, plan_end: int = 0) -> list[CountRule]:
     """One count rule per zone: exactly one new school of ``level`` there (see the module docstring).
+
+    With ``build_years``, a construction lag ``lag_years`` [years] and the plan's last year
+    ``plan_end``, build years whose school would open after ``plan_end`` get a maximum of 0
+    for that zone (T9 asks for the school *by* the plan's end); when no build year is early
+    enough, the years are left free and the after-plan check reports T9 as not met.
 
     One, not "at least one": a school of the level serves its whole zone, so more seats come
     from a larger module, not a second school (the objective's pupil-distance would otherwise
     buy a second school a few kilometres from the first).
     """
-    return [CountRule(level=level, kind="new", minimum=1, maximum=1, zone=str(z), year=None) for z in zones]
+    rules = [CountRule(level=level, kind="new", minimum=1, maximum=1, zone=str(z), year=None) for z in zones]
+    # open by the plan's end: a school started in a year whose lag carries it past the end does not count
+    late = [int(b) for b in build_years if int(b) + int(lag_years) > int(plan_end)] if build_years else []
+    if build_years and len(late) < len(build_years):
+        rules += [CountRule(level=level, kind="new", maximum=0, zone=str(z), year=b) for z in zones for b in late]
+    return rules
 
 
-def prepare(city, level: str, required, plan_end: int):
+def prepare(city, level: str, required, plan_end: int, build_years=(), lag_years: int = 0):
     """The city (with borrowed parcels) and the count rules that make ``required`` zones have a school.
 
     Parameters
@@ -151,6 +161,9 @@ def prepare(city, level: str, required, plan_end: int):
         Zones that must have a school of ``level`` by the plan's end.
     plan_end : int
         Last build year: existing schools, and carried-over ones opening by then, count [year].
+    build_years : sequence of int, optional
+        The plan's build years, with ``lag_years`` the level's construction lag [years]: the
+        new school must open by ``plan_end`` (:func:`zone_minimums`).
 
     Returns
     -------
@@ -162,4 +175,4 @@ def prepare(city, level: str, required, plan_end: int):
     schools = pd.DataFrame(city.schools.drop(columns="geometry"))
     lacking = zones_lacking(list(required), schools, None, plan_end, level)
     city, _ = borrow_parcels(city, level, lacking)
-    return city, zone_minimums(level, lacking), lacking
+    return city, zone_minimums(level, lacking, build_years, lag_years, plan_end), lacking

@@ -263,7 +263,8 @@ def problem_from_sections(city, unit_demand: pd.DataFrame, plan, objective, leve
     extra = []
     for level, zones in (required or {}).items():
         if level in levels:
-            city, rules, _ = prepare(city, level, zones, max(plan.build_years))
+            lag = plan.lag_for(level) if hasattr(plan, "lag_for") else int(plan.construction_lag_years)
+            city, rules, _ = prepare(city, level, zones, max(plan.build_years), plan.build_years, lag)
             extra += rules
     settings = {lv: nursery_settings(city, plan, level_settings(plan, lv, city.standards[lv])) for lv in levels}
     built = {lv: build_level(city, unit_demand, lv, years, settings[lv]) for lv in levels}
