@@ -8,6 +8,7 @@ import pytest
 
 from capacity.data import load_city
 from capacity.optimize import SolverOptions, build_model, classic, instances, prepare, solve
+from capacity.optimize import highs
 from capacity.optimize.highs import relaxation_start
 from capacity.optimize.model import weighted_objective
 from capacity.optimize.translate import problem_from_sections
@@ -39,7 +40,8 @@ def test_the_start_is_a_feasible_point_of_the_model(tiny):
 
 
 @pytest.mark.parametrize("name", ["tiny", "cap71", "pmed1"])
-def test_same_optimum_with_and_without_the_start(name, tiny):
+def test_same_optimum_with_and_without_the_start(name, tiny, monkeypatch):
+    monkeypatch.setattr(highs, "RELAXATION_START_MIN_COLUMNS", 0)  # these models are small: force the start
     if name == "tiny":
         problem = tiny
         optimum = solve(problem, SolverOptions(gap_rel=1e-9)).report.objective
@@ -64,3 +66,13 @@ def test_scenario_solves_use_the_start():
     assert not solver_options(SolverParams(name="cbc")).relaxation_start
     assert not SolverOptions().relaxation_start  # the library default is unchanged
     assert dataclasses.replace(SolverOptions(), relaxation_start=True).relaxation_start
+
+
+def test_small_models_solve_without_the_start(tiny, monkeypatch):
+    calls = []
+    monkeypatch.setattr(highs, "relaxation_start", lambda *a: calls.append(1) or (None, 0.0))
+    solve(tiny, SolverOptions(relaxation_start=True))
+    assert calls == []  # the tiny city has a few hundred columns
+    monkeypatch.setattr(highs, "RELAXATION_START_MIN_COLUMNS", 0)
+    solve(tiny, SolverOptions(relaxation_start=True))
+    assert calls  # asked for, and large enough

@@ -89,6 +89,9 @@ def _has_solution(h) -> bool:
     return h.getInfo().primal_solution_status == 2  # kSolutionStatusFeasible
 
 
+RELAXATION_START_MIN_COLUMNS = 20_000
+"""Models smaller than this solve fast without the start (and keep HiGHS's own choice among equal plans)."""
+
 START_GAP_FLOOR = 1.0e-4
 """The restricted MIP is solved to half the gap asked for, but never tighter than this: it only makes a start."""
 
@@ -166,7 +169,7 @@ def run_highs_arrays(model, coef: np.ndarray, opts: SolverOptions) -> tuple[RunR
     if opts.warm_start and model.start is not None:
         known = np.flatnonzero(~np.isnan(model.start))
         start = (known, model.start[known]) if known.size else None
-    elif opts.relaxation_start and integer.size:
+    elif opts.relaxation_start and integer.size and n >= RELAXATION_START_MIN_COLUMNS:
         values, heuristic_s = relaxation_start(model, coef, opts)
         if values is not None:
             start = (np.arange(n), values)

@@ -92,7 +92,9 @@ class SolverOptions:
     relaxation_start : bool
         Before a HiGHS MIP without a MIP start, find one from the LP
         relaxation: the MIP restricted to the integer columns the LP uses
-        (:func:`capacity.optimize.highs.relaxation_start`).
+        (:func:`capacity.optimize.highs.relaxation_start`); models with fewer
+        than :data:`~capacity.optimize.highs.RELAXATION_START_MIN_COLUMNS`
+        columns solve without it.
     """
 
     solver: str = "highs"
