@@ -85,16 +85,21 @@ def solve(problem: Problem, options: SolverOptions = SolverOptions(), *, method:
     """
     if (options.aggregate_m is not None and extra_constraints is None and objective is None
             and problem.objective == "weighted"):
-        return _solve_aggregated(problem, options, method, start, progress)
-    options = dataclasses.replace(options, aggregate_m=None)
-    if uses_levels(problem, method, objective):
-        sol = solve_by_level(problem, options, progress, start=start, extra_constraints=extra_constraints,
-                             objective=objective)
+        sol = _solve_aggregated(problem, options, method, start, progress)
     else:
-        sol = core.solve(problem, options, extra_constraints=extra_constraints, start=start, objective=objective)
+        sol = _solve_plain(problem, dataclasses.replace(options, aggregate_m=None), method, start, progress,
+                           extra_constraints, objective)
     if problem.conversions:  # a source school whose place another level took is a conversion (issue 13)
         sol = dataclasses.replace(sol, opened=mark_conversions(problem, sol.opened))
     return sol
+
+
+def _solve_plain(problem, options, method, start, progress, extra_constraints=None, objective=None) -> Solution:
+    """:func:`solve` without aggregation and before conversions are marked in ``opened``."""
+    if uses_levels(problem, method, objective):
+        return solve_by_level(problem, options, progress, start=start, extra_constraints=extra_constraints,
+                              objective=objective)
+    return core.solve(problem, options, extra_constraints=extra_constraints, start=start, objective=objective)
 
 
 def _solve_aggregated(problem: Problem, options: SolverOptions, method: str, start, progress) -> Solution:
@@ -108,14 +113,14 @@ def _solve_aggregated(problem: Problem, options: SolverOptions, method: str, sta
                "bound_objective": bound_b,
                "bound_pupil_m": float(sum(i.pupil_m for i in info.values()))}
     if all(i.units_after == i.units_before for i in info.values()):  # nothing merged: the plain solve
-        sol = solve(problem, inner, method=method, start=start, progress=progress)
+        sol = _solve_plain(problem, inner, method, start, progress)
         summary["bound_share"] = 0.0
         return dataclasses.replace(sol, report=dataclasses.replace(sol.report, aggregation=summary))
     aggregate_s = time.perf_counter() - t0
     if progress is not None:
         progress("demand units merged: " + ", ".join(
             f"{n} {i.units_before:,} → {i.units_after:,}" for n, i in info.items()) + f" (bound {bound_b:,.1f})")
-    coarse = solve(merged, inner, method=method, start=start, progress=progress)
+    coarse = _solve_plain(merged, inner, method, start, progress)  # closures not yet marked as conversions
     exact = disaggregate(problem, coarse.opened, inner)
     lp = exact.report
     bound = coarse.report.best_bound - bound_b  # a valid lower bound of the original problem
