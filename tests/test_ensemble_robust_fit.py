@@ -79,3 +79,24 @@ def test_robust_plan_is_no_worse_than_the_scenarios_on_the_fit_draws(tiny, fit):
     if fit == "best":
         rep = res.summary["robust_plan"]
         assert rep["chosen"] in rep["scores"] and rep["scores"][rep["chosen"]] == min(rep["scores"].values())
+
+
+def test_a_reoptimisation_without_any_plan_keeps_the_start(tiny, monkeypatch):
+    import capacity.ensemble.tasks as tasks
+    from capacity.errors import SolverError
+
+    scenario, city = tiny
+    params = EnsembleParams(draws=2, seed=5, fit_draws=0, fan_years="evaluation", mip_gap=0.0)
+    inputs = prepare_inputs(scenario, city, params)
+    start = run_ensemble(scenario, city, params, make_runner("serial", quiet=True), quiet=True, inputs=inputs)
+
+    def no_plan(*args, **kwargs):
+        raise SolverError("highs stopped without a solution: no_solution (Time limit reached)")
+
+    monkeypatch.setattr(tasks, "solve", no_plan)
+    kept = run_ensemble(scenario, city, params, make_runner("serial", quiet=True), quiet=True, inputs=inputs,
+                        plan=start.baseline_plan)
+    s = kept.draw_summary.set_index(["draw", "plan"])
+    for d in range(params.draws):
+        assert s.loc[(d, "optimum"), "status"] == tasks.START_KEPT
+        assert s.loc[(d, "optimum"), "objective"] == pytest.approx(s.loc[(d, "baseline"), "objective"])

@@ -23,7 +23,11 @@ import pandas as pd
 from capacity.ensemble.demand import with_demand
 from capacity.ensemble.evaluate import evaluate_plan, level_figures, level_objective
 from capacity.ensemble.robust import solve_robust
+from capacity.errors import SolverError
 from capacity.optimize import solve
+
+START_KEPT = "start kept"
+"""Status of a re-optimisation whose solver found no plan within its limit: the draw keeps the start."""
 
 OPENED_COLUMNS = ["level", "facility", "option", "kind", "label", "seats", "cost_cny", "zone", "open_year",
                   "ready_year"]
@@ -116,7 +120,17 @@ def optimise_draw(shared: Shared, item: DrawItem) -> DrawOutcome:
     """Re-optimise one draw: the plan that draw would have chosen, and its figures."""
     t0 = time.perf_counter()
     problem = with_demand(shared.problem, item.demand)
-    sol = solve(problem, shared.options, method=shared.method, start=shared.start)
+    try:
+        sol = solve(problem, shared.options, method=shared.method, start=shared.start)
+    except SolverError:
+        if shared.start is None:
+            raise
+        # the solver stopped on its limit before it even took up the start (e.g. in presolve on a busy
+        # machine): the draw keeps the scenario's plan, as a warm start would have; no bound is known
+        sol = evaluate_plan(problem, shared.start, shared.options)
+        nan = float("nan")
+        sol = dataclasses.replace(sol, report=dataclasses.replace(sol.report, status=START_KEPT, gap=nan,
+                                                                  best_bound=nan))
     seconds = time.perf_counter() - t0
     fig, obj = _frames(item.draw, "optimum", problem, sol)
     opened = sol.opened[OPENED_COLUMNS].assign(draw=item.draw)
