@@ -107,7 +107,7 @@ FORMULATIONS = ("auto", "radius", "assignment")
 """Values of ``formulation`` in :func:`solve_p_median`."""
 
 __all__ = ["FORMULATIONS", "PMedianResult", "RadiusModel", "build_radius_model", "heuristic", "plan_cost",
-           "solve_p_median", "solve_radius"]
+           "solve_radius"]
 
 
 @dataclass(frozen=True)
@@ -528,54 +528,3 @@ def solve_radius(cost: np.ndarray, p: int, weights: Optional[np.ndarray] = None,
         medians=np.sort(best), assignment=best[np.argmin(cost[:, best], axis=1)], formulation="radius",
         heuristic_objective=h_obj, build_seconds=elapsed - solve_s, solve_seconds=solve_s, iterations=rounds,
         n_variables=rm.model.n_cols, n_constraints=rm.model.n_rows, solver=solver, sites_kept=milp_sites)
-
-
-def solve_assignment(cost: np.ndarray, p: int, weights: Optional[np.ndarray] = None,
-                     options: SolverOptions = SolverOptions()) -> PMedianResult:
-    """Solve the p-median with the assignment formulation of :func:`capacity.optimize.classic.p_median`."""
-    from .api import solve
-    from .classic import p_median
-
-    t0 = time.perf_counter()
-    cost, p, w = check_input(cost, p, weights)
-    sol = solve(p_median(cost, p, w), options)
-    r = sol.report
-    medians = np.sort(sol.opened["facility"].to_numpy(np.int64))
-    obj, _ = plan_cost(cost, medians, w)
-    elapsed = time.perf_counter() - t0
-    return PMedianResult(
-        status=r.status, objective=obj, best_bound=r.best_bound, gap=relative_gap(obj, r.best_bound),
-        medians=medians, assignment=medians[np.argmin(cost[:, medians], axis=1)], formulation="assignment",
-        heuristic_objective=math.nan, build_seconds=elapsed - r.solve_seconds, solve_seconds=r.solve_seconds,
-        iterations=len(r.stages) or 1, n_variables=r.n_variables, n_constraints=r.n_constraints, solver=r.solver)
-
-
-def solve_p_median(cost: np.ndarray, p: int, weights: Optional[np.ndarray] = None, *,
-                   formulation: str = "auto", options: SolverOptions = SolverOptions()) -> PMedianResult:
-    """Solve an uncapacitated p-median, choosing the formulation.
-
-    Parameters
-    ----------
-    cost : ndarray, shape (n, m)
-        Distance from each client to each candidate site [distance unit];
-        ``inf`` for a pair not allowed.
-    p : int
-        Sites to open.
-    weights : ndarray, shape (n,), optional
-        Client weights (1 when omitted).
-    formulation : {"auto", "radius", "assignment"}
-        ``auto`` is the radius formulation: on OR-Library pmed it proved
-        instances the assignment formulation did not (pmed17, 22, 36, …) and
-        solved pmed1–10 in 7 s where spopt's assignment model took 106 s
-        (``benchmarks/README.md``, "Uncapacitated p-median").
-    options : SolverOptions
-
-    Returns
-    -------
-    PMedianResult
-    """
-    if formulation not in FORMULATIONS:
-        raise ValueError(f"formulation {formulation!r} is not one of {', '.join(FORMULATIONS)}")
-    if formulation == "assignment":
-        return solve_assignment(cost, p, weights, options)
-    return solve_radius(cost, p, weights, options)
