@@ -191,3 +191,14 @@ def test_levels_in_worker_processes_give_the_same_plan(problem):
     parts = {lv.name: level_problem(problem, lv.name) for lv in problem.levels}
     assert sum(lv.arcs.n for lv in problem.levels) < PARALLEL_MIN_ARCS
     assert workers_for(parts, EXACT) == 1 and workers_for(parts, dataclasses.replace(EXACT, level_workers=8)) == 4
+
+
+def test_budget_shares_small_level_keeps_its_project():
+    """One 24-unit project of a small level is not cut to a pro-rata slice of every year."""
+    budget = np.array([100.0, 100.0, 100.0])
+    spent = {"big": np.array([150.0, 150.0, 150.0]), "small": np.array([0.0, 4.0, 0.0])}
+    shares = budget_shares(budget, spent)
+    np.testing.assert_allclose(shares["small"], [0.0, 4.0, 0.0])
+    np.testing.assert_allclose(shares["big"], [100.0, 96.0, 100.0])
+    # the shares of every year add up to its budget
+    np.testing.assert_allclose(shares["big"] + shares["small"], budget)

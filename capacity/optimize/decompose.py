@@ -47,6 +47,7 @@ from capacity.optimize.problem import Problem
 from capacity.optimize.result import SolveReport, Solution
 
 BUDGET_TOLERANCE = 1e-6  # relative slack when checking a year's spending [share]
+SMALL_LEVEL_SHARE = 0.02  # a level spending at most this part of the total keeps its own yearly spending
 
 
 def level_problem(problem: Problem, name: str, budget=None) -> Problem:
@@ -108,13 +109,24 @@ def budget_shares(budget: np.ndarray, spent: dict, start=None, build_years=None)
     Returns
     -------
     dict of str to ndarray
-        ``{level: (B,) budget}``; the shares of every year add up to its budget.
+        ``{level: (B,) budget}``; the shares of every year add up to its budget. A level
+        spending at most :data:`SMALL_LEVEL_SHARE` of the total keeps its own yearly
+        spending (its projects are few and indivisible), the others share the rest.
     """
     total = sum(spent.values())
-    share = {n: s.sum() / max(total.sum(), 1.0) for n, s in spent.items()}
     finite = np.isfinite(budget)
     base = np.where(finite, budget, 0.0)  # an unlimited year stays unlimited for every level
-    out = {n: np.where(finite, base * share[n], np.inf) for n in spent}
+    # a level spending a small part of the whole (e.g. one special school a rule requires) keeps
+    # its own spending year by year: a pro-rata slice of each year would be smaller than its one
+    # indivisible project; the other levels share what is left of every year
+    small = {n for n, s in spent.items() if s.sum() <= SMALL_LEVEL_SHARE * total.sum()}
+    reserved = sum((spent[n] for n in small), np.zeros_like(base))
+    if small == set(spent) or np.any(reserved > base * (1 + BUDGET_TOLERANCE)):
+        small, reserved = set(), np.zeros_like(base)
+    rest = sum((s.sum() for n, s in spent.items() if n not in small), 0.0)
+    share = {n: s.sum() / max(rest, 1.0) for n, s in spent.items()}
+    left = np.maximum(base - reserved, 0.0)
+    out = {n: np.where(finite, spent[n] if n in small else left * share[n], np.inf) for n in spent}
     if start is not None and len(start):
         mine = {n: plan_spending(_level_start(start, n), build_years) for n in spent}
         used = sum(mine.values())
