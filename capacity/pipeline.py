@@ -153,8 +153,70 @@ def project(scenario, city, progress=None) -> ProjectionRun:
     return ProjectionRun(projection, demand, names)
 
 
+@dataclass(frozen=True)
+class PlanProblem:
+    """The site-and-timing problem of a scenario, built and not yet solved (see :func:`build_problem`).
+
+    Attributes
+    ----------
+    projection : ProjectionRun
+    unit_demand : DataFrame
+        Pupils per demand unit, level and evaluation year, as the optimiser sees them.
+    problem : Problem
+        The optimiser's problem (:mod:`capacity.optimize.problem`).
+    index : object
+        Maps the problem's positions back to schools, sites and units (:mod:`capacity.optimize.translate`).
+    """
+
+    projection: ProjectionRun
+    unit_demand: pd.DataFrame
+    problem: object
+    index: object
+
+
+def build_problem(scenario, city, projection: ProjectionRun | None = None, progress=None) -> PlanProblem:
+    """The problem :func:`plan` solves: demand per unit, T9's special rule, the optimiser's problem.
+
+    Used by :func:`plan`, and by the ensemble and ``capacity sweep``, which solve it
+    their own way and hand the solution to :func:`plan_tables`.
+    """
+    from capacity.demand.special import zone_totals
+    from capacity.optimize.translate import plan_demand, problem_from_scenario, special_demand
+
+    progress = progress or silent
+    proj = projection if projection is not None else project(scenario, city, progress)
+    unit_demand = plan_demand(proj.demand.units, scenario.plan.evaluation_years, scenario.plan.levels)
+    progress("building the site-and-timing model")
+    plan_end = zone_totals(proj.projection.population, max(scenario.plan.build_years))  # T9's population
+    unit_demand = special_demand(unit_demand, scenario, city, plan_end)
+    problem, index = problem_from_scenario(scenario, city, unit_demand, zone_population=plan_end)
+    return PlanProblem(proj, unit_demand, problem, index)
+
+
+def plan_tables(scenario, city, built: PlanProblem, solution) -> PlanRun:
+    """The run's tables and summary (targets checked once) from a solution of ``built.problem``."""
+    from capacity.demand.targets import check_targets, target_inputs
+    from capacity.optimize.unserved import cause_summary, unserved_by_cause
+    from capacity.results import assignment_table, plan_table, summary_dict, zone_balance_table
+
+    proj, unit_demand = built.projection, built.unit_demand
+    years = list(scenario.plan.evaluation_years)
+    plan_df = plan_table(solution, built.index, city.schools)
+    assign_df = assignment_table(solution)
+    balance_df = zone_balance_table(city, unit_demand, plan_df, solution, years, scenario.plan.levels)
+    scenario_dict = scenario.to_dict()
+    persons = proj.demand.school_age[["zone_id", "year", "level", "persons"]]
+    targets = check_targets(target_inputs(plan_df, balance_df, persons, scenario_dict, city))
+    summary = summary_dict(scenario, city, solution, plan_df, assign_df, balance_df, unit_demand, targets)
+    summary["unserved_by_cause"] = cause_summary(unserved_by_cause(solution.unserved, built.problem),
+                                                 built.problem)
+    return PlanRun(proj, plan_df, assign_df, balance_df, unit_demand, summary, scenario_dict)
+
+
 def plan(scenario, city, projection: ProjectionRun | None = None, progress=None) -> PlanRun:
     """Solve a scenario's plan and make its tables and summary (no files).
+
+    :func:`build_problem` → :func:`capacity.optimize.solve` → :func:`plan_tables`.
 
     Parameters
     ----------
@@ -175,20 +237,12 @@ def plan(scenario, city, projection: ProjectionRun | None = None, progress=None)
     InfeasibleError, SolverError
         The plan cannot be met, or the solver found no solution.
     """
-    from capacity.demand.targets import check_targets, target_inputs
     from capacity.optimize import solve
-    from capacity.optimize.translate import plan_demand, problem_from_scenario, solver_options, special_demand
-    from capacity.results import assignment_table, plan_table, summary_dict, zone_balance_table
+    from capacity.optimize.translate import solver_options
 
     progress = progress or silent
-    proj = projection if projection is not None else project(scenario, city, progress)
-    unit_demand = plan_demand(proj.demand.units, scenario.plan.evaluation_years, scenario.plan.levels)
-    progress("building the site-and-timing model")
-    from capacity.demand.special import zone_totals
-
-    plan_end = zone_totals(proj.projection.population, max(scenario.plan.build_years))  # T9's population
-    unit_demand = special_demand(unit_demand, scenario, city, plan_end)
-    problem, index = problem_from_scenario(scenario, city, unit_demand, zone_population=plan_end)
+    built = build_problem(scenario, city, projection, progress)
+    problem = built.problem
     n_arcs = sum(lv.arcs.n for lv in problem.levels)
     n_opts = sum(lv.options.n for lv in problem.levels)
     progress(f"solving with {scenario.solver.name} ({n_opts:,} size/site options, {n_arcs:,} arcs, "
@@ -197,18 +251,7 @@ def plan(scenario, city, projection: ProjectionRun | None = None, progress=None)
     options = solver_options(scenario.solver, on_progress=getattr(progress, "solver_gap", None))
     solution = solve(problem, options, method=scenario.solver.method, progress=progress)
     progress(f"solved: {solution.report.status}, gap {solution.report.gap:.3%}")
-    years = list(scenario.plan.evaluation_years)
-    plan_df = plan_table(solution, index, city.schools)
-    assign_df = assignment_table(solution)
-    balance_df = zone_balance_table(city, unit_demand, plan_df, solution, years, scenario.plan.levels)
-    scenario_dict = scenario.to_dict()
-    persons = proj.demand.school_age[["zone_id", "year", "level", "persons"]]
-    targets = check_targets(target_inputs(plan_df, balance_df, persons, scenario_dict, city))
-    summary = summary_dict(scenario, city, solution, plan_df, assign_df, balance_df, unit_demand, targets)
-    from capacity.optimize.unserved import cause_summary, unserved_by_cause
-
-    summary["unserved_by_cause"] = cause_summary(unserved_by_cause(solution.unserved, problem), problem)
-    return PlanRun(proj, plan_df, assign_df, balance_df, unit_demand, summary, scenario_dict)
+    return plan_tables(scenario, city, built, solution)
 
 
 def write_json(path, obj):

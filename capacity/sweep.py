@@ -230,22 +230,24 @@ class Prepared:
     problem : Problem
     index : dict
         The problem's labels (:func:`capacity.optimize.problem_from_scenario`).
+    built : PlanProblem
+        All of it, for :func:`capacity.pipeline.plan_tables`.
     """
 
     projection: object
     problem: object
     index: object
+    built: object = None
 
 
 def prepare(entry: Entry) -> Prepared:
     """Project one scenario and build its problem as ``capacity run`` does
-    (:func:`capacity.ensemble.asrun.plan_problem`)."""
-    from capacity.ensemble.asrun import plan_problem
-    from capacity.pipeline import project
+    (:func:`capacity.pipeline.build_problem`)."""
+    from capacity.pipeline import build_problem, project
 
     proj = project(entry.scenario, entry.city)
-    problem, index = plan_problem(entry.scenario, entry.city, proj)
-    return Prepared(proj, problem, index)
+    built = build_problem(entry.scenario, entry.city, proj)
+    return Prepared(proj, built.problem, built.index, built)
 
 
 def submit_solve(executor, entry: Entry, prep: Prepared):
@@ -281,21 +283,14 @@ def _whole_task(problem, options, method):
 def finish(entry: Entry, prep: Prepared, solution, report: bool):
     """The run's tables, summary and report from its solution, exactly as ``capacity run`` makes them.
 
-    :func:`capacity.pipeline.plan` runs again with the problem already built
-    and the solve already done (both handed in, in this process and for this
-    call only), then the report as :func:`capacity.commands.run_scenario`
-    makes it; ``tests/test_sweep.py`` checks a sweep's run folder against
-    ``capacity run``'s.
+    :func:`capacity.pipeline.plan_tables` on the problem :func:`prepare` built, then
+    the report as :func:`capacity.commands.run_scenario` makes it;
+    ``tests/test_sweep.py`` checks a sweep's run folder against ``capacity run``'s.
     """
-    import capacity.optimize
-    from capacity.ensemble.asrun import replaced
-    from capacity.optimize import translate
-    from capacity.pipeline import plan
+    from capacity.pipeline import plan_tables
 
     sc, city = entry.scenario, entry.city
-    with replaced(translate, "problem_from_scenario", lambda *a, **k: (prep.problem, prep.index)), \
-            replaced(capacity.optimize, "solve", lambda *a, **k: solution):
-        result = plan(sc, city, prep.projection)
+    result = plan_tables(sc, city, prep.built, solution)
     if report:
         from capacity.report import report as make_report
 
