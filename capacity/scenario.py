@@ -358,6 +358,10 @@ class SolverParams:
         With ``aggregate``: units of one zone that reach the same schools
         and sites are merged when their distances to each of them differ by
         at most this much [m]; 0 merges only units the model cannot tell apart.
+    relaxation_start : bool
+        HiGHS only: start each large MIP from the LP relaxation's restricted MIP
+        (:func:`capacity.optimize.highs.relaxation_start`; default on). The start's LP and
+        small MIP take up to half of the time limit; switch it off where the LP itself is slow.
     """
 
     name: str = "highs"
@@ -367,6 +371,7 @@ class SolverParams:
     method: str = "auto"
     aggregate: bool = False
     aggregate_tolerance_m: float = 0.0
+    relaxation_start: bool = True
 
     def __post_init__(self):
         if self.name not in SOLVERS:
@@ -380,6 +385,8 @@ class SolverParams:
             raise ValueError("threads: must be ≥ 0")
         if not isinstance(self.aggregate, bool):
             raise ValueError(f"aggregate: {self.aggregate!r} must be true or false")
+        if not isinstance(self.relaxation_start, bool):
+            raise ValueError(f"relaxation_start: {self.relaxation_start!r} must be true or false")
         if not 0 <= self.aggregate_tolerance_m <= 5000:
             raise ValueError("aggregate_tolerance_m: must be in [0, 5000] m")
         if self.method not in ("auto", "by_level", "joint"):

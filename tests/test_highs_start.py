@@ -76,3 +76,13 @@ def test_small_models_solve_without_the_start(tiny, monkeypatch):
     monkeypatch.setattr(highs, "RELAXATION_START_MIN_COLUMNS", 0)
     solve(tiny, SolverOptions(relaxation_start=True))
     assert calls  # asked for, and large enough
+
+
+def test_scenario_key_switches_the_start_off():
+    """[solver] relaxation_start = false reaches SolverOptions; the default is on for HiGHS only."""
+    from capacity.optimize.translate import solver_options
+    from capacity.scenario import SolverParams
+
+    assert solver_options(SolverParams()).relaxation_start is True
+    assert solver_options(SolverParams(relaxation_start=False)).relaxation_start is False
+    assert solver_options(SolverParams(name="cbc")).relaxation_start is False

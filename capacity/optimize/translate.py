@@ -166,7 +166,8 @@ def solver_options(solver_cfg, on_progress=None, **overrides) -> SolverOptions:
                          gap_rel=solver_cfg.mip_gap, threads=solver_cfg.threads or None, msg=False,
                          on_progress=on_progress,
                          aggregate_m=float(solver_cfg.aggregate_tolerance_m) if solver_cfg.aggregate else None,
-                         relaxation_start=solver_cfg.name == "highs")
+                         relaxation_start=solver_cfg.name == "highs"
+                         and bool(getattr(solver_cfg, "relaxation_start", True)))
     given = {k: v for k, v in overrides.items() if v is not None}
     return dataclasses.replace(opts, **given) if given else opts
 
