@@ -3,9 +3,8 @@
 :func:`run_sweep` checks every scenario file first (a bad file or two
 scenarios with one name stop the sweep before any work), then for each
 scenario, on the driver, projects the population and builds its problem
-with :func:`capacity.pipeline.plan` itself, stopped at its solve
-(:func:`capacity.ensemble.asrun.plan_problem`: the problem is the one
-``capacity run`` solves), and hands the solves to an executor:
+with :func:`capacity.pipeline.build_problem` (the problem ``capacity run``
+solves), and hands the solves to an executor:
 
 * a scenario the optimiser splits by level (:func:`capacity.optimize.api.uses_levels`)
   becomes one task per level — the level without the budget rows, the first
@@ -123,7 +122,7 @@ def combine(problem, options, method: str, names: tuple, *solutions):
     (Solution, bool)
         The solution and whether the budgets made it re-solve the scenario.
     """
-    from capacity.optimize.decompose import BUDGET_TOLERANCE, spending
+    from capacity.optimize.decompose import BUDGET_TOLERANCE, merge_levels, spending
 
     if problem.budget_cny is not None:
         budget = np.asarray(problem.budget_cny, dtype=float)
@@ -131,22 +130,6 @@ def combine(problem, options, method: str, names: tuple, *solutions):
         if not np.all(total <= budget * (1 + BUDGET_TOLERANCE)):
             return solve_whole(problem, options, method), True
     return merge_levels(solutions), False
-
-
-def merge_levels(solutions) -> object:
-    """Union of independent level solutions; the bound is the sum of theirs (a relaxation)."""
-    from capacity.optimize import Solution, SolveReport
-
-    reps = [s.report for s in solutions]
-    calls = [st for r in reps for st in r.stages]
-    python_s = sum(r.build_seconds for r in reps) - sum(st.transfer_seconds for st in calls)
-    parts = {k: float(sum(r.objective_parts.get(k, 0.0) for r in reps)) for k in reps[0].objective_parts}
-    report = SolveReport.from_stages(
-        calls, float(sum(r.objective for r in reps)), parts, float(sum(r.best_bound for r in reps)),
-        build_seconds=python_s, solver=f"{reps[0].solver} (by level)",
-        n_variables=sum(r.n_variables for r in reps), n_constraints=sum(r.n_constraints for r in reps))
-    cat = lambda name: pd.concat([getattr(s, name) for s in solutions], ignore_index=True)  # noqa: E731
-    return Solution(cat("opened"), cat("assignments"), cat("unserved"), report)
 
 
 # ---------------------------------------------------------------- executors
@@ -220,37 +203,15 @@ def make_executor(serial: bool = False, scheduler: str | None = None, workers: i
 
 # ---------------------------------------------------------------- the driver
 
-@dataclass(frozen=True)
-class Prepared:
-    """A scenario's projection and its problem as ``capacity run`` builds them (driver side).
+def prepare(entry: Entry):
+    """Project one scenario and build its problem as ``capacity run`` does: a
+    :class:`capacity.pipeline.PlanProblem` (:func:`capacity.pipeline.build_problem`)."""
+    from capacity.pipeline import build_problem
 
-    Attributes
-    ----------
-    projection : ProjectionRun
-    problem : Problem
-    index : dict
-        The problem's labels (:func:`capacity.optimize.problem_from_scenario`).
-    built : PlanProblem
-        All of it, for :func:`capacity.pipeline.plan_tables`.
-    """
-
-    projection: object
-    problem: object
-    index: object
-    built: object = None
+    return build_problem(entry.scenario, entry.city)
 
 
-def prepare(entry: Entry) -> Prepared:
-    """Project one scenario and build its problem as ``capacity run`` does
-    (:func:`capacity.pipeline.build_problem`)."""
-    from capacity.pipeline import build_problem, project
-
-    proj = project(entry.scenario, entry.city)
-    built = build_problem(entry.scenario, entry.city, proj)
-    return Prepared(proj, built.problem, built.index, built)
-
-
-def submit_solve(executor, entry: Entry, prep: Prepared):
+def submit_solve(executor, entry: Entry, prep):
     """Submit a scenario's solve: one task per level and a ``combine`` task, or one task.
 
     Returns
@@ -280,7 +241,7 @@ def _whole_task(problem, options, method):
     return solve_whole(problem, options, method), False
 
 
-def finish(entry: Entry, prep: Prepared, solution, report: bool):
+def finish(entry: Entry, prep, solution, report: bool):
     """The run's tables, summary and report from its solution, exactly as ``capacity run`` makes them.
 
     :func:`capacity.pipeline.plan_tables` on the problem :func:`prepare` built, then
@@ -290,7 +251,7 @@ def finish(entry: Entry, prep: Prepared, solution, report: bool):
     from capacity.pipeline import plan_tables
 
     sc, city = entry.scenario, entry.city
-    result = plan_tables(sc, city, prep.built, solution)
+    result = plan_tables(sc, city, prep, solution)
     if report:
         from capacity.report import report as make_report
 

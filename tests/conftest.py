@@ -20,6 +20,21 @@ def tiny_city_template(tmp_path_factory):
     return write_tiny_city(tmp_path_factory.mktemp("template") / "tiny")
 
 
+@pytest.fixture(scope="session")
+def tiny_problem(tiny_city_template):
+    """The tiny city's optimiser problem: one new school per level, a 2024 budget of 40 M CNY,
+    lag 0, flat unit demand (:func:`capacity.testing.flat_unit_demand`), 5 % cost discount."""
+    from capacity.data import load_city
+    from capacity.optimize.translate import problem_from_sections
+    from capacity.scenario import ObjectiveParams, PlanParams
+    from capacity.testing import flat_unit_demand
+
+    city = load_city(tiny_city_template)
+    plan = PlanParams(totals={"kindergarten": 1, "primary": 1, "middle": 1, "high": 1},
+                      budget_cny={"2024": 4.0e7}, construction_lag_years=0)
+    return problem_from_sections(city, flat_unit_demand(city), plan, ObjectiveParams(cost_discount_rate=0.05))[0]
+
+
 @pytest.fixture
 def tiny_city(tmp_path, tiny_city_template):
     """A fresh copy of the tiny data folder, ``<tmp>/tiny``, for this test alone."""

@@ -6,24 +6,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from capacity.data import load_city
 from capacity.optimize import (Arcs, CountRule, Facilities, LevelProblem, Options, Problem, SolverOptions,
                                Units, Weights, classic, instances, solve)
 from capacity.optimize.aggregate import aggregate_problem, unit_groups
-from capacity.optimize.translate import problem_from_sections
-from capacity.scenario import ObjectiveParams, PlanParams
-from capacity.testing import flat_unit_demand
 
 ORLIB = Path(__file__).resolve().parent / "data" / "orlib"
 EXACT = SolverOptions(gap_rel=1e-9)
 
 
 @pytest.fixture(scope="module")
-def tiny(tiny_city_template):
-    city = load_city(tiny_city_template)
-    plan = PlanParams(totals={"kindergarten": 1, "primary": 1, "middle": 1, "high": 1},
-                      budget_cny={"2024": 4.0e7}, construction_lag_years=0)
-    return problem_from_sections(city, flat_unit_demand(city), plan, ObjectiveParams(cost_discount_rate=0.05))[0]
+def tiny(tiny_problem):
+    return tiny_problem
 
 
 def twin_units(level: LevelProblem) -> LevelProblem:

@@ -202,3 +202,17 @@ def test_budget_shares_small_level_keeps_its_project():
     np.testing.assert_allclose(shares["big"], [100.0, 96.0, 100.0])
     # the shares of every year add up to its budget
     np.testing.assert_allclose(shares["big"] + shares["small"], budget)
+
+
+def test_status_is_optimal_only_when_the_certified_gap_is_no_wider_than_the_calls():
+    """Two level calls each optimal at 0.5 %; their union judged against a weaker bound is not optimal."""
+    from capacity.optimize.result import SolveReport
+    from capacity.optimize.solvers import RunResult
+
+    calls = [RunResult("optimal", 100.0, 99.5, 0.005, 0.0, 1.0, "highs"),
+             RunResult("optimal", 100.0, 99.5, 0.005, 0.0, 1.0, "highs")]
+    kw = dict(build_seconds=0.0, solver="highs", n_variables=1, n_constraints=1)
+    union = SolveReport.from_stages(calls, 200.0, {}, 199.0, **kw)  # the sum of their bounds: 0.5 %
+    assert union.status == "optimal" and union.gap == pytest.approx(0.005)
+    shares = SolveReport.from_stages(calls, 200.0, {}, 180.0, **kw)  # a budget-free bound: 10 %
+    assert shares.status == "feasible" and shares.gap == pytest.approx(0.1)

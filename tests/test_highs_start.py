@@ -6,24 +6,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from capacity.data import load_city
 from capacity.optimize import SolverOptions, build_model, classic, instances, prepare, solve
 from capacity.optimize import highs
 from capacity.optimize.highs import relaxation_start
 from capacity.optimize.model import weighted_objective
-from capacity.optimize.translate import problem_from_sections
-from capacity.scenario import ObjectiveParams, PlanParams
-from capacity.testing import flat_unit_demand
 
 ORLIB = Path(__file__).resolve().parent / "data" / "orlib"
 
 
 @pytest.fixture(scope="module")
-def tiny(tiny_city_template):
-    city = load_city(tiny_city_template)
-    plan = PlanParams(totals={"kindergarten": 1, "primary": 1, "middle": 1, "high": 1},
-                      budget_cny={"2024": 4.0e7}, construction_lag_years=0)
-    return problem_from_sections(city, flat_unit_demand(city), plan, ObjectiveParams(cost_discount_rate=0.05))[0]
+def tiny(tiny_problem):
+    return tiny_problem
 
 
 def test_the_start_is_a_feasible_point_of_the_model(tiny):

@@ -7,11 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from capacity.data import load_city
 from capacity.optimize import LE, SolverOptions, build_model, classic, instances, prepare, solve
-from capacity.optimize.translate import problem_from_sections
-from capacity.scenario import ObjectiveParams, PlanParams
-from capacity.testing import flat_unit_demand
 
 ORLIB = Path(__file__).resolve().parent / "data" / "orlib"
 DIRECT = SolverOptions(gap_rel=1e-9)
@@ -19,12 +15,8 @@ PULP = dataclasses.replace(DIRECT, direct=False)
 
 
 @pytest.fixture(scope="module")
-def tiny(tiny_city_template):
-    city = load_city(tiny_city_template)
-    demand = flat_unit_demand(city)
-    plan = PlanParams(totals={"kindergarten": 1, "primary": 1, "middle": 1, "high": 1},
-                      budget_cny={"2024": 4.0e7}, construction_lag_years=0)
-    return problem_from_sections(city, demand, plan, ObjectiveParams(cost_discount_rate=0.05))[0]
+def tiny(tiny_problem):
+    return tiny_problem
 
 
 def pulp_rows(model):

@@ -7,7 +7,6 @@ site frequencies, unserved pupils and regrets; runners put the solves on a
 local Dask cluster or a Dask scheduler. Modules:
 
 * :mod:`~capacity.ensemble.params` — :class:`EnsembleParams` and the default limit and gap;
-* :mod:`~capacity.ensemble.asrun` — the problem ``capacity run`` solves (also used by ``capacity sweep``);
 * :mod:`~capacity.ensemble.demand` — the draws' unit demand;
 * :mod:`~capacity.ensemble.evaluate` — a fixed plan on a draw (its closures and conversions kept), and the figures;
 * :mod:`~capacity.ensemble.robust` — the two-stage robust plan (``robust_fit="stacked"``);

@@ -127,21 +127,22 @@ def prepare_inputs(scenario, city, params: EnsembleParams):
     from capacity.optimize.translate import special_demand
     from capacity.ensemble.demand import demand_matrices, draw_unit_demand
     from capacity.pipeline import project
-    from capacity.ensemble.asrun import plan_problem
+    from capacity.pipeline import build_problem
 
     plan = scenario.plan
     medium = dataclasses.replace(scenario, projection=dataclasses.replace(scenario.projection, draws=0))
     proj = project(medium, city)
     projection = proj.projection
     years = list(plan.evaluation_years)
-    problem, index = plan_problem(medium, city, proj)  # the problem `capacity run` solves
+    built = build_problem(medium, city, proj)  # the problem `capacity run` solves
+    problem, index = built.problem, built.index
     extra = []
     if params.fan_years == "all":
         extra = [y for y in range(years[0], years[-1] + 1) if y not in years]
     fan_problem = None
     if extra:
         fan_plan = dataclasses.replace(plan, evaluation_years=tuple(extra))
-        fan_problem, _ = plan_problem(dataclasses.replace(medium, plan=fan_plan), city, proj)
+        fan_problem = build_problem(dataclasses.replace(medium, plan=fan_plan), city, proj).problem
     seeds = draw_seeds(params.seed, params.draws)
     unit_demand = draw_unit_demand(city, scenario, projection.basis, seeds, sorted(years + extra))
     # special-needs pupils of zones that neither have nor need a special school are taught in ordinary

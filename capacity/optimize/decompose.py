@@ -137,8 +137,11 @@ def budget_shares(budget: np.ndarray, spent: dict, start=None, build_years=None)
     return out
 
 
-def _merge(solutions: list[Solution], problem: Problem, bound: float, note: str, earlier=()) -> Solution:
-    """Union of level solutions; ``earlier`` reports (a first round) add their time and stages."""
+def merge_levels(solutions: list[Solution], bound: float | None = None, note: str = "", earlier=()) -> Solution:
+    """Union of level solutions; ``bound`` defaults to the sum of theirs (a relaxation); ``earlier``
+    reports (a first round) add their time and stages."""
+    if bound is None:
+        bound = float(sum(s.report.best_bound for s in solutions))
     reps = [s.report for s in solutions]
     calls = [st for r in reps for st in r.stages]
     before = [st for r in earlier for st in r.stages]
@@ -200,7 +203,7 @@ def solve_by_level(problem: Problem, options, progress=None, start=None, extra_c
     total = sum(spent.values())
     budget = np.asarray(problem.budget_cny, dtype=float)
     if np.all(total <= budget * (1 + BUDGET_TOLERANCE)):
-        return _merge(list(first.values()), problem, bound, "")
+        return merge_levels(list(first.values()), bound)
     start_fits = start is not None and len(start) and np.all(
         plan_spending(start, problem.build_years) <= budget * (1 + BUDGET_TOLERANCE))
     if extra_constraints is None and objective is None and not start_fits:
@@ -228,7 +231,7 @@ def solve_by_level(problem: Problem, options, progress=None, start=None, extra_c
         problem, final = couple_by_level(problem, final, lambda pr, n: solve_all(
             {n: level_problem(pr, n, shares[n])}, options, {n: starts[n]}, hooks, done(" (conversions)"))[n], say)
     final = [final[n] for n in names]
-    return _merge(final, problem, bound, ", budget split by shares", [first[n].report for n in names if n not in keep])
+    return merge_levels(final, bound, ", budget split by shares", [first[n].report for n in names if n not in keep])
 
 
-__all__ = ["budget_shares", "level_problem", "plan_spending", "solve_by_level", "spending"]
+__all__ = ["budget_shares", "level_problem", "merge_levels", "plan_spending", "solve_by_level", "spending"]

@@ -25,8 +25,10 @@ class SolveReport:
     Attributes
     ----------
     status : str
-        ``optimal`` or ``feasible`` (a solution, optimality not proven; e.g.
-        the time limit). Infeasible or solution-less runs raise instead.
+        ``optimal`` (every solver call was, and the certified ``gap`` is no wider
+        than theirs) or ``feasible`` (a solution, optimality not proven; e.g. the
+        time limit, or level plans whose union the bound does not certify).
+        Infeasible or solution-less runs raise instead.
     objective : float
         Objective of the last stage (the weighted sum, or in lexicographic
         mode the last part optimised) [objective units].
@@ -88,11 +90,14 @@ class SolveReport:
             time counts, their status does not.
         """
         calls = tuple(earlier) + tuple(stages)
-        status = "optimal" if all(s.status == "optimal" for s in stages) else "feasible"
+        gap = relative_gap(objective, best_bound) if gap is None else float(gap)
+        # optimal only when every call was and the certified gap is no wider than theirs: a union of
+        # level plans re-solved under budget shares, judged against the budget-free bound, may not be
+        proven = max((float(s.gap) for s in stages), default=0.0)
+        status = "optimal" if all(s.status == "optimal" for s in stages) and gap <= proven + EPS else "feasible"
         return cls(status=status, objective=float(objective),
                    objective_parts={k: float(v) for k, v in dict(objective_parts).items()},
-                   best_bound=float(best_bound),
-                   gap=relative_gap(objective, best_bound) if gap is None else float(gap),
+                   best_bound=float(best_bound), gap=gap,
                    build_seconds=build_seconds + sum(s.transfer_seconds for s in calls),
                    solve_seconds=sum(s.solve_seconds for s in calls), solver=solver,
                    n_variables=int(n_variables), n_constraints=int(n_constraints), stages=calls)
