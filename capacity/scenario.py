@@ -306,6 +306,16 @@ class ObjectiveParams:
         of choosing opening years arbitrarily when no budget binds.
     lexicographic_tolerance : float
         Relative slack on earlier stages in lexicographic mode.
+    year_weighting : str
+        How the evaluation years weigh unserved pupils and distance:
+        ``"decay"`` (default) — year *k* of the checked years weighs
+        ``year_decay ** k`` for unserved pupils and 1 for distance;
+        ``"calendar"`` — each checked year stands for the calendar years up
+        to the next one (2030 of 2026–2030, 2035 stands for 2030–2034) and is
+        discounted at ``cost_discount_rate``, like running costs: with
+        ``unserved_weight`` and ``distance_weight`` in million CNY per pupil
+        and year and per pupil·km and year, the objective is then a present
+        value in million CNY (``year_decay`` is not used).
     """
 
     mode: str = "weighted"
@@ -315,6 +325,7 @@ class ObjectiveParams:
     cost_weight: float = 1.0
     cost_discount_rate: float = 0.0
     lexicographic_tolerance: float = 0.001
+    year_weighting: str = "decay"
 
     def __post_init__(self):
         if self.mode not in ("weighted", "lexicographic"):
@@ -326,6 +337,9 @@ class ObjectiveParams:
                 raise ValueError(f"{name}: must be ≥ 0")
         if not 0 < self.year_decay <= 1:
             raise ValueError("year_decay: must be in (0, 1]")
+        if self.year_weighting not in ("decay", "calendar"):
+            raise ValueError(f"year_weighting: {self.year_weighting!r} is not 'decay' or 'calendar'"
+                             + did_you_mean(self.year_weighting, ("decay", "calendar")))
 
 
 SOLVERS = ("highs", "cbc")

@@ -247,3 +247,22 @@ def test_unknown_solver_is_a_solver_error():
 
     with pytest.raises(SolverError, match="unknown solver 'gurobi'"):
         solve(problem(), SolverOptions(solver="gurobi"))
+
+
+def test_calendar_year_weighting_is_a_present_value():
+    """``Weights.calendar_years``: each checked year counts for the calendar years up to the next one,
+    discounted like costs — 2023 stands for 2023–2025 (3 years), 2026 for itself, at 10 %: 3 and 1/1.1³."""
+    w = Weights(unserved=1.0, distance=1.0e-3, cost=1.0e-6, cost_discount_rate=0.10, calendar_years=True)
+    p = problem(rules=(plan_total(L, 2, "at_most"),), years=[2023, 2026], weights=w)
+    uw, dw = p.year_weights()
+    assert uw == pytest.approx([3.0, 1.1 ** -3]) and dw == pytest.approx(uw)
+    decay = problem(years=[2023, 2026])
+    assert decay.year_weights()[0] == pytest.approx([1.0, 0.9]) and decay.year_weights()[1] == pytest.approx([1, 1])
+    sol = solve(p, HIGHS)
+    un = sol.unserved.groupby("year")["pupils"].sum().reindex([2023, 2026], fill_value=0.0).to_numpy()
+    a = sol.assignments
+    dist = (a["pupils"] * a["distance"]).groupby(a["year"]).sum().reindex([2023, 2026], fill_value=0.0).to_numpy()
+    parts = sol.report.objective_parts
+    assert parts["unserved"] == pytest.approx(float(un @ uw))
+    assert parts["distance"] == pytest.approx(float(dist @ dw))
+    assert sol.report.objective == pytest.approx(parts["unserved"] + 1e-3 * parts["distance"] + 1e-6 * parts["cost"])

@@ -377,3 +377,10 @@ def test_every_numeric_scenario_key_has_a_stated_range():
                     and key not in BOUNDED_ELSEWHERE and key not in NO_PLAUSIBLE_RANGE:
                 missing.append(key)
     assert not missing, f"add a plausible range to capacity/scenario_rules.py for {missing}"
+
+
+def test_year_weighting_is_checked(folder):
+    s = load_scenario(write(folder, "y.toml", 'extends = "base.toml"\n[objective]\nyear_weighting = "calendar"\n'))
+    assert s.objective.year_weighting == "calendar"
+    with pytest.raises(ScenarioError, match="year_weighting.*'calender' is not 'decay' or 'calendar'"):
+        load_scenario(write(folder, "z.toml", 'extends = "base.toml"\n[objective]\nyear_weighting = "calender"\n'))

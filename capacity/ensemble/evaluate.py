@@ -46,8 +46,7 @@ def level_figures(problem, solution, years=None) -> pd.DataFrame:
         share], and ``unserved_weighted`` (δ^r·unserved), ``distance``
         [pupil·m] of the year.
     """
-    w = problem.weights
-    rank = problem.year_rank()
+    uw, dy = problem.year_weights()
     op, asg, un = solution.opened, solution.assignments, solution.unserved
     rows = []
     for lv in problem.levels:
@@ -75,8 +74,9 @@ def level_figures(problem, solution, years=None) -> pd.DataFrame:
                 "new_pupils": new_pupils,
                 "new_utilisation": new_pupils / new_seats if new_seats > 0 else np.nan,
                 "surplus_seats": float(surplus),
-                "unserved_weighted": float(w.year_discount ** rank[t]) * unserved,
-                "distance": float((at["pupils"] * at["distance"]).sum())})
+                "unserved_weighted": float(uw[t]) * unserved,
+                "distance": float((at["pupils"] * at["distance"]).sum()),
+                "distance_weighted": float(dy[t] * (at["pupils"] * at["distance"]).sum())})
     return pd.DataFrame(rows)
 
 
@@ -162,8 +162,10 @@ def level_objective(problem, solution, figures: pd.DataFrame | None = None) -> p
     """
     w = problem.weights
     f = level_figures(problem, solution) if figures is None else figures
-    g = f.groupby("level", sort=False)[["unserved_weighted", "distance"]].sum()
+    dist = "distance_weighted" if "distance_weighted" in f else "distance"
+    g = f.groupby("level", sort=False)[["unserved_weighted", dist]].sum()
     cost = solution.opened.groupby("level")["cost_cny"].sum()
     g["cost_cny"] = cost.reindex(g.index, fill_value=0.0)
-    g["objective"] = w.unserved * g["unserved_weighted"] + w.distance * g["distance"] + w.cost * g["cost_cny"]
-    return g.reset_index()
+    g["objective"] = w.unserved * g["unserved_weighted"] + w.distance * g[dist] + w.cost * g["cost_cny"]
+    g["distance"] = f.groupby("level", sort=False)["distance"].sum()
+    return g.reset_index()[["level", "unserved_weighted", "distance", "cost_cny", "objective"]]

@@ -42,7 +42,11 @@ Objective parts: unserved :math:`U=\sum_{it}\delta^{k(t)} d_{it}s_{it}`,
 distance :math:`D=\sum_{ift}\omega_{it}\,\text{dist}_{if}\,w_{ift}` (with
 :math:`\omega=d` pupil-distance unless a unit weight is given), cost
 :math:`C=\sum_{ob}c_o y_{ob}`; weighted
-:math:`\alpha U+\beta D+\gamma C`, or lexicographic.
+:math:`\alpha U+\beta D+\gamma C`, or lexicographic. With calendar year
+weighting (``Weights.calendar_years``) :math:`\delta^{k(t)}` becomes
+:math:`r_t(1+\rho)^{-(t-b_0)}` — the calendar years :math:`r_t` column *t*
+stands for, discounted at the cost rate :math:`\rho` — and the same factor
+multiplies each year's distance (:meth:`Problem.year_weights`).
 
 Closures, conversions, carried-over seats, operating costs and lagged spending
 (a shrinking, phased system) are the steps of :mod:`capacity.optimize.closures`:
@@ -326,14 +330,15 @@ def define_objective_parts(model: Model) -> None:
     problem = model.problem
     w = problem.weights
     cw = problem.column_weight
-    rank = problem.year_rank()
+    uw, dy = problem.year_weights()
     for lc in model.levels.values():
         p = lc.prepared
         lv = p.level
         d = lv.units.demand
-        parts["unserved"][lc.short_cols()] = (w.year_discount ** rank[p.short_year]) * d[p.short_unit, p.short_year]
+        parts["unserved"][lc.short_cols()] = uw[p.short_year] * d[p.short_unit, p.short_year]
         dw = d if lv.units.distance_weight is None else lv.units.distance_weight
-        parts["distance"][lc.assign_cols()] = dw[p.arc_unit[p.assign_arc], p.assign_year] * p.arc_distance[p.assign_arc]
+        parts["distance"][lc.assign_cols()] = (dw[p.arc_unit[p.assign_arc], p.assign_year]
+                                               * p.arc_distance[p.assign_arc] * dy[p.assign_year])
         if cw is not None:  # scenario weights of stacked columns (Problem.column_weight)
             parts["unserved"][lc.short_cols()] *= cw[p.short_year]
             parts["distance"][lc.assign_cols()] *= cw[p.assign_year]

@@ -486,6 +486,14 @@ class Weights:
     lexicographic_rel_tol, lexicographic_abs_tol : float
         In lexicographic mode, a finished stage's value ``v`` is kept as
         ``≤ v·(1 + rel) + abs`` while later stages are optimised.
+    calendar_years : bool
+        False (default): unserved pupils of evaluation year k weigh
+        ``year_discount ** k`` and distance counts once per evaluation year.
+        True: both count per calendar year each evaluation column stands for,
+        discounted at ``cost_discount_rate`` like running costs
+        (:meth:`Problem.year_weights`), so that with weights in objective
+        units per pupil-year and per pupil·m-year the objective is a present
+        value.
     """
 
     unserved: float = 1.0e6
@@ -495,6 +503,7 @@ class Weights:
     cost_discount_rate: float = 0.0
     lexicographic_rel_tol: float = 1.0e-6
     lexicographic_abs_tol: float = 1.0e-6
+    calendar_years: bool = False
 
 
 @dataclass(frozen=True)
@@ -578,6 +587,25 @@ class Problem:
         _, first, inverse = np.unique(self.years, return_index=True, return_inverse=True)
         order = np.argsort(np.argsort(first, kind="stable"), kind="stable")
         return order[inverse.reshape(-1)]
+
+    def year_weights(self) -> tuple[np.ndarray, np.ndarray]:
+        """Weight of each evaluation column in the unserved and the distance parts.
+
+        Returns
+        -------
+        (unserved, distance) : tuple of ndarray, shape (T,)
+            With ``weights.calendar_years`` both are the column's calendar
+            years (:meth:`year_span`) discounted to the first build year at
+            ``weights.cost_discount_rate``; otherwise ``year_discount ** rank``
+            and ones. Stacked scenario weights (``column_weight``) are not
+            included.
+        """
+        w = self.weights
+        if getattr(w, "calendar_years", False):
+            first = float(self.build_years[0]) if len(self.build_years) else float(np.min(self.years))
+            pv = self.year_span() * (1.0 + w.cost_discount_rate) ** -(np.asarray(self.years, float) - first)
+            return pv, pv
+        return w.year_discount ** self.year_rank().astype(float), np.ones(len(self.years))
 
     def year_span(self) -> np.ndarray:
         """Calendar years each evaluation column stands for, for operating costs [years].

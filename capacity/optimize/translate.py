@@ -83,7 +83,8 @@ def weights(objective) -> Weights:
     return Weights(unserved=objective.unserved_weight, distance=objective.distance_weight / 1000.0,
                    cost=objective.cost_weight / 1.0e6, year_discount=objective.year_decay,
                    cost_discount_rate=objective.cost_discount_rate,
-                   lexicographic_rel_tol=objective.lexicographic_tolerance)
+                   lexicographic_rel_tol=objective.lexicographic_tolerance,
+                   calendar_years=getattr(objective, "year_weighting", "decay") == "calendar")
 
 
 def count_rules(plan) -> list[CountRule]:
