@@ -29,12 +29,25 @@ re-solving the levels with budget shares.
 Measured on the Kunming baseline (benchmarks/README.md, "Kunming
 baseline"): this replaces a second round of four level solves.
 
-A shrinking system (issue 13): closures and conversions keep their years
-(they are not options; a conversion's cost is taken off its year's budget),
-and a level whose schools have a running cost keeps its build years too
-(building earlier would run a school longer); only the other levels move.
-The objective then changes by the discounted construction cost moved, which
-:func:`retime` adds to the first round's exactly.
+A shrinking system (issue 13). Closures and conversions keep their years:
+they are not options, a conversion's cost is taken off its year's budget, and
+the seats a closure takes away leave in the same year as before, so the
+assignments stay feasible. A new school with a running cost *F* a year
+(``operating.school_cny``) runs longer when it opens sooner, so the timing
+MILP's objective is the model's own cost part of the chosen options: the
+discounted construction cost plus :math:`F\sum_{t \ge b+L} r_t\delta_t`,
+the same span × discount arithmetic as
+:func:`capacity.optimize.closures.operating_cost_parts` (built by the same
+model code on a problem without demand, so the coefficients are the model's).
+The per-pupil running cost depends on the assignments only, which do not
+change. An option that takes over another level's school (a level
+conversion, :mod:`capacity.optimize.conversions`) keeps its year: it may
+not start before that school closes. Count rules stay rows of the timing
+MILP, so a rule barring late build years (a special-education school that
+must open by the plan's end, :func:`capacity.optimize.special.zone_minimums`)
+or naming a year still holds. The retimed objective is the first round's plus
+the change of that cost part, exactly what the joint model's objective gives
+for the retimed plan with the first round's assignments.
 """
 
 from __future__ import annotations
@@ -48,10 +61,10 @@ import pandas as pd
 from capacity.errors import InfeasibleError
 from capacity.optimize import core
 from capacity.optimize.model import EQ
-from capacity.optimize.problem import Options, Problem, Units
+from capacity.optimize.problem import Operating, Options, Problem
 from capacity.optimize.result import Solution, SolveReport
 
-__all__ = ["retime", "timing_problem"]
+__all__ = ["pinned_options", "retime", "timing_problem"]
 
 
 def timing_problem(problem: Problem, plans: dict) -> Problem:
@@ -66,9 +79,13 @@ def timing_problem(problem: Problem, plans: dict) -> Problem:
     Returns
     -------
     Problem
-        Same levels (in order), years, build years, budgets, count rules and
-        weights; option *j* of a level is the *j*-th row of its plan, with
-        its original earliest build year.
+        Same levels (in order), years, build years, count rules, weights and
+        column weights; option *j* of a level is the *j*-th option row of its
+        plan, with its original earliest build year; closures and conversions
+        are gone (they keep their years) and each year's budget is less the
+        conversions spent in it [CNY]. A level's running cost per school stays
+        (per pupil it is 0: no demand), so the model's cost part of an option
+        is its discounted construction plus the running cost of its years open.
     """
     levels = []
     budget = np.asarray(problem.budget_cny, dtype=float).copy()
@@ -80,17 +97,16 @@ def timing_problem(problem: Problem, plans: dict) -> Problem:
                 at = np.searchsorted(problem.build_years, year)
                 if at < budget.size and problem.build_years[at] == year:
                     budget[at] -= cost
-            op = op[~op["kind"].isin(("close", "convert"))]
-        o = op["option"].to_numpy(np.int64)
+        o = _built(op)["option"].to_numpy(np.int64)
         opts = Options(facility=lv.options.facility[o], seats=lv.options.seats[o],
                        cost_cny=lv.options.cost_cny[o], earliest_year=lv.options.earliest_year[o],
                        label=lv.options.label[o])
         units = dataclasses.replace(lv.units, demand=np.zeros_like(lv.units.demand), distance_weight=None)
-        levels.append(dataclasses.replace(lv, units=units, options=opts, closures=None, operating=None))
-    # the plan's options only: level-conversion links (option positions of the whole problem) go; the
-    # target levels keep their years (retime), so a conversion still starts after its closure
-    return dataclasses.replace(problem, levels=tuple(levels), column_weight=None,
-                               budget_cny=np.maximum(budget, 0.0), conversions=())
+        running = None if lv.operating is None else Operating(school_cny=lv.operating.school_cny, pupil_cny=0.0)
+        levels.append(dataclasses.replace(lv, units=units, options=opts, closures=None, operating=running))
+    # the plan's options only: level-conversion links (option positions of the whole problem) go; their
+    # options keep their years (retime), so a conversion still starts after its closure
+    return dataclasses.replace(problem, levels=tuple(levels), budget_cny=np.maximum(budget, 0.0), conversions=())
 
 
 def _built(op: pd.DataFrame) -> pd.DataFrame:
@@ -98,31 +114,49 @@ def _built(op: pd.DataFrame) -> pd.DataFrame:
     return op[~op["kind"].isin(("close", "convert"))] if "kind" in op else op
 
 
-def _fixed_years(lv) -> bool:
-    """A level whose build years stay: new schools there have a running cost."""
-    return lv.closures is not None or (lv.operating is not None and bool(np.any(lv.operating.school_cny > 0)))
+def pinned_options(problem: Problem, plans: dict) -> dict:
+    """Per level, which option rows of its plan keep their build year.
+
+    An option that takes over another level's school (a level conversion's
+    place, :attr:`Problem.conversions`) may not start before that school
+    closes, so it stays; every other option may move earlier.
+
+    Returns
+    -------
+    dict of str to ndarray of bool
+        Aligned with :func:`_built` rows of ``plans[level]``.
+    """
+    targets = {}
+    for link in problem.conversions:
+        targets.setdefault(link.target, []).append(np.asarray(link.option, np.int64))
+    out = {}
+    for name, op in plans.items():
+        o = _built(op)["option"].to_numpy(np.int64)
+        out[name] = np.isin(o, np.concatenate(targets[name])) if name in targets else np.zeros(o.size, bool)
+    return out
 
 
-def _present_cost(problem: Problem, op: pd.DataFrame) -> float:
-    """Discounted construction cost of plan rows (``cost_cny``, ``open_year``) [CNY], as the cost part."""
-    r = problem.weights.cost_discount_rate
-    years = op["open_year"].to_numpy(float) - float(problem.build_years[0])
-    return float(np.sum(op["cost_cny"].to_numpy(float) * (1.0 + r) ** -years))
-
-
-def _by_first_year(plans: dict, build_years: np.ndarray, fixed=()):
+def _by_first_year(plans: dict, build_years: np.ndarray, pinned: dict, before: dict):
     """Hook: option *j* of each level opens exactly once, no later than its first-round year
-    (exactly then in the levels ``fixed``)."""
+    (exactly then where ``pinned``); stores the model's cost part of the first-round years in
+    ``before["cost"]`` [CNY]."""
     def hook(model):
+        cost = 0.0
         for name, lc in model.levels.items():
             p = lc.prepared
             latest = _built(plans[name])["open_year"].to_numpy(np.int64)
             year = build_years[p.open_year]
-            ok = (year == latest[p.open_option]) if name in fixed else (year <= latest[p.open_option])
+            fix = pinned[name][p.open_option]
+            ok = np.where(fix, year == latest[p.open_option], year <= latest[p.open_option])
             n = latest.size
             if n:
                 model.add_rows(f"retime_{name}", p.open_option[ok], lc.open_cols()[ok], np.ones(int(ok.sum())),
                                EQ, np.ones(n))
+            was = year == latest[p.open_option]
+            if int(was.sum()) != n:  # a first-round year the timing model lacks (cannot happen: same rules)
+                raise InfeasibleError(f"level {name}: {n - int(was.sum())} first-round build year(s) not allowed")
+            cost += float(model.parts["cost"][lc.open_cols()[was]].sum())
+        before["cost"] = cost
     return hook
 
 
@@ -145,44 +179,43 @@ def retime(problem: Problem, first: dict, options) -> Solution | None:
     -------
     Solution or None
         The union of the first-round solutions with the new build years
-        (``open_year``, ``ready_year``), its cost part and objective updated;
-        the report's stages are the first round's plus the timing solve, its
-        bound the sum of the first round's. ``None`` when no retiming keeps
-        to the budgets.
+        (``open_year``, ``ready_year``), its cost part and objective updated
+        by the change of the chosen options' cost part (construction and
+        running costs); the report's stages are the first round's plus the
+        timing solve, its bound the sum of the first round's. ``None`` when
+        no retiming keeps to the budgets.
     """
     t0 = time.perf_counter()
     names = [lv.name for lv in problem.levels]
     plans = {n: first[n].opened.reset_index(drop=True) for n in names}
     timing = timing_problem(problem, plans)
-    fixed = {lv.name for lv in problem.levels if _fixed_years(lv)} | {c.target for c in problem.conversions}
+    before = {}
+    hook = _by_first_year(plans, np.asarray(problem.build_years), pinned_options(problem, plans), before)
     # A knapsack over the plan's options: proving 1e-9 can take minutes (Kunming-like plans: 46 s, and over
     # 5 min in a run), 1e-4 of the construction cost takes a second; any loss is in the reported objective,
     # and the bound (the budget-free levels') does not depend on it, so the gap stays certified.
     gap = max(min(TIMING_GAP, options.gap_rel / 100), 1e-9)
     opts = dataclasses.replace(options, warm_start=False, on_progress=None, gap_rel=gap, relaxation_start=False)
     try:
-        sol = core.solve(timing, opts, extra_constraints=_by_first_year(plans, np.asarray(problem.build_years),
-                                                                        fixed))
+        sol = core.solve(timing, opts, extra_constraints=hook)
     except InfeasibleError:
         return None
     opened = []
-    before = after = 0.0
     for name in names:
         mine = sol.opened[sol.opened["level"] == name].set_index("option")
         whole = plans[name]
         op = _built(whole).copy()
-        before += _present_cost(problem, op)
         lag = int(problem.level(name).lag_years)
         op["open_year"] = mine.loc[np.arange(len(op)), "open_year"].to_numpy(np.int64) if len(op) else op["open_year"]
         op["ready_year"] = op["open_year"] + lag
-        after += _present_cost(problem, op)
         opened.append(pd.concat([op, whole.loc[whole.index.difference(op.index)]]).sort_index())
     reps = [first[n].report for n in names]
     w = problem.weights
     parts = {k: float(sum(r.objective_parts.get(k, 0.0) for r in reps)) for k in reps[0].objective_parts}
-    # only construction moved: the cost part changes by its discounted cost moved
-    objective = float(sum(r.objective for r in reps)) + w.cost * (after - before)
-    parts["cost"] = parts["cost"] + (after - before)
+    # only the chosen options' years moved: the cost part changes by their construction and running cost
+    moved = sol.report.objective_parts["cost"] - before["cost"]
+    objective = float(sum(r.objective for r in reps)) + w.cost * moved
+    parts["cost"] = parts["cost"] + moved
     calls = [st for r in reps for st in r.stages] + list(sol.report.stages)
     python_s = (sum(r.build_seconds for r in reps) + (time.perf_counter() - t0) - sol.report.solve_seconds
                 - sum(st.transfer_seconds for st in calls))
