@@ -23,7 +23,7 @@ import pytest
 from capacity.optimize import solve
 from capacity.optimize.budget import pinned_options, retime, timing_problem
 from capacity.optimize.core import build_model, prepare
-from capacity.optimize.decompose import level_problem, solve_by_level, spending
+from capacity.optimize.decompose import level_problem, levels_to_move, solve_by_level, spending
 from capacity.optimize.problem import (Arcs, Closures, CountRule, Facilities, LevelProblem, Operating, Options,
                                        Problem, Units, Weights)
 from capacity.optimize.problem_conversions import NurseryCredit
@@ -36,13 +36,16 @@ BUILD = np.array([2023, 2024, 2025])
 LATE = np.array([0.0, 0.0, 100.0, 100.0])  # pupils from 2025 on
 
 
-def primary() -> LevelProblem:
+def primary(second_site: bool = False) -> LevelProblem:
+    """PS; with ``second_site`` also PC (1.1 km, 120 seats, 4 M CNY): PS is better by 0.1 km x 100 pupils
+    x 2 checked years x 1e-3 per pupil·m = 20 in distance against 6 in cost."""
+    n = 2 if second_site else 1
     return LevelProblem(
         name="primary", units=Units(demand=LATE[None, :], zone=["z"], ids=["p0"]),
-        facilities=Facilities(seats=[0.0], existing=[False], zone=["z"], ids=["PS"]),
-        options=Options(facility=[0], seats=[120.0], cost_cny=[10.0e6]),
-        arcs=Arcs(unit=[0], facility=[0], distance=[1000.0]),
-        operating=Operating(school_cny=[1.0e6]))
+        facilities=Facilities(seats=np.zeros(n), existing=np.zeros(n, bool), zone=["z"] * n, ids=["PS", "PC"][:n]),
+        options=Options(facility=np.arange(n), seats=np.full(n, 120.0), cost_cny=[10.0e6, 4.0e6][:n]),
+        arcs=Arcs(unit=np.zeros(n, int), facility=np.arange(n), distance=[1000.0, 1100.0][:n]),
+        operating=Operating(school_cny=np.full(n, 1.0e6)))
 
 
 def kindergarten() -> LevelProblem:
@@ -61,9 +64,9 @@ def kindergarten() -> LevelProblem:
         operating=Operating(school_cny=np.full(3, 1.0e6)))
 
 
-def town(budget=(10.0e6, 12.0e6, 5.0e6), rate=0.0, rules=(), more=()) -> Problem:
+def town(budget=(10.0e6, 12.0e6, 5.0e6), rate=0.0, rules=(), more=(), second_site=False) -> Problem:
     weights = Weights(unserved=1e6, distance=1e-3, cost=1e-6, year_discount=1.0, cost_discount_rate=rate)
-    return Problem(levels=(kindergarten(), primary()) + tuple(more), years=YEARS, build_years=BUILD,
+    return Problem(levels=(kindergarten(), primary(second_site)) + tuple(more), years=YEARS, build_years=BUILD,
                    budget_cny=np.array(budget, float), weights=weights, count_rules=tuple(rules))
 
 
@@ -194,3 +197,43 @@ def test_no_retiming_within_the_budgets_falls_back_to_a_second_round():
     joint = solve(problem, OPTS)
     assert sol.report.objective >= joint.report.objective - 1e-6
     assert sol.report.best_bound <= joint.report.objective + 1e-6
+
+
+def test_levels_to_move_by_hand():
+    budget = np.array([100.0, 100.0, 100.0])
+    # year 2 is over (180): without a the others fit, without b they do not
+    spent = {"a": np.array([0.0, 150.0, 0.0]), "b": np.array([0.0, 30.0, 50.0]), "c": np.array([60.0, 0.0, 0.0])}
+    assert levels_to_move(budget, spent) == ["a"]
+    # either level alone frees enough: the smaller effort moves
+    two = {"a": np.array([0.0, 80.0, 0.0]), "b": np.array([0.0, 60.0, 0.0])}
+    assert levels_to_move(budget, two) == ["b"]
+    assert levels_to_move(budget, two, {"a": 1.0, "b": 5.0}) == ["a"]
+    # a year without a budget never binds; when every level must move there is no partial round
+    assert levels_to_move(np.array([np.inf, 100.0, np.inf]), {"a": np.array([500.0, 50.0, 0.0])}) is None
+    assert levels_to_move(budget, {"a": np.array([0.0, 150.0, 0.0]), "b": np.array([0.0, 150.0, 0.0])}) is None
+
+
+def test_when_no_retiming_fits_only_the_level_that_must_move_is_solved_again():
+    """Budgets 9 / 12 / 5 M CNY: retiming fails (see above); the kindergartens spend nothing in 2025 and
+    fit alone, so only the primary level is solved again, with what they leave: 7.5 / 4 / 5 M CNY.
+    It takes PC (4 M CNY) in 2025 instead of PS: 6 less cost, 20 more distance."""
+    problem = town(budget=(9.0e6, 12.0e6, 5.0e6), second_site=True)
+    first = first_round(problem)
+    assert years_of(first["primary"]) == {"PS:new": 2025}
+    assert retime(problem, first, OPTS) is None
+    loose = SolverOptions(solver="highs", msg=False, gap_rel=0.05)
+    sol = solve_by_level(problem, loose)
+    assert sol.report.solver.endswith("(by level, primary re-solved for the budget)")
+    assert years_of(sol) == {"PC:new": 2025, "KS:new": 2024, "B:convert": 2023}
+    np.testing.assert_allclose(spending(sol, BUILD), [1.5e6, 8.0e6, 4.0e6])
+    assert sol.report.objective == pytest.approx(first["kindergarten"].report.objective
+                                                 + first["primary"].report.objective + 20.0 - 6.0, rel=1e-9)
+    assert sol.report.best_bound == pytest.approx(sum(s.report.best_bound for s in first.values()))
+    assert sol.report.gap <= 0.05
+    # three solver calls: both levels once, the primary level again
+    assert len(sol.report.stages) == 3
+    # asked for a tighter gap, the levels are solved again from that plan (budget shares), no worse
+    exact = solve_by_level(problem, OPTS)
+    assert "budget split by shares" in exact.report.solver
+    assert exact.report.objective <= sol.report.objective + 1e-9
+    assert np.all(spending(exact, BUILD) <= problem.budget_cny * (1 + 1e-9))

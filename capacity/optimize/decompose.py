@@ -13,15 +13,21 @@ level MILPs, so
 If the union overspends a year, the same schools are first built earlier
 where the budgets allow (:func:`capacity.optimize.budget.retime`: one small
 MILP over the chosen options' build years; the assignments stay feasible,
-only the discounted cost moves). Only when that cannot keep to the budgets
-(or a hook is given, which retiming could violate, or a starting plan that
-keeps to the budgets, which the shares below never end worse than) is each level whose plan
-overspends its share re-solved with a share of every year's budget (its share of the unconstrained spending), which makes the union
-feasible; the bound stays the relaxation's, so the reported gap remains valid
-(and honest about any loss from splitting the budget). With a starting plan
-that keeps to the budgets, the shares are instead that plan's own, year by
-year, so each level's part of the starting plan stays a feasible MIP start
-and the result is never worse than the starting plan.
+only the discounted construction and running costs move). When no retiming
+keeps to the budgets, only the fewest levels whose spending must move are
+re-solved (:func:`levels_to_move`): the other levels keep their plans, and
+what they leave of every year is the re-solved levels' budget (split by
+:func:`budget_shares` when they are several). Only when that fails too (or a
+starting plan that keeps to the budgets is given, which the shares below
+never end worse than) is each level whose plan overspends its share
+re-solved with a share of every year's budget (its share of the
+unconstrained spending), which makes the union feasible. In every case the
+bound stays the relaxation's, so the reported gap remains valid (and honest
+about any loss from coordinating the budget). With a starting plan that
+keeps to the budgets, the shares are instead that plan's own, year by year,
+so each level's part of the starting plan stays a feasible MIP start and the
+result is never worse than the starting plan. (Retiming is skipped when a
+hook is given, which it could violate.)
 
 The level solves run in worker processes when the model is large
 (:mod:`capacity.optimize.parallel`).
@@ -137,6 +143,48 @@ def budget_shares(budget: np.ndarray, spent: dict, start=None, build_years=None)
     return out
 
 
+def levels_to_move(budget: np.ndarray, spent: dict, size: dict | None = None) -> list[str] | None:
+    """The levels to re-solve when the others keep their plans: the smallest set that must move.
+
+    Parameters
+    ----------
+    budget : ndarray, shape (B,)
+        The yearly budgets [CNY] (``inf``: no budget that year).
+    spent : dict of str to ndarray
+        Each level's spending per build year in its first-round plan [CNY].
+    size : dict of str to float, optional
+        A level's solve effort (e.g. its arcs); among sets of as many levels,
+        the one of least total effort is taken. Default: its spending.
+
+    Returns
+    -------
+    list of str or None
+        Levels, in the order of ``spent``, such that the other levels' spending
+        alone keeps to every budget (their plans stay, and what they leave of
+        each year is the re-solved levels' budget); the fewest such levels, then
+        the least ``size``; only levels spending in an overspent year count.
+        ``None`` when it would take every level (a second round of all of them).
+    """
+    names = list(spent)
+    total = sum(spent.values())
+    limit = budget * (1 + BUDGET_TOLERANCE)
+    over = total > limit
+    movers = [n for n in names if np.any(spent[n][over] > 0)]
+    size = size or {n: float(spent[n].sum()) for n in names}
+    best = None
+    for mask in range(1, 2 ** len(movers)):
+        pick = [n for k, n in enumerate(movers) if mask >> k & 1]
+        kept = total - sum(spent[n] for n in pick)
+        if np.any(kept > limit):
+            continue
+        key = (len(pick), sum(size[n] for n in pick))
+        if best is None or key < best[0]:
+            best = (key, pick)
+    if best is None or len(best[1]) == len(names):
+        return None
+    return [n for n in names if n in best[1]]
+
+
 def merge_levels(solutions: list[Solution], bound: float | None = None, note: str = "", earlier=()) -> Solution:
     """Union of level solutions; ``bound`` defaults to the sum of theirs (a relaxation); ``earlier``
     reports (a first round) add their time and stages."""
@@ -153,6 +201,39 @@ def merge_levels(solutions: list[Solution], bound: float | None = None, note: st
         n_constraints=sum(r.n_constraints for r in reps), earlier=before)
     cat = lambda name: pd.concat([getattr(s, name) for s in solutions], ignore_index=True)  # noqa: E731
     return Solution(cat("opened"), cat("assignments"), cat("unserved"), report)
+
+
+def _move_some(problem, first, spent, budget, bound, options, starts, hooks, done, say):
+    """Re-solve :func:`levels_to_move` with the budget the other levels' plans leave.
+
+    Returns ``(solution, reports of the re-solves)``, or ``None`` when every level would have to
+    move or a re-solve is infeasible.
+    """
+    names = [lv.name for lv in problem.levels]
+    arcs = {n: float(problem.level(n).arcs.n) + 1.0 for n in names}
+    moving = levels_to_move(budget, spent, arcs)
+    if moving is None:
+        return None
+    kept = sum((spent[n] for n in names if n not in moving), np.zeros_like(budget))
+    left = np.where(np.isfinite(budget), np.maximum(budget - kept, 0.0), np.inf)
+    own = budget_shares(left, {n: spent[n] for n in moving})
+    say("budget exceeded by the unconstrained levels and no retiming keeps to it; re-solving "
+        + ", ".join(moving) + " within what the other levels leave of each year")
+    try:
+        again = solve_all({n: level_problem(problem, n, own[n]) for n in moving}, options, starts, hooks,
+                          done(" (budget left)"))
+        final = {n: again[n] if n in moving else first[n] for n in names}
+        if problem.conversions:  # a kept level re-chosen for the conversions keeps to its own spending
+            limit = {n: own[n] if n in moving else spent[n] * (1 + BUDGET_TOLERANCE) for n in names}
+            problem, final = couple_by_level(problem, final, lambda pr, n: solve_all(
+                {n: level_problem(pr, n, limit[n])}, options, {n: starts[n]}, hooks, done(" (conversions)"))[n],
+                say)
+    except InfeasibleError as exc:
+        say(f"re-solving {', '.join(moving)} alone does not keep to the budget ({exc})")
+        return None
+    sol = merge_levels([final[n] for n in names], bound, f", {', '.join(moving)} re-solved for the budget",
+                       [first[n].report for n in moving])
+    return sol, [final[n].report for n in moving]
 
 
 def solve_by_level(problem: Problem, options, progress=None, start=None, extra_constraints=None,
@@ -209,12 +290,25 @@ def solve_by_level(problem: Problem, options, progress=None, start=None, extra_c
     if extra_constraints is None and objective is None and not start_fits:
         # the same schools built earlier: assignments stay, only the discounted cost moves
         # (a start that keeps to the budgets goes to the shares below, which never end worse than it;
-        # closures, conversions and levels with running costs keep their years, see budget.retime)
+        # closures and conversions keep their years, new schools' running costs are counted, see budget.retime)
         retimed = retime(problem, first, options)
         if retimed is not None:
             say("budget exceeded by the unconstrained levels; build years moved earlier to keep every "
                 f"budget (gap {retimed.report.gap:.2%})")
             return retimed
+    earlier = []
+    if not start_fits:
+        # no retiming keeps to the budgets: re-solve only the levels whose spending must move, within what
+        # the others' plans leave of every year (a start that keeps to the budgets goes to the shares below)
+        moved = _move_some(problem, first, spent, budget, bound, options, starts, hooks, done, say)
+        if moved is not None:
+            partial, earlier = moved
+            if partial.report.gap <= options.gap_rel * (1 + 1e-9):
+                return partial
+            # its gap is wider than asked: the shares below start from it, so they end no worse
+            say(f"gap {partial.report.gap:.2%} after re-solving those levels; all levels again from that plan")
+            start = partial.opened
+            starts = {n: _level_start(start, n) for n in names}
     shares = budget_shares(budget, spent, start, problem.build_years)
     say("budget exceeded by the unconstrained levels; re-solving with budget shares "
         + ", ".join(f"{n} {shares[n].sum() / max(budget.sum(), 1.0):.0%}" for n in names))
@@ -231,7 +325,9 @@ def solve_by_level(problem: Problem, options, progress=None, start=None, extra_c
         problem, final = couple_by_level(problem, final, lambda pr, n: solve_all(
             {n: level_problem(pr, n, shares[n])}, options, {n: starts[n]}, hooks, done(" (conversions)"))[n], say)
     final = [final[n] for n in names]
-    return merge_levels(final, bound, ", budget split by shares", [first[n].report for n in names if n not in keep])
+    return merge_levels(final, bound, ", budget split by shares",
+                        [first[n].report for n in names if n not in keep] + earlier)
 
 
-__all__ = ["budget_shares", "level_problem", "merge_levels", "plan_spending", "solve_by_level", "spending"]
+__all__ = ["budget_shares", "level_problem", "levels_to_move", "merge_levels", "plan_spending", "solve_by_level",
+           "spending"]
