@@ -268,15 +268,24 @@ def headline(entry: Entry, summary: dict | None, status: str | None = None) -> d
     levels = summary["schools_by_level"]
     first = str(min(int(y) for y in next(iter(summary["unserved_pupils"].values()))))
     met = [t.get("met") for t in summary.get("targets", [])]
-    row.update({"status": summary["status"], "gap": float(summary["gap"]), "objective": float(summary["objective"])})
+    # headline precision: 10 significant digits of the objective, 6 of the gap, whole CNY, 1/1000 pupil —
+    # a table that reads the same whichever process solved (the solver's floating-point sums may differ
+    # in the last bits between a worker and the driver, benchmarks/README.md "Sweep")
+    row.update({"status": summary["status"], "gap": _sig(summary["gap"], 6), "objective": _sig(summary["objective"], 10)})
     for level in LEVELS:
         for key, label in ACTIONS:
             if level in levels:
                 row[f"{level}_{label}"] = int(levels[level].get(key, 0))
-    row.update({"cost_cny": float(summary["cost_cny_total"]), "target_year": int(first),
-                "unserved_pupils": float(sum(v[first] for v in summary["unserved_pupils"].values())),
+    row.update({"cost_cny": round(float(summary["cost_cny_total"])), "target_year": int(first),
+                "unserved_pupils": round(float(sum(v[first] for v in summary["unserved_pupils"].values())), 3),
                 "targets_met": sum(m is True for m in met), "targets_checked": sum(m is not None for m in met)})
     return row
+
+
+def _sig(x, digits: int) -> float:
+    """``x`` rounded to ``digits`` significant digits (NaN and infinities unchanged)."""
+    x = float(x)
+    return float(f"{x:.{digits}g}") if np.isfinite(x) else x
 
 
 def sweep_table(rows: list[dict]) -> pd.DataFrame:

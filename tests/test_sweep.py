@@ -175,3 +175,13 @@ def test_report_flag_makes_each_runs_report(folder, monkeypatch):
     assert main(["sweep", "a.toml", "--out", "with_report", "--serial", "--report", "--quiet"]) == 0
     assert (folder / "with_report" / "tiny_a" / "report.html").is_file()
     assert not (folder / "serial" / "tiny_a" / "report.html").exists()  # the scenario says report = false
+
+
+def test_headline_figures_are_rounded_to_their_stated_precision():
+    """Serial and Dask runs of one Kunming scenario differed in the objective's last bits
+    (23,916,101.68318016 vs 23,916,101.683180157): the table keeps 10 significant digits."""
+    from capacity.sweep import _sig
+
+    assert _sig(23916101.68318016, 10) == _sig(23916101.683180157, 10) == 23916101.68
+    assert _sig(0.004834862790666464, 6) == _sig(0.0048348627906663, 6) == 0.00483486
+    assert _sig(float("nan"), 6) != _sig(float("nan"), 6)
