@@ -168,7 +168,7 @@ def main(argv=None) -> int:
         sc = replace(sc, plan=replace(sc.plan, levels=tuple(args.levels),
                                       totals={lv: n for lv, n in sc.plan.totals.items() if lv in args.levels}))
     opts, method = options_for(sc, args)
-    settings = {"scenario": args.scenario.name, "time_limit_s": opts.time_limit, "gap": opts.gap_rel,
+    settings = {"scenario": args.scenario.name, "time_limit_s": opts.time_limit, "gap_target": opts.gap_rel,
                 "threads": opts.threads, "level_workers": opts.level_workers, "method": method,
                 "relaxation_start": opts.relaxation_start, "aggregate_m": opts.aggregate_m,
                 "strong_linking": opts.strong_linking}
