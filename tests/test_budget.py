@@ -185,18 +185,29 @@ def test_a_count_rule_of_a_year_holds_in_the_timing_model():
     np.testing.assert_allclose(timing.budget_cny, [12.0e6 - 1.5e6, 10.0e6, 5.0e6])  # conversion taken off
 
 
-def test_no_retiming_within_the_budgets_falls_back_to_a_second_round():
+def test_when_no_retiming_earlier_fits_years_and_assignments_are_chosen_jointly():
     """2023 has 9 M CNY: with the 1.5 M conversion neither new school fits there, and 2024 takes only
-    one; no retiming keeps to the budgets, so the levels are solved again."""
+    one, so no retiming *earlier* keeps to the budgets. With the sites kept, the joint model of their years
+    converts B a year later (2024, beside PS) and starts KS in 2023: the joint optimum."""
     problem = town(budget=(9.0e6, 12.0e6, 5.0e6))
     first = first_round(problem)
     assert retime(problem, first, OPTS) is None
-    sol = solve_by_level(problem, OPTS)
-    assert "moved earlier" not in sol.report.solver
-    assert np.all(spending(sol, BUILD) <= problem.budget_cny * (1 + 1e-9))
+    loose = SolverOptions(solver="highs", msg=False, gap_rel=0.05)  # the budget-free bound is 0.2 % lower
+    sol = solve_by_level(problem, loose)
+    assert "build years and assignments of the chosen schools jointly" in sol.report.solver
+    assert sol.report.gap <= 0.05
+    assert years_of(sol) == {"PS:new": 2024, "KS:new": 2023, "B:convert": 2024}
+    np.testing.assert_allclose(spending(sol, BUILD), [8.0e6, 11.5e6, 0.0])
     joint = solve(problem, OPTS)
-    assert sol.report.objective >= joint.report.objective - 1e-6
+    assert sol.report.objective == pytest.approx(joint.report.objective, rel=1e-9)
+    assert sol.report.best_bound == pytest.approx(sum(s.report.best_bound for s in first.values()))
     assert sol.report.best_bound <= joint.report.objective + 1e-6
+    # option positions are the whole problem's: the plan evaluates to the same objective
+    from capacity.optimize.api import disaggregate
+
+    assert disaggregate(problem, sol.opened, OPTS).report.objective == pytest.approx(sol.report.objective, rel=1e-9)
+    # both rounds' solver time is reported: two level solves and the joint one of the chosen sites
+    assert len(sol.report.stages) == 3
 
 
 def test_levels_to_move_by_hand():
@@ -213,14 +224,19 @@ def test_levels_to_move_by_hand():
     assert levels_to_move(budget, {"a": np.array([0.0, 150.0, 0.0]), "b": np.array([0.0, 150.0, 0.0])}) is None
 
 
-def test_when_no_retiming_fits_only_the_level_that_must_move_is_solved_again():
-    """Budgets 9 / 12 / 5 M CNY: retiming fails (see above); the kindergartens spend nothing in 2025 and
-    fit alone, so only the primary level is solved again, with what they leave: 7.5 / 4 / 5 M CNY.
-    It takes PC (4 M CNY) in 2025 instead of PS: 6 less cost, 20 more distance."""
-    problem = town(budget=(9.0e6, 12.0e6, 5.0e6), second_site=True)
+def test_when_the_chosen_sites_cannot_keep_to_the_budgets_only_the_level_that_must_move_is_solved_again():
+    """Budgets 9 / 9 / 5 M CNY and exactly one new primary school: PS (10 M CNY) fits no year, so neither
+    retiming nor the chosen sites' years help. The kindergartens spend nothing in 2025 and fit alone, so
+    only the primary level is solved again, with what they leave: 7.5 / 1 / 5 M CNY. It takes PC
+    (4 M CNY) in 2025 instead of PS: 6 less cost, 20 more distance."""
+    one = CountRule(level="primary", kind="new", minimum=1, maximum=1)
+    problem = town(budget=(9.0e6, 9.0e6, 5.0e6), second_site=True, rules=(one,))
     first = first_round(problem)
     assert years_of(first["primary"]) == {"PS:new": 2025}
     assert retime(problem, first, OPTS) is None
+    from capacity.optimize.budget import replan_years
+
+    assert replan_years(problem, first, OPTS) is None
     loose = SolverOptions(solver="highs", msg=False, gap_rel=0.05)
     sol = solve_by_level(problem, loose)
     assert sol.report.solver.endswith("(by level, primary re-solved for the budget)")

@@ -13,18 +13,22 @@ options only (all levels together, a few hundred binaries):
 
 .. math::
 
-    \min \gamma \sum_{o,b} c_o (1+r)^{-(b-b_0)} y_{ob}
+    \min \gamma \sum_{o,b} \Big(c_o \delta_b + F_o \sum_{t:\, y_t \ge b+L} r_t \delta_{y_t}\Big) y_{ob}
     \quad\text{s.t.}\quad \sum_{b \le b^1_o} y_{ob} = 1\ \forall o,
     \quad \sum_{o} c_o y_{ob} \le B_b\ \forall b,
 
 plus every count rule (a rule may name a build year), where :math:`b^1_o` is
-option *o*'s first-round build year. It is the core model of the same
+option *o*'s first-round build year, :math:`\delta` the cost discount
+factor, :math:`F_o` a new school's running cost a year (0 for an expansion
+or a level without one) and :math:`r_t` the calendar years check *t*
+stands for (see below); the budget row spreads a cost over the
+construction years when the lag is 2 or more, as the model does. It is the core model of the same
 problem with zero demand and the plan's options only, the first-round year
 as an ``extra_constraints`` hook. If it is feasible, the retimed plan is
 feasible for the joint problem and its gap against the budget-free bound
 (the sum of the level bounds) is certified as before; if not (the budget is
-too small for the chosen schools in any order), the caller falls back to
-re-solving the levels with budget shares.
+too small for the chosen schools in any order), the caller re-solves the
+levels that must move (:mod:`capacity.optimize.decompose`).
 
 Measured on the Kunming baseline (benchmarks/README.md, "Kunming
 baseline"): this replaces a second round of four level solves.
@@ -64,7 +68,7 @@ from capacity.optimize.model import EQ
 from capacity.optimize.problem import Operating, Options, Problem
 from capacity.optimize.result import Solution, SolveReport
 
-__all__ = ["pinned_options", "retime", "timing_problem"]
+__all__ = ["pinned_options", "replan_years", "retime", "sites_kept_problem", "timing_problem"]
 
 
 def timing_problem(problem: Problem, plans: dict) -> Problem:
@@ -161,7 +165,7 @@ def _by_first_year(plans: dict, build_years: np.ndarray, pinned: dict, before: d
 
 
 TIMING_GAP = 1.0e-4
-"""Relative gap of the timing MILP (construction cost moved earlier), at most 1/100 of the solve's gap."""
+"""Relative gap of the timing MILP (cost of the chosen options' years), at most 1/100 of the solve's gap."""
 
 
 def retime(problem: Problem, first: dict, options) -> Solution | None:
@@ -225,3 +229,96 @@ def retime(problem: Problem, first: dict, options) -> Solution | None:
         n_variables=sum(r.n_variables for r in reps), n_constraints=sum(r.n_constraints for r in reps))
     cat = lambda name: pd.concat([getattr(first[n], name) for n in names], ignore_index=True)  # noqa: E731
     return Solution(pd.concat(opened, ignore_index=True), cat("assignments"), cat("unserved"), report)
+
+
+def sites_kept_problem(problem: Problem, plans: dict) -> tuple[Problem, dict]:
+    """``problem`` with each level's options cut to those its plan chose (any allowed build year).
+
+    Demand, arcs, closures, conversions, running costs, count rules and budgets
+    stay: the joint model of this problem is the joint model of ``problem``
+    without the build columns of the options no plan chose, so its objective
+    of a plan is that of ``problem``.
+
+    Parameters
+    ----------
+    problem : Problem
+    plans : dict of str to DataFrame
+        ``level → Solution.opened`` (``option`` positions of that level).
+
+    Returns
+    -------
+    (Problem, dict of str to ndarray)
+        The problem, and per level the original position of each of its options.
+    """
+    levels, kept = [], {}
+    for lv in problem.levels:
+        o = np.unique(_built(plans.get(lv.name, pd.DataFrame({"option": []})))["option"].to_numpy(np.int64))
+        kept[lv.name] = o
+        opts = Options(facility=lv.options.facility[o], seats=lv.options.seats[o], cost_cny=lv.options.cost_cny[o],
+                       earliest_year=lv.options.earliest_year[o], label=lv.options.label[o])
+        levels.append(dataclasses.replace(lv, options=opts))
+    links = []
+    for link in problem.conversions:  # a link whose target option no plan chose leaves its source school free
+        o = kept[link.target]
+        pos = np.searchsorted(o, link.option)
+        hit = (pos < o.size) & (o[np.minimum(pos, max(o.size - 1, 0))] == link.option) if o.size else \
+            np.zeros(link.option.size, bool)
+        if hit.any():
+            links.append(dataclasses.replace(link, facility=link.facility[hit], option=pos[hit]))
+    return dataclasses.replace(problem, levels=tuple(levels), conversions=tuple(links)), kept
+
+
+def replan_years(problem: Problem, first: dict, options) -> Solution | None:
+    """Keep the first round's sites and sizes; choose their build years and the assignments jointly.
+
+    When the first build year is overspent (yearly checks with a lag make
+    every level start its schools for the next year's pupils at once),
+    :func:`retime` cannot help: schools can only move later, and their
+    pupils with them. This solves the joint model restricted to the chosen
+    options (:func:`sites_kept_problem`): a few hundred build binaries, the
+    closures, and the assignment LP, with every budget, count rule and
+    closure rule of the joint model. Its plan is feasible for the whole
+    problem with the same objective; the bound stays the budget-free sum of
+    the level bounds.
+
+    Parameters
+    ----------
+    problem : Problem
+    first : dict of str to Solution
+        Each level's solution without the budget.
+    options : SolverOptions
+        As for the level solves (time limit, gap).
+
+    Returns
+    -------
+    Solution or None
+        Option positions are ``problem``'s; the report's stages are the first
+        round's plus this solve's. ``None`` when the restricted model is
+        infeasible or the solver stops without a plan.
+    """
+    from capacity.errors import SolverError
+
+    names = [lv.name for lv in problem.levels]
+    t0 = time.perf_counter()
+    restricted, kept = sites_kept_problem(problem, {n: first[n].opened for n in names})
+    try:
+        sol = core.solve(restricted, dataclasses.replace(options, warm_start=False, on_progress=None))
+    except (InfeasibleError, SolverError):
+        return None
+    opened = sol.opened.copy()
+    built = opened["option"].to_numpy(np.int64) >= 0
+    for name in names:
+        rows = built & (opened["level"] == name).to_numpy()
+        opened.loc[rows, "option"] = kept[name][opened.loc[rows, "option"].to_numpy(np.int64)]
+    reps = [first[n].report for n in names]
+    calls = list(sol.report.stages)
+    earlier = [st for r in reps for st in r.stages]
+    python_s = (sum(r.build_seconds for r in reps) + (time.perf_counter() - t0) - sol.report.solve_seconds
+                - sum(st.transfer_seconds for st in calls + earlier))
+    report = SolveReport.from_stages(
+        calls, sol.report.objective, sol.report.objective_parts, float(sum(r.best_bound for r in reps)),
+        build_seconds=max(python_s, 0.0), earlier=earlier,
+        solver=f"{reps[0].solver} (by level, then build years and assignments of the chosen schools jointly "
+               "for the budget)",
+        n_variables=sum(r.n_variables for r in reps), n_constraints=sum(r.n_constraints for r in reps))
+    return Solution(opened, sol.assignments, sol.unserved, report)

@@ -45,7 +45,7 @@ import numpy as np
 import pandas as pd
 
 from capacity.errors import InfeasibleError
-from capacity.optimize.budget import retime
+from capacity.optimize.budget import replan_years, retime
 from capacity.optimize.conversions import couple_by_level
 from capacity.optimize.core import solve
 from capacity.optimize.parallel import solve_all
@@ -296,6 +296,18 @@ def solve_by_level(problem: Problem, options, progress=None, start=None, extra_c
             say("budget exceeded by the unconstrained levels; build years moved earlier to keep every "
                 f"budget (gap {retimed.report.gap:.2%})")
             return retimed
+        # moving schools later moves their pupils too (an overspent first year): the chosen schools' years
+        # and the assignments, jointly, with every budget and rule (budget.replan_years)
+        say("budget exceeded by the unconstrained levels and no retiming earlier keeps to it; choosing the "
+            "build years of the chosen schools and the assignments jointly")
+        replanned = replan_years(problem, first, options)
+        if replanned is not None:
+            say(f"build years of the chosen schools chosen jointly: {replanned.report.status}, "
+                f"gap {replanned.report.gap:.2%}, {replanned.report.stages[-1].solve_seconds:.0f} s")
+            if replanned.report.gap <= options.gap_rel * (1 + 1e-9):
+                return replanned
+            start, start_fits = replanned.opened, True  # the shares below start from it: never worse
+            starts = {n: _level_start(start, n) for n in names}
     earlier = []
     if not start_fits:
         # no retiming keeps to the budgets: re-solve only the levels whose spending must move, within what
