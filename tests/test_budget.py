@@ -253,3 +253,19 @@ def test_when_the_chosen_sites_cannot_keep_to_the_budgets_only_the_level_that_mu
     assert "budget split by shares" in exact.report.solver
     assert exact.report.objective <= sol.report.objective + 1e-9
     assert np.all(spending(exact, BUILD) <= problem.budget_cny * (1 + 1e-9))
+
+
+def test_sites_kept_problem_keeps_the_chosen_options_and_their_conversion_links():
+    from test_conversions import primary_to_kindergarten
+
+    from capacity.optimize.budget import sites_kept_problem
+
+    problem = primary_to_kindergarten(kg_site=True)  # kindergarten options: 0 on P2's place (linked), 1 on site S
+    plan = pd.DataFrame({"option": [1, 0], "kind": ["new", "new"]})
+    kept, where = sites_kept_problem(problem, {"kindergarten": plan})
+    np.testing.assert_array_equal(where["kindergarten"], [0, 1])
+    assert len(kept.conversions) == 1 and list(kept.conversions[0].option) == [0]
+    only_s, where = sites_kept_problem(problem, {"kindergarten": plan.iloc[:1]})
+    np.testing.assert_array_equal(where["kindergarten"], [1])
+    assert only_s.level("kindergarten").options.cost_cny.tolist() == [20.0e6]
+    assert only_s.conversions == () and only_s.level("primary").options.n == 0
