@@ -316,6 +316,12 @@ class ObjectiveParams:
         ``unserved_weight`` and ``distance_weight`` in million CNY per pupil
         and year and per pupil·km and year, the objective is then a present
         value in million CNY (``year_decay`` is not used).
+    count_existing_running_costs : bool
+        Count the running cost of the existing schools in the objective (a
+        constant: the decisions do not change; the objective becomes the whole
+        present cost of the system, and the relative gap is measured against
+        it). Default false: only new schools' running costs and closures'
+        savings count.
     """
 
     mode: str = "weighted"
@@ -326,6 +332,7 @@ class ObjectiveParams:
     cost_discount_rate: float = 0.0
     lexicographic_tolerance: float = 0.001
     year_weighting: str = "decay"
+    count_existing_running_costs: bool = False
 
     def __post_init__(self):
         if self.mode not in ("weighted", "lexicographic"):

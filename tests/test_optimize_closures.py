@@ -200,3 +200,21 @@ def test_by_level_retiming_moves_other_levels_and_keeps_closures():
     # the objective is the joint model's at this plan: built and solved jointly it is no better
     joint = solve(p, OPTS, method="joint")
     assert sol.report.objective == pytest.approx(joint.report.objective, rel=1e-9)
+
+
+def test_existing_running_costs_are_a_constant_of_the_objective():
+    """``Weights(existing_running=True)``: the objective also counts both schools' running cost over the two
+    years, 2 x 2 x 1e6 CNY; the plan (B closes) and every other part stay; B's closure saves 2e6 of it."""
+    import dataclasses
+
+    from capacity.optimize.closures import existing_running_cny
+
+    p = two_schools()
+    q = dataclasses.replace(p, weights=dataclasses.replace(W, existing_running=True))
+    assert existing_running_cny(q) == pytest.approx(4.0e6)
+    base, whole = solve(p, OPTS), solve(q, OPTS)
+    assert whole.opened[["facility", "kind"]].values.tolist() == base.opened[["facility", "kind"]].values.tolist()
+    assert whole.report.objective_parts["cost"] == pytest.approx(base.report.objective_parts["cost"] + 4.0e6)
+    assert whole.report.objective_parts["cost"] == pytest.approx(2.0e6)  # A runs two years
+    assert whole.report.objective == pytest.approx(base.report.objective + 4.0)
+    assert whole.report.best_bound == pytest.approx(base.report.best_bound + 4.0)

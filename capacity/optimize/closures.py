@@ -82,7 +82,7 @@ import pulp
 BINARY, CONTINUOUS, LE = pulp.LpBinary, pulp.LpContinuous, pulp.LpConstraintLE
 
 __all__ = ["add_closure_limits", "add_conversion_links", "add_nursery_credit", "closure_capacity_entries",
-           "closure_one_entries", "define_close_variables", "discount", "nursery_cost_parts", "operating_cost_parts",
+           "closure_one_entries", "define_close_variables", "discount", "existing_running_cny", "nursery_cost_parts", "operating_cost_parts",
            "spending_entries"]
 
 
@@ -130,6 +130,27 @@ def discount(problem, years) -> np.ndarray:
     """Present-value factor of calendar ``years`` at the cost discount rate, base = first build year."""
     r = problem.weights.cost_discount_rate
     return (1.0 + r) ** -(np.asarray(years, float) - float(problem.build_years[0]))
+
+
+def existing_running_cny(problem) -> float:
+    r"""Present value of running every existing school while it has seats [CNY]: the constant the
+    objective leaves out unless ``weights.existing_running``.
+
+    :math:`\sum_\ell \sum_{f\ \text{existing}} F_f \sum_t [S_{ft} > 0]\, r_t \delta_t` — the same
+    span and discount as :func:`operating_cost_parts`, so a closure's saving is a part of it.
+    """
+    span = problem.year_span() * discount(problem, problem.years)
+    if problem.column_weight is not None:
+        span = span * np.asarray(problem.column_weight, float)
+    total = 0.0
+    for lv in problem.levels:
+        if lv.operating is None or not np.any(lv.operating.school_cny > 0):
+            continue
+        fac = lv.facilities
+        seats = np.nan_to_num(fac.seats_in(problem.years), nan=0.0, posinf=1.0)
+        open_ft = fac.existing[:, None] & (seats > 0)
+        total += float(lv.operating.school_cny @ (open_ft @ span))
+    return total
 
 
 def operating_cost_parts(model, lc, cost: np.ndarray) -> None:

@@ -96,6 +96,9 @@ class Model:
         Integer (binary) columns.
     start : ndarray or None
         MIP start per column (``nan``: no value), see :meth:`set_start`.
+    constant : tuple of (int, float) or None
+        The column fixed at 1 that carries the objective's constant, and the constant
+        (``weights.existing_running``, :func:`capacity.optimize.model.add_existing_running`).
     prob : pulp.LpProblem
         The PuLP form (built on first access).
     columns : list of pulp.LpVariable
@@ -109,6 +112,7 @@ class Model:
     n_cols: int = 0
     blocks: list = field(default_factory=list)
     start: Optional[np.ndarray] = None
+    constant: Optional[tuple] = None
     _lower: list = field(default_factory=list)
     _upper: list = field(default_factory=list)
     _integer: list = field(default_factory=list)

@@ -86,8 +86,8 @@ import pulp
 
 from .matrix import BINARY, CONTINUOUS, EQ, GE, LE, Model
 from .closures import (add_closure_limits, add_conversion_links, add_nursery_credit, closure_capacity_entries,
-                       closure_one_entries, define_close_variables, nursery_cost_parts, operating_cost_parts,
-                       spending_entries)
+                       closure_one_entries, define_close_variables, existing_running_cny, nursery_cost_parts,
+                       operating_cost_parts, spending_entries)
 from .prepare import PreparedLevel
 from .problem import Problem
 
@@ -319,6 +319,18 @@ def add_budget(model: Model) -> None:
 # objective
 # ---------------------------------------------------------------------------
 
+def add_existing_running(model: Model) -> None:
+    """With ``weights.existing_running``: one column fixed at 1 whose cost is the existing schools' running
+    cost (:func:`~capacity.optimize.closures.existing_running_cny`), the objective's constant."""
+    if not getattr(model.problem.weights, "existing_running", False):
+        return
+    constant = existing_running_cny(model.problem)
+    if constant > 0:
+        col = model.new_columns("running_existing_", 1, CONTINUOUS)
+        model.fix_columns([col], [1.0])
+        model.constant = (col, constant)
+
+
 def define_objective_parts(model: Model) -> None:
     """Coefficient vectors of the unserved, distance and cost parts.
 
@@ -347,6 +359,9 @@ def define_objective_parts(model: Model) -> None:
         parts["cost"][lc.open_cols()] = lv.options.cost_cny[p.open_option] * present
         operating_cost_parts(model, lc, parts["cost"])
         nursery_cost_parts(model, lc, parts["cost"])
+    if getattr(model, "constant", None) is not None:
+        col, constant = model.constant
+        parts["cost"][col] = constant
     model.parts = parts
 
 
@@ -407,6 +422,7 @@ def build_model(problem: Problem, prepared: list, strong_linking: bool = True,
     add_conversion_links(model)
     add_count_rules(model)
     add_budget(model)
+    add_existing_running(model)
     define_objective_parts(model)
     if extra_constraints is not None:
         extra_constraints(model)

@@ -494,6 +494,14 @@ class Weights:
         (:meth:`Problem.year_weights`), so that with weights in objective
         units per pupil-year and per pupil·m-year the objective is a present
         value.
+    existing_running : bool
+        False (default): the running cost of an existing school is left out
+        of the objective (a constant) and a closure earns what it saves.
+        True: the objective also counts that constant — every existing
+        school's running cost over the checked years, discounted
+        (:func:`capacity.optimize.closures.existing_running_cny`) — so that it
+        is the whole present cost of running and building the system, and a
+        relative gap is measured against that.
     """
 
     unserved: float = 1.0e6
@@ -504,6 +512,7 @@ class Weights:
     lexicographic_rel_tol: float = 1.0e-6
     lexicographic_abs_tol: float = 1.0e-6
     calendar_years: bool = False
+    existing_running: bool = False
 
 
 @dataclass(frozen=True)

@@ -84,7 +84,8 @@ def weights(objective) -> Weights:
                    cost=objective.cost_weight / 1.0e6, year_discount=objective.year_decay,
                    cost_discount_rate=objective.cost_discount_rate,
                    lexicographic_rel_tol=objective.lexicographic_tolerance,
-                   calendar_years=getattr(objective, "year_weighting", "decay") == "calendar")
+                   calendar_years=getattr(objective, "year_weighting", "decay") == "calendar",
+                   existing_running=bool(getattr(objective, "count_existing_running_costs", False)))
 
 
 def count_rules(plan) -> list[CountRule]:
