@@ -331,6 +331,9 @@ def render_report(*, summary: dict, scenario: dict, city_name: str, images: list
     title = i18n.tr("title", lang, city=city_name, scenario=name)
     gap = "—" if summary.get("gap") is None else format(summary["gap"], ".3%")
     status_line = i18n.tr("status_line", lang, status=i18n.status_name(summary.get("status"), lang), gap=gap)
+    if summary.get("gap_without_constant") is not None:
+        status_line += i18n.tr("gap_constant", lang, absolute=f"{summary['gap_absolute']:,.1f}",
+                               rest=format(summary["gap_without_constant"], ".2%"))
     page = (f"<h1>{esc(title)}</h1><p class=\"small\">"
             f"{esc(status_line)}</p>"
             f"<p class=\"small noprint\">{esc(i18n.tr('print_hint', lang))}</p><nav>{nav}</nav>{body}")

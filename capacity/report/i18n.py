@@ -108,6 +108,10 @@ PHRASES = {
     # page
     "title": {"zh": "{city} — {scenario}:学位规划", "en": "{city} — {scenario}: school-place plan"},
     "status_line": {"zh": "求解状态 {status},相对间隙 {gap}。", "en": "Solver status {status}, gap {gap}."},
+    "gap_constant": {"zh": "间隙相对于系统总现值(含保留的现有学校的运行成本);绝对间隙 {absolute}(目标单位),"
+                           "占其余部分的 {rest}。",
+                     "en": " The gap is a share of the whole present cost (running costs of the existing schools "
+                           "included); absolute gap {absolute} objective units, {rest} of the rest."},
     "print_hint": {"zh": "打印或另存为 PDF:浏览器“打印”即可,交互地图以当前视图打印。",
                    "en": "To print or save as PDF use the browser's Print; the map prints as currently shown."},
     # sections
