@@ -208,6 +208,14 @@ def test_when_no_retiming_earlier_fits_years_and_assignments_are_chosen_jointly(
     assert disaggregate(problem, sol.opened, OPTS).report.objective == pytest.approx(sol.report.objective, rel=1e-9)
     # both rounds' solver time is reported: two level solves and the joint one of the chosen sites
     assert len(sol.report.stages) == 3
+    # asked for an exact gap (the budget-free bound is lower), the levels are solved again with budget
+    # shares started from that plan: no worse, and every call's time is reported
+    exact = solve_by_level(problem, OPTS)
+    assert "budget split by shares" in exact.report.solver
+    assert exact.report.objective <= sol.report.objective + 1e-9
+    assert np.all(spending(exact, BUILD) <= problem.budget_cny * (1 + 1e-9))
+    assert len(exact.report.stages) >= 4
+    assert exact.report.solve_seconds == pytest.approx(sum(st.solve_seconds for st in exact.report.stages))
 
 
 def test_levels_to_move_by_hand():

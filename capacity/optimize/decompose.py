@@ -14,8 +14,13 @@ If the union overspends a year, the same schools are first built earlier
 where the budgets allow (:func:`capacity.optimize.budget.retime`: one small
 MILP over the chosen options' build years; the assignments stay feasible,
 only the discounted construction and running costs move). When no retiming
-keeps to the budgets, only the fewest levels whose spending must move are
-re-solved (:func:`levels_to_move`): the other levels keep their plans, and
+earlier keeps to the budgets (an overspent *first* build year, as yearly
+checks with a construction lag give), the chosen sites keep their sizes and
+their build years, closures and assignments are solved jointly under every
+budget (:func:`capacity.optimize.budget.replan_years`), taken when its
+certified gap is within the solve's gap. When the chosen sites cannot keep
+to the budgets in any years, only the fewest levels whose spending must move
+are re-solved (:func:`levels_to_move`): the other levels keep their plans, and
 what they leave of every year is the re-solved levels' budget (split by
 :func:`budget_shares` when they are several). Only when that fails too (or a
 starting plan that keeps to the budgets is given, which the shares below
@@ -287,6 +292,7 @@ def solve_by_level(problem: Problem, options, progress=None, start=None, extra_c
         return merge_levels(list(first.values()), bound)
     start_fits = start is not None and len(start) and np.all(
         plan_spending(start, problem.build_years) <= budget * (1 + BUDGET_TOLERANCE))
+    earlier = []  # reports of coordination calls whose plans a later round replaced (their time counts)
     if extra_constraints is None and objective is None and not start_fits:
         # the same schools built earlier: assignments stay, only the discounted cost moves
         # (a start that keeps to the budgets goes to the shares below, which never end worse than it;
@@ -308,7 +314,9 @@ def solve_by_level(problem: Problem, options, progress=None, start=None, extra_c
                 return replanned
             start, start_fits = replanned.opened, True  # the shares below start from it: never worse
             starts = {n: _level_start(start, n) for n in names}
-    earlier = []
+            n_first = sum(len(s.report.stages) for s in first.values())  # its own call's time still counts
+            earlier = [dataclasses.replace(replanned.report, stages=replanned.report.stages[n_first:],
+                                           build_seconds=0.0)]
     if not start_fits:
         # no retiming keeps to the budgets: re-solve only the levels whose spending must move, within what
         # the others' plans leave of every year (a start that keeps to the budgets goes to the shares below)
