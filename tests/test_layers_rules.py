@@ -31,7 +31,7 @@ LAYERS = [
     ("data", ["capacity.data", "capacity.config", "capacity.geo", "capacity.network"]),
     ("demand", ["capacity.demography", "capacity.demand"]),
     ("scenario", ["capacity.scenario", "capacity.scenario_rules", "capacity.scenario_checks",
-                  "capacity.scenario_conversions"]),
+                  "capacity.scenario_conversions", "capacity.scenario_objective"]),
     ("optimize", ["capacity.optimize"]),
     ("pipeline", ["capacity.pipeline", "capacity.results", "capacity.plan_conversions"]),
     ("outputs", ["capacity.report", "capacity.compare", "capacity.compare_plots", "capacity.verify",
