@@ -98,3 +98,29 @@ def test_plan_csv_closures_are_read_back(problem):
 
     with pytest.raises(DataError, match="line 2"):
         plan_opened(bad, problem, index)
+
+
+def test_a_draw_whose_solve_stops_keeps_the_start_evaluated_without_a_time_limit(tiny_problem, monkeypatch):
+    """The fallback of a re-optimisation that stopped with no solution evaluates the scenario's plan as an
+    LP with no time limit: under the 24 s limit of a 6-draw run it stopped too and ended the ensemble."""
+    from capacity.ensemble import tasks
+    from capacity.errors import SolverError
+    from capacity.optimize import solve
+
+    opts = SolverOptions(solver="highs", time_limit=24.0, threads=1)
+    start = solve(tiny_problem, SolverOptions(solver="highs")).opened
+    seen = []
+
+    def stopped(*args, **kwargs):
+        raise SolverError("highs stopped without a solution: no_solution (Time limit reached)")
+
+    def spy(problem, opened, options):
+        seen.append(options.time_limit)
+        return evaluate_plan(problem, opened, options)
+
+    monkeypatch.setattr(tasks, "solve", stopped)
+    monkeypatch.setattr(tasks, "evaluate_plan", spy)
+    demand = {lv.name: lv.units.demand for lv in tiny_problem.levels}
+    out = tasks.optimise_draw(tasks.Shared(tiny_problem, opts, start=start), tasks.DrawItem(0, demand))
+    assert seen == [None] and out.reports["status"].tolist() == [tasks.START_KEPT]
+    assert tasks.lp_options(opts).time_limit is None and opts.time_limit == 24.0

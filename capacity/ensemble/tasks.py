@@ -116,6 +116,13 @@ def _report(draw, plan, report, seconds):
             "best_bound": float(report.best_bound), "seconds": seconds}
 
 
+def lp_options(options):
+    """``options`` without a time limit: a fixed plan's evaluation is an assignment LP, which must
+    finish — under a re-optimisation's short limit (24 s for 6 draws) a busy machine stopped it with
+    no solution and ended the whole ensemble (benchmarks/README.md, "Ensemble", fifth session)."""
+    return dataclasses.replace(options, time_limit=None)
+
+
 def optimise_draw(shared: Shared, item: DrawItem) -> DrawOutcome:
     """Re-optimise one draw: the plan that draw would have chosen, and its figures."""
     t0 = time.perf_counter()
@@ -127,7 +134,7 @@ def optimise_draw(shared: Shared, item: DrawItem) -> DrawOutcome:
             raise
         # the solver stopped on its limit before it even took up the start (e.g. in presolve on a busy
         # machine): the draw keeps the scenario's plan, as a warm start would have; no bound is known
-        sol = evaluate_plan(problem, shared.start, shared.options)
+        sol = evaluate_plan(problem, shared.start, lp_options(shared.options))
         nan = float("nan")
         sol = dataclasses.replace(sol, report=dataclasses.replace(sol.report, status=START_KEPT, gap=nan,
                                                                   best_bound=nan))
@@ -147,10 +154,10 @@ def evaluate_draw(shared: Shared, item: DrawItem) -> DrawOutcome:
     figs, objs, reps = [], [], []
     for name, opened in shared.plans.items():
         t0 = time.perf_counter()
-        sol = evaluate_plan(problem, opened, shared.options)
+        sol = evaluate_plan(problem, opened, lp_options(shared.options))
         fan = None
         if fan_problem is not None:
-            fan = (fan_problem, evaluate_plan(fan_problem, opened, shared.options))
+            fan = (fan_problem, evaluate_plan(fan_problem, opened, lp_options(shared.options)))
         fig, obj = _frames(item.draw, name, problem, sol, fan)
         figs.append(fig)
         objs.append(obj)
@@ -171,11 +178,11 @@ def evaluate_one(shared: Shared, job: tuple) -> DrawOutcome:
     opened = shared.plans[name]
     t0 = time.perf_counter()
     problem = with_demand(shared.problem, item.demand)
-    sol = evaluate_plan(problem, opened, shared.options)
+    sol = evaluate_plan(problem, opened, lp_options(shared.options))
     extra = None
     if fan and shared.fan_problem is not None and item.fan_demand is not None:
         fan_problem = with_demand(shared.fan_problem, item.fan_demand)
-        extra = (fan_problem, evaluate_plan(fan_problem, opened, shared.options))
+        extra = (fan_problem, evaluate_plan(fan_problem, opened, lp_options(shared.options)))
     fig, obj = _frames(item.draw, label, problem, sol, extra)
     rep = pd.DataFrame([_report(item.draw, label, sol.report, time.perf_counter() - t0)])
     return DrawOutcome(item.draw, fig, obj, pd.DataFrame(columns=OPENED_COLUMNS + ["draw"]), rep)
