@@ -277,3 +277,21 @@ def test_sites_kept_problem_keeps_the_chosen_options_and_their_conversion_links(
     np.testing.assert_array_equal(where["kindergarten"], [1])
     assert only_s.level("kindergarten").options.cost_cny.tolist() == [20.0e6]
     assert only_s.conversions == () and only_s.level("primary").options.n == 0
+
+
+def test_the_objective_constant_moves_nothing_in_the_retiming():
+    """Counting the existing schools' running costs (``Weights.existing_running``) adds the same constant to
+    the first round and to the retimed plan: the plan and the moved cost stay those of the test above."""
+    import dataclasses
+
+    from capacity.optimize.closures import existing_running_cny
+
+    base = town(rate=0.08)
+    problem = dataclasses.replace(base, weights=dataclasses.replace(base.weights, existing_running=True))
+    plain, whole = solve_by_level(base, OPTS), solve_by_level(problem, OPTS)
+    assert years_of(whole) == years_of(plain) == {"PS:new": 2024, "KS:new": 2023, "B:convert": 2023}
+    constant = existing_running_cny(problem)
+    assert constant > 0
+    assert whole.report.objective_parts["cost"] == pytest.approx(plain.report.objective_parts["cost"] + constant,
+                                                                 rel=1e-9)
+    assert whole.report.objective == pytest.approx(plain.report.objective + 1e-6 * constant, rel=1e-9)

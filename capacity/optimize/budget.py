@@ -66,7 +66,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from capacity.errors import InfeasibleError
+from capacity.errors import InfeasibleError, SolverError
 from capacity.optimize import core
 from capacity.optimize.model import EQ
 from capacity.optimize.problem import Operating, Options, Problem
@@ -114,7 +114,10 @@ def timing_problem(problem: Problem, plans: dict) -> Problem:
         levels.append(dataclasses.replace(lv, units=units, options=opts, closures=None, operating=running))
     # the plan's options only: level-conversion links (option positions of the whole problem) go; their
     # options keep their years (retime), so a conversion still starts after its closure
-    return dataclasses.replace(problem, levels=tuple(levels), budget_cny=np.maximum(budget, 0.0), conversions=())
+    # no objective constant (the existing schools' running cost): the moved cost is a difference of open columns
+    weights = dataclasses.replace(problem.weights, existing_running=False)
+    return dataclasses.replace(problem, levels=tuple(levels), budget_cny=np.maximum(budget, 0.0), conversions=(),
+                               weights=weights)
 
 
 def _built(op: pd.DataFrame) -> pd.DataFrame:
@@ -300,8 +303,6 @@ def replan_years(problem: Problem, first: dict, options) -> Solution | None:
         round's plus this solve's. ``None`` when the restricted model is
         infeasible or the solver stops without a plan.
     """
-    from capacity.errors import SolverError
-
     names = [lv.name for lv in problem.levels]
     t0 = time.perf_counter()
     restricted, kept = sites_kept_problem(problem, {n: first[n].opened for n in names})
