@@ -22,8 +22,9 @@ def tiny(tiny_problem):
 def test_the_start_is_a_feasible_point_of_the_model(tiny):
     model = build_model(tiny, prepare(tiny))
     coef = weighted_objective(model)
-    x, seconds = relaxation_start(model, coef, SolverOptions(gap_rel=1e-6))
+    x, seconds, lp_bound = relaxation_start(model, coef, SolverOptions(gap_rel=1e-6))
     assert x is not None and seconds >= 0
+    assert lp_bound <= coef @ x + 1e-6  # the LP optimum bounds every integer point
     assert np.all(x >= model.lower - 1e-7) and np.all(x <= model.upper + 1e-7)
     assert np.allclose(x[model.integer], np.round(x[model.integer]), atol=1e-6)
     lo, up, starts, index, value = model.csr()
@@ -63,7 +64,7 @@ def test_scenario_solves_use_the_start():
 
 def test_small_models_solve_without_the_start(tiny, monkeypatch):
     calls = []
-    monkeypatch.setattr(highs, "relaxation_start", lambda *a: calls.append(1) or (None, 0.0))
+    monkeypatch.setattr(highs, "relaxation_start", lambda *a: calls.append(1) or (None, 0.0, -np.inf))
     solve(tiny, SolverOptions(relaxation_start=True))
     assert calls == []  # the tiny city has a few hundred columns
     monkeypatch.setattr(highs, "RELAXATION_START_MIN_COLUMNS", 0)
@@ -79,3 +80,22 @@ def test_scenario_key_switches_the_start_off():
     assert solver_options(SolverParams()).relaxation_start is True
     assert solver_options(SolverParams(relaxation_start=False)).relaxation_start is False
     assert solver_options(SolverParams(name="cbc")).relaxation_start is False
+
+
+def test_a_start_the_lp_bound_proves_is_the_answer(tiny, monkeypatch):
+    """The full MIP is skipped only when start and LP bound are within the gap asked for."""
+    monkeypatch.setattr(highs, "RELAXATION_START_MIN_COLUMNS", 0)
+    optimum = solve(tiny, SolverOptions(gap_rel=1e-9)).report.objective
+    model = build_model(tiny, prepare(tiny))
+    x, _, lp_bound = relaxation_start(model, weighted_objective(model), SolverOptions(gap_rel=1e-9))
+    start_gap = (weighted_objective(model) @ x - lp_bound) / abs(weighted_objective(model) @ x)
+    assert start_gap > 1e-6  # the tiny city's LP is not integral: the test can tell the two paths apart
+
+    loose = solve(tiny, SolverOptions(gap_rel=2 * start_gap, relaxation_start=True)).report
+    assert loose.stages[0].detail.startswith("Optimal (the relaxation start")
+    assert loose.best_bound == pytest.approx(lp_bound) and loose.best_bound <= optimum + 1e-6
+    assert loose.objective >= optimum - 1e-6 and loose.gap <= 2 * start_gap
+
+    tight = solve(tiny, SolverOptions(gap_rel=start_gap / 2, relaxation_start=True)).report
+    assert not tight.stages[0].detail.startswith("Optimal (the relaxation start")  # the full search ran
+    assert tight.objective == pytest.approx(optimum, rel=start_gap)

@@ -99,24 +99,26 @@ RELAXED_SHARE = 1.0e-6
 """Integer columns whose LP value is at most this stay fixed at their lower bound in the restricted MIP."""
 
 
-def relaxation_start(model, coef: np.ndarray, opts: SolverOptions) -> tuple[np.ndarray | None, float]:
+def relaxation_start(model, coef: np.ndarray, opts: SolverOptions) -> tuple[np.ndarray | None, float, float]:
     """A MIP start from the LP relaxation: the MIP restricted to the integer columns the LP uses.
 
-    Solves the LP relaxation of ``model``, fixes every integer column whose
-    LP value is at most :data:`RELAXED_SHARE` to its lower bound, and solves
-    that much smaller MIP (a relaxation-induced neighbourhood, like RENS)
-    to half the gap asked for (at least :data:`START_GAP_FLOOR`), within a
-    quarter of the time limit. On the
-    school models the LP bound is within a fraction of a percent of the
-    optimum and the LP opens only a few hundred of the options, so the
-    restricted MIP finds in seconds the incumbent the full search needs
-    minutes for (benchmarks/README.md, "HiGHS tuning").
+    Solves the LP relaxation of ``model`` (within half the time limit),
+    fixes every integer column whose LP value is at most
+    :data:`RELAXED_SHARE` to its lower bound, and solves that much smaller
+    MIP (a relaxation-induced neighbourhood, like RENS) to half the gap
+    asked for (at least :data:`START_GAP_FLOOR`), within a quarter of the
+    time limit. On the school models the LP bound is within a fraction of a
+    percent of the optimum and the LP opens only a few hundred of the
+    options, so the restricted MIP finds in seconds the incumbent the full
+    search needs minutes for (benchmarks/README.md, "HiGHS tuning").
 
     Returns
     -------
-    (ndarray or None, float)
+    (ndarray or None, float, float)
         The restricted MIP's solution (a feasible point of ``model``), or
-        ``None`` when the LP or the restricted MIP has none; and the seconds spent.
+        ``None`` when the LP or the restricted MIP has none; the seconds
+        spent; and the LP relaxation's optimum (a lower bound on the MIP's
+        optimum, in objective units; ``-inf`` when the LP did not finish).
     """
     t0 = time.perf_counter()
     integer = np.flatnonzero(model.integer)
@@ -125,11 +127,12 @@ def relaxation_start(model, coef: np.ndarray, opts: SolverOptions) -> tuple[np.n
     lp = _new_highs(dataclasses.replace(opts, gap_rel=opts.gap_rel))
     _load(lp, model, coef, lower, upper, np.zeros(0, dtype=np.int64))
     if opts.time_limit is not None:
-        lp.setOptionValue("time_limit", float(opts.time_limit) / 4)
+        lp.setOptionValue("time_limit", float(opts.time_limit) / 2)
     lp.run()
     if lp.modelStatusToString(lp.getModelStatus()) != "Optimal":
-        return None, time.perf_counter() - t0
+        return None, time.perf_counter() - t0, -math.inf
     x = np.asarray(lp.getSolution().col_value, dtype=float)
+    lp_bound = float(lp.getInfo().objective_function_value)
     del lp
     unused = integer[x[integer] - lower[integer] <= RELAXED_SHARE]
     upper[unused] = lower[unused]
@@ -139,9 +142,26 @@ def relaxation_start(model, coef: np.ndarray, opts: SolverOptions) -> tuple[np.n
     _load(sub, model, coef, lower, upper, integer)
     sub.run()
     if not _has_solution(sub):
-        return None, time.perf_counter() - t0
+        return None, time.perf_counter() - t0, lp_bound
     values = np.asarray(sub.getSolution().col_value, dtype=float)
-    return (values if values.size == model.n_cols else None), time.perf_counter() - t0
+    return (values if values.size == model.n_cols else None), time.perf_counter() - t0, lp_bound
+
+
+def _certified_by_lp(values: np.ndarray, coef: np.ndarray, lp_bound: float, gap_rel: float) -> RunResult | None:
+    """The start as the answer when the LP relaxation's optimum already proves it within ``gap_rel``.
+
+    The LP optimum is a lower bound on every integer solution, so a start
+    whose relative gap to it is at most the gap asked for is as good an
+    answer as the full search would return (HiGHS stops there too) — and
+    the full MIP's own root LP, as long as the relaxation's, is saved
+    (benchmarks/README.md, "Scaling"). ``None`` otherwise.
+    """
+    objective = float(coef @ values)
+    gap = relative_gap(objective, lp_bound)
+    if not gap <= gap_rel:
+        return None
+    return RunResult("optimal", objective, lp_bound, gap, 0.0, 0.0, "highs",
+                     "Optimal (the relaxation start, proved by the LP bound)")
 
 
 def run_highs_arrays(model, coef: np.ndarray, opts: SolverOptions) -> tuple[RunResult, np.ndarray]:
@@ -170,9 +190,13 @@ def run_highs_arrays(model, coef: np.ndarray, opts: SolverOptions) -> tuple[RunR
         known = np.flatnonzero(~np.isnan(model.start))
         start = (known, model.start[known]) if known.size else None
     elif opts.relaxation_start and integer.size and n >= RELAXATION_START_MIN_COLUMNS:
-        values, heuristic_s = relaxation_start(model, coef, opts)
+        values, heuristic_s, lp_bound = relaxation_start(model, coef, opts)
         if values is not None:
             start = (np.arange(n), values)
+            certified = _certified_by_lp(values, coef, lp_bound, opts.gap_rel)
+            if certified is not None:
+                return dataclasses.replace(certified, transfer_seconds=time.perf_counter() - t0 - heuristic_s,
+                                           solve_seconds=heuristic_s), values
     h = _new_highs(opts)
     if opts.time_limit is not None and heuristic_s:
         h.setOptionValue("time_limit", max(float(opts.time_limit) - heuristic_s, 1.0))
