@@ -82,7 +82,6 @@ def test_hand_checked_basis_is_valid_and_reaches_the_optimum():
     col_status, row_status = basis
     assert int((col_status == 1).sum() + (row_status == 1).sum()) == m.n_rows  # basic count = rows
     assert row_status[4] == 1  # the totals row's slack is basic
-    # each block alone opens its site: y1 = y2 = 1 basic or at upper, the totals row violated
     assert report.components == 2 and report.batches == 2 and report.coupling_rows == 1
     obj, _, x = lp(m, coef, basis)
     assert obj == pytest.approx(7.0, rel=1e-12)
@@ -143,7 +142,7 @@ def test_tiny_city_same_objective(tiny_problem):
 
 def test_basis_is_dual_feasible_and_violates_only_the_coupling_row():
     m, coef = two_blocks()
-    basis = block_basis(m, coef, m.lower, m.upper, OPTS, **SMALL)
+    basis = block_basis(m, coef, m.lower, m.upper, OPTS, price=False, **SMALL)
     h = _new_highs(OPTS)
     h.setOptionValue("presolve", "off")
     h.setOptionValue("simplex_iteration_limit", 0)  # evaluate the basis as given
@@ -155,3 +154,20 @@ def test_basis_is_dual_feasible_and_violates_only_the_coupling_row():
     sol = h.getSolution()
     assert list(sol.row_value) == pytest.approx([1, 1, 0, 0, 2])  # both sites open: the total is 2 > 1
     assert list(sol.row_dual)[4] == 0.0
+
+
+def test_pricing_the_totals_row():
+    """At a price μ per new site on the totals row, block 2 gives its site up for μ > 1 (it saves 1),
+    block 1 keeps its site up to μ = 2: a price in (1, 2) meets the total."""
+    m, coef = two_blocks()
+    report = BasisReport()
+    basis = block_basis(m, coef, m.lower, m.upper, OPTS, report, **SMALL)
+    assert report.priced_rows == 1 and 1 < report.price < 2
+    assert report.trace[0][1] == pytest.approx(2.0) and report.trace[-1][1] == pytest.approx(1.0)
+    assert [p for p, _ in report.trace] == sorted(p for p, _ in report.trace)  # the bracket grows
+    obj, iterations, x = lp(m, coef, basis, presolve="off")
+    assert obj == pytest.approx(7.0, rel=1e-12) and x[[2, 5]] == pytest.approx([1.0, 0.0])
+    # nothing to price when the total does not bind
+    m.blocks[-1].rhs[:] = 2
+    assert block_basis(m, coef, m.lower, m.upper, OPTS, report := BasisReport(), **SMALL) is not None
+    assert report.priced_rows == 0 and report.pricing_steps == 0
