@@ -53,6 +53,7 @@ from capacity.errors import InfeasibleError
 from capacity.optimize.budget import replan_years, retime
 from capacity.optimize.conversions import couple_by_level
 from capacity.optimize.core import solve
+from capacity.optimize.highs import STOPPED_BY_RULE
 from capacity.optimize.parallel import solve_all
 from capacity.optimize.problem import Problem
 from capacity.optimize.result import SolveReport, Solution
@@ -241,8 +242,31 @@ def _move_some(problem, first, spent, budget, bound, options, starts, hooks, don
     return sol, [final[n].report for n in moving]
 
 
+PLAN_GAP_SHARE = 0.5
+"""A level stops once all levels together are proved within this share of the gap asked for
+(:class:`capacity.optimize.parallel.Board`); the rest is left for the budget's coordination,
+which moves build years and adds cost against the same bound."""
+
+
 def solve_by_level(problem: Problem, options, progress=None, start=None, extra_constraints=None,
                    objective=None) -> Solution:
+    """Solve each level on its own and combine; see the module docstring and :func:`_solve_by_level`.
+
+    A level stopped because the plan as a whole was proved within its gap
+    (:data:`PLAN_GAP_SHARE`) reports ``optimal``; should the plan's
+    certified gap end wider than the gap asked for after all (the budget's
+    coordination moves cost), the plan reports ``feasible``.
+    """
+    sol = _solve_by_level(problem, options, progress, start, extra_constraints, objective)
+    r = sol.report
+    if r.status == "optimal" and r.gap > options.gap_rel * (1 + 1e-9) and any(
+            st.detail == STOPPED_BY_RULE for st in r.stages):
+        sol = dataclasses.replace(sol, report=dataclasses.replace(r, status="feasible"))
+    return sol
+
+
+def _solve_by_level(problem: Problem, options, progress=None, start=None, extra_constraints=None,
+                    objective=None) -> Solution:
     """Solve each level on its own and combine; see the module docstring.
 
     Parameters
@@ -277,10 +301,16 @@ def solve_by_level(problem: Problem, options, progress=None, start=None, extra_c
     def done(note):
         def report(name, sol):
             r = sol.report
-            say(f"{name}{note}: {r.status}, gap {r.gap:.2%}, {r.solve_seconds:.0f} s")
+            if r.stages and r.stages[-1].detail == STOPPED_BY_RULE:
+                say(f"{name}{note}: stopped once all levels together were proved within "
+                    f"{options.gap_rel * PLAN_GAP_SHARE:.2%} (this level's own gap {r.gap:.2%}), "
+                    f"{r.solve_seconds:.0f} s")
+            else:
+                say(f"{name}{note}: {r.status}, gap {r.gap:.2%}, {r.solve_seconds:.0f} s")
         return report
 
-    first = solve_all({n: level_problem(problem, n) for n in names}, options, starts, hooks, done(""))
+    first = solve_all({n: level_problem(problem, n) for n in names}, options, starts, hooks, done(""),
+                      plan_gap=options.gap_rel * PLAN_GAP_SHARE if options.solver == "highs" else None)
     bound = float(sum(s.report.best_bound for s in first.values()))
     if problem.conversions:  # level conversions: make the plans agree (capacity.optimize.conversions)
         problem, first = couple_by_level(problem, first, lambda pr, n: solve_all(

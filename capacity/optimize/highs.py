@@ -147,21 +147,29 @@ def relaxation_start(model, coef: np.ndarray, opts: SolverOptions) -> tuple[np.n
     return (values if values.size == model.n_cols else None), time.perf_counter() - t0, lp_bound
 
 
-def _certified_by_lp(values: np.ndarray, coef: np.ndarray, lp_bound: float, gap_rel: float) -> RunResult | None:
+STOPPED_BY_RULE = "Stopped: the caller's stop rule holds (the plan as a whole is proved within its gap)"
+"""The detail of a call that :attr:`SolverOptions.stop_rule <capacity.optimize.solvers.SolverOptions>` stopped."""
+
+
+def _certified_by_lp(values: np.ndarray, coef: np.ndarray, lp_bound: float, gap_rel: float,
+                     stop_rule=None) -> RunResult | None:
     """The start as the answer when the LP relaxation's optimum already proves it within ``gap_rel``.
 
     The LP optimum is a lower bound on every integer solution, so a start
     whose relative gap to it is at most the gap asked for is as good an
     answer as the full search would return (HiGHS stops there too) — and
     the full MIP's own root LP, as long as the relaxation's, is saved
-    (benchmarks/README.md, "Scaling"). ``None`` otherwise.
+    (benchmarks/README.md, "Scaling"). Also when ``stop_rule(objective,
+    lp_bound)`` holds. ``None`` otherwise.
     """
     objective = float(coef @ values)
     gap = relative_gap(objective, lp_bound)
-    if not gap <= gap_rel:
-        return None
-    return RunResult("optimal", objective, lp_bound, gap, 0.0, 0.0, "highs",
-                     "Optimal (the relaxation start, proved by the LP bound)")
+    if gap <= gap_rel:
+        return RunResult("optimal", objective, lp_bound, gap, 0.0, 0.0, "highs",
+                         "Optimal (the relaxation start, proved by the LP bound)")
+    if stop_rule is not None and stop_rule(objective, lp_bound):
+        return RunResult("optimal", objective, lp_bound, gap, 0.0, 0.0, "highs", STOPPED_BY_RULE)
+    return None
 
 
 def run_highs_arrays(model, coef: np.ndarray, opts: SolverOptions) -> tuple[RunResult, np.ndarray]:
@@ -186,14 +194,16 @@ def run_highs_arrays(model, coef: np.ndarray, opts: SolverOptions) -> tuple[RunR
     integer = np.flatnonzero(model.integer).astype(np.int32)
     heuristic_s = 0.0
     start = None
-    if opts.warm_start and model.start is not None:
+    warm = opts.warm_start and model.start is not None
+    if warm:
         known = np.flatnonzero(~np.isnan(model.start))
         start = (known, model.start[known]) if known.size else None
-    elif opts.relaxation_start and integer.size and n >= RELAXATION_START_MIN_COLUMNS:
+    lp_bound = -math.inf
+    if not warm and opts.relaxation_start and integer.size and n >= RELAXATION_START_MIN_COLUMNS:
         values, heuristic_s, lp_bound = relaxation_start(model, coef, opts)
         if values is not None:
             start = (np.arange(n), values)
-            certified = _certified_by_lp(values, coef, lp_bound, opts.gap_rel)
+            certified = _certified_by_lp(values, coef, lp_bound, opts.gap_rel, opts.stop_rule)
             if certified is not None:
                 return dataclasses.replace(certified, transfer_seconds=time.perf_counter() - t0 - heuristic_s,
                                            solve_seconds=heuristic_s), values
@@ -203,14 +213,20 @@ def run_highs_arrays(model, coef: np.ndarray, opts: SolverOptions) -> tuple[RunR
     _load(h, model, coef, model.lower.astype(float), model.upper.astype(float), integer)
     if start is not None:
         h.setSolution(start[0].size, start[0].astype(np.int32), start[1])
-    if opts.on_progress is not None:
+    stopped = [False]
+    if opts.on_progress is not None or opts.stop_rule is not None:
         last = [-1.0]
 
         def report(event):
             d = event.data_out
             if d.running_time - last[0] >= 1.0:
                 last[0] = d.running_time
-                opts.on_progress(d.running_time, d.objective_function_value, d.mip_dual_bound, d.mip_gap)
+                if opts.on_progress is not None:
+                    opts.on_progress(d.running_time, d.objective_function_value, d.mip_dual_bound, d.mip_gap)
+                if opts.stop_rule is not None and opts.stop_rule(d.objective_function_value,
+                                                                 max(d.mip_dual_bound, lp_bound)):
+                    stopped[0] = True
+                    event.interrupt()
 
         h.cbMipInterrupt.subscribe(report)
     t1 = time.perf_counter()
@@ -226,9 +242,11 @@ def run_highs_arrays(model, coef: np.ndarray, opts: SolverOptions) -> tuple[RunR
         values = np.zeros(n)
     obj = float(info.objective_function_value) if (status == "optimal" or has_sol) and has_sol else math.nan
     is_mip = bool(integer.size)
-    bound = float(info.mip_dual_bound) if is_mip else obj
+    bound = max(float(info.mip_dual_bound), lp_bound) if is_mip else obj  # both bound every integer point
     if is_mip and status == "optimal" and not math.isfinite(bound):
         bound = obj
     gap = relative_gap(obj, bound) if math.isfinite(obj) else math.inf
+    if stopped[0] and has_sol and status != "optimal":
+        status, text = "optimal", STOPPED_BY_RULE
     transfer = (t1 - t0) + (time.perf_counter() - t2)
     return RunResult(status, obj, bound, gap, transfer, t2 - t1, "highs", text), values

@@ -95,6 +95,14 @@ class SolverOptions:
         (:func:`capacity.optimize.highs.relaxation_start`); models with fewer
         than :data:`~capacity.optimize.highs.RELAXATION_START_MIN_COLUMNS`
         columns solve without it.
+    stop_rule : callable, optional
+        ``stop_rule(objective, bound) -> bool`` about once a second during a
+        HiGHS (arrays) branch-and-bound and once after the relaxation start,
+        with the incumbent and the best lower bound known; ``True`` stops the
+        search with its incumbent. The call then reports status ``optimal``
+        (the caller's criterion is proved) and its own gap. Used by
+        :func:`capacity.optimize.parallel.solve_all` to stop a level once the
+        plan as a whole is proved within its gap.
     """
 
     solver: str = "highs"
@@ -110,6 +118,7 @@ class SolverOptions:
     direct: bool = True
     aggregate_m: Optional[float] = None
     relaxation_start: bool = False
+    stop_rule: Optional[Any] = None
 
 
 @dataclass(frozen=True)
