@@ -158,12 +158,12 @@ def test_basis_is_dual_feasible_and_violates_only_the_coupling_row():
 
 def test_pricing_the_totals_row():
     """At a price μ per new site on the totals row, block 2 gives its site up for μ > 1 (it saves 1),
-    block 1 keeps its site up to μ = 2: a price in (1, 2) meets the total."""
+    block 1 keeps its site up to μ = 2: a price in [1, 2] meets the total."""
     m, coef = two_blocks()
     report = BasisReport()
     basis = block_basis(m, coef, m.lower, m.upper, OPTS, report, **SMALL)
-    assert report.priced_rows == 1 and 1 < report.price < 2
-    assert report.trace[0][1] == pytest.approx(2.0) and report.trace[-1][1] == pytest.approx(1.0)
+    assert report.priced_rows == 1 and 1 <= report.price <= 2  # the first guess: median cost per site, 2
+    assert report.trace[-1] == (report.price, pytest.approx(1.0))
     assert [p for p, _ in report.trace] == sorted(p for p, _ in report.trace)  # the bracket grows
     obj, iterations, x = lp(m, coef, basis, presolve="off")
     assert obj == pytest.approx(7.0, rel=1e-12) and x[[2, 5]] == pytest.approx([1.0, 0.0])
@@ -171,3 +171,29 @@ def test_pricing_the_totals_row():
     m.blocks[-1].rhs[:] = 2
     assert block_basis(m, coef, m.lower, m.upper, OPTS, report := BasisReport(), **SMALL) is not None
     assert report.priced_rows == 0 and report.pricing_steps == 0
+
+
+def many_blocks(savings, total):
+    """Block k as in the module docstring with x2 costing 3 + savings[k]; at most ``total`` new sites."""
+    k = len(savings)
+    m = Model(problem=None)
+    m.new_columns("c", 3 * k, CONTINUOUS)
+    b = np.arange(k)
+    m.add_rows("demand_0", np.repeat(b, 2), np.stack([3 * b, 3 * b + 1], 1).ravel(), np.ones(2 * k), EQ, np.ones(k))
+    m.add_rows("link_0", np.repeat(b, 2), np.stack([3 * b, 3 * b + 2], 1).ravel(), np.tile([1, -1], k), LE,
+               np.zeros(k))
+    m.add_rows("count-1", np.zeros(k), 3 * b + 2, np.ones(k), LE, [total])
+    coef = np.stack([np.ones(k), 3 + np.asarray(savings, float), np.full(k, 2.0)], 1).ravel()
+    return m, coef
+
+
+def test_pricing_brackets_and_bisects():
+    """Ten sites saving 1..10 each, three allowed: the price lies between the 4th and 3rd saving (7, 8);
+    the LP opens the three best: 10·3 + 55 − (10 + 9 + 8) = 58."""
+    m, coef = many_blocks(np.arange(1, 11), 3)
+    report = BasisReport()
+    basis = block_basis(m, coef, m.lower, m.upper, OPTS, report, **SMALL)
+    assert report.batches == 10 and report.pricing_steps >= 3  # grow, then narrow down
+    assert 7 <= report.price <= 8 and report.trace[-1][1] <= 3 + 1e-9
+    assert lp(m, coef, basis, presolve="off")[0] == pytest.approx(58.0, rel=1e-12)
+    assert lp(m, coef)[0] == pytest.approx(58.0, rel=1e-12)

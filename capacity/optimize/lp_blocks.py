@@ -401,27 +401,39 @@ def _price_longest(state, solvers, col_groups, row_groups, col_batch, cost, matr
         report.trace.append((float(mu), float(coef @ state.x[cols])))
         return reason, coef @ state.x[cols]
 
-    ratio = np.abs(cost[cols] / coef)
-    inside, outside = 0.0, None  # prices short of and past the row's bounds
-    mu = sign * max(float(np.median(ratio)) * 1e-3, 1e-9)
+    target = up_r if sign > 0 else lo_r  # the bound the activity moves to
+    inside, outside = (0.0, coef @ state.x[cols] - target), None  # (price, activity - target) short of / past
+    mu = sign * max(float(np.median(np.abs(cost[cols] / coef))), 1e-9)  # a first guess of the price's scale
+    side = 0  # which end moved last: +1 inside, -1 outside (Illinois)
     while report.pricing_steps < MAX_PRICE_STEPS:
         reason, act = evaluate(mu)
         if reason:
             return reason
-        if lo_r - FEASIBLE_TOLERANCE * scale_r <= act <= up_r + FEASIBLE_TOLERANCE * scale_r:
+        if abs(act - target) <= FEASIBLE_TOLERANCE * scale_r:  # tight: the price is right
             break
-        if (act < lo_r) if sign > 0 else (act > up_r):
-            outside = mu
+        crossed = (act < target) if sign > 0 else (act > target)  # past the bound: the price is too high
+        if crossed:
+            outside, moved = (mu, act - target), -1
         else:
-            inside = mu
-        if outside is None:  # not bracketed yet
-            mu *= PRICE_GROWTH
+            inside, moved = (mu, act - target), 1
+        if outside is None or inside[0] == 0:  # not bracketed by two prices yet: grow or shrink
+            mu = mu * PRICE_GROWTH if outside is None else mu / PRICE_GROWTH
             continue
-        if abs(outside - inside) <= PRICE_TOLERANCE * abs(outside):
+        if abs(outside[0] - inside[0]) <= PRICE_TOLERANCE * abs(outside[0]):
             break
-        # bisect: geometrically while the bracket spans more than a factor 2, then arithmetically
-        wide = inside != 0 and outside / inside > 2
-        mu = sign * np.sqrt(inside * outside) if wide else 0.5 * (inside + outside)
+        if outside[0] / inside[0] > 2:  # wide: bisect geometrically
+            mu = sign * np.sqrt(inside[0] * outside[0])
+            side = 0
+            continue
+        # narrow: regula falsi on the activity; an end kept twice counts half (Illinois), kept inside the bracket
+        g_in, g_out = inside[1], outside[1]
+        if side == moved == 1:
+            g_out /= 2
+        elif side == moved == -1:
+            g_in /= 2
+        side = moved
+        t = min(max(g_in / (g_in - g_out), 0.1), 0.9)
+        mu = inside[0] + t * (outside[0] - inside[0])
     report.priced_rows, report.price = 1, float(mu)
     return ""
 
