@@ -112,7 +112,7 @@ def test_no_basis_when_nothing_to_gain():
     m.add_rows("budget", [0], [free], [1.0], LE, [3])
     coef = np.append(coef, -1.0)
     assert block_basis(m, coef, m.lower, m.upper, OPTS, report, **SMALL) is None
-    assert "no optimal basis" in report.reason
+    assert report.reason.startswith("a batch LP ended")
     assert lp(m, coef)[0] == pytest.approx(4.0)
 
 

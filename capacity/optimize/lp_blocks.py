@@ -192,18 +192,19 @@ def _load_batch(h, sub, cost, lower, upper, row_lo, row_up) -> None:
 
 
 def _run_batch(h, deadline):
-    """Solve (or re-solve from its basis) one batch: (col statuses, row statuses, iterations, x) or None."""
+    """Solve (or re-solve from its basis) one batch: (col statuses, row statuses, iterations, x), or why not."""
     if deadline is not None:
         left = deadline - time.perf_counter()
         if left <= 0:
-            return None
+            return "time limit reached"
         h.setOptionValue("time_limit", float(left))
     h.run()
-    if h.modelStatusToString(h.getModelStatus()) != "Optimal":
-        return None
+    status = h.modelStatusToString(h.getModelStatus())
+    if status != "Optimal":
+        return f"a batch LP ended {status!r}"
     basis = h.getBasis()
     if not basis.valid:
-        return None
+        return "a batch LP has no valid basis"
     x = np.asarray(h.getSolution().col_value, dtype=float)
     return _statuses(basis.col_status), _statuses(basis.row_status), int(h.getInfo().simplex_iteration_count), x
 
@@ -227,6 +228,8 @@ class BasisReport:
         The price added to the priced row's columns' costs [objective units per unit of the row].
     trace : list of (float, float)
         (price, the row's activity) of every pricing step.
+    price_note : str
+        Why the pricing stopped early (a re-solve failed; the price before is kept), or "".
     seconds : float
         Wall time of the whole call [s].
     reason : str
@@ -243,6 +246,7 @@ class BasisReport:
     price: float = 0.0
     seconds: float = 0.0
     trace: list = dataclasses.field(default_factory=list)
+    price_note: str = ""
     reason: str = ""
 
 
@@ -356,9 +360,8 @@ class _State:
         """(Re-)solve the batches ``which``; "" or why not."""
         for b in which:
             got = _run_batch(solvers[b], deadline)
-            if got is None:
-                return "time limit reached" if deadline is not None and time.perf_counter() >= deadline \
-                    else "a batch LP has no optimal basis"
+            if isinstance(got, str):
+                return got
             self.col_status[col_groups[b]], self.row_status[row_groups[b]], iterations, self.x[col_groups[b]] = got
             self.iterations += iterations
         return ""
@@ -401,6 +404,7 @@ def _price_longest(state, solvers, col_groups, row_groups, col_batch, cost, matr
         per_batch.append((b, np.searchsorted(col_groups[b], cols[mine]).astype(np.int32), cols[mine], coef[mine]))
 
     def evaluate(mu):
+        saved[:] = [state.col_status.copy(), state.row_status.copy()]
         for b, at, c, a in per_batch:
             solvers[b].changeColsCost(at.size, at, cost[c] + mu * a)
         reason = state.solve(solvers, col_groups, row_groups, which, deadline)
@@ -408,14 +412,18 @@ def _price_longest(state, solvers, col_groups, row_groups, col_batch, cost, matr
         report.trace.append((float(mu), float(coef @ state.x[cols])))
         return reason, coef @ state.x[cols]
 
+    saved = []  # the statuses before the latest step
     target = up_r if sign > 0 else lo_r  # the bound the activity moves to
     inside, outside = (0.0, coef @ state.x[cols] - target), None  # (price, activity - target) short of / past
     mu = sign * max(float(np.median(np.abs(cost[cols] / coef))), 1e-9)  # a first guess of the price's scale
     side = 0  # which end moved last: +1 inside, -1 outside (Illinois)
     while report.pricing_steps < MAX_PRICE_STEPS:
         reason, act = evaluate(mu)
-        if reason:
-            return reason
+        if reason:  # keep the statuses of the step before (the batches' bases of one price)
+            state.col_status, state.row_status = saved
+            report.price_note = reason
+            mu = report.trace[-2][0] if len(report.trace) > 1 else 0.0
+            break
         if abs(act - target) <= FEASIBLE_TOLERANCE * scale_r:  # tight: the price is right
             break
         crossed = (act < target) if sign > 0 else (act > target)  # past the bound: the price is too high
