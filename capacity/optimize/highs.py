@@ -24,6 +24,7 @@ import time
 
 import numpy as np
 
+from .lp_blocks import block_basis, highs_basis
 from .solvers import _HIGHS_STATUS, RunResult, SolverOptions, _TimedHiGHS, relative_gap
 
 __all__ = ["relaxation_start", "run_highs_arrays"]
@@ -102,7 +103,9 @@ RELAXED_SHARE = 1.0e-6
 def relaxation_start(model, coef: np.ndarray, opts: SolverOptions) -> tuple[np.ndarray | None, float, float]:
     """A MIP start from the LP relaxation: the MIP restricted to the integer columns the LP uses.
 
-    Solves the LP relaxation of ``model`` (within half the time limit),
+    Solves the LP relaxation of ``model`` (within half the time limit; a
+    large model's LP starts from the basis of its independent blocks,
+    :func:`capacity.optimize.lp_blocks.block_basis`),
     fixes every integer column whose LP value is at most
     :data:`RELAXED_SHARE` to its lower bound, and solves that much smaller
     MIP (a relaxation-induced neighbourhood, like RENS) to half the gap
@@ -126,8 +129,12 @@ def relaxation_start(model, coef: np.ndarray, opts: SolverOptions) -> tuple[np.n
     upper = model.upper.astype(float)
     lp = _new_highs(dataclasses.replace(opts, gap_rel=opts.gap_rel))
     _load(lp, model, coef, lower, upper, np.zeros(0, dtype=np.int64))
-    if opts.time_limit is not None:
-        lp.setOptionValue("time_limit", float(opts.time_limit) / 2)
+    lp_limit = None if opts.time_limit is None else float(opts.time_limit) / 2
+    basis = block_basis(model, coef, lower, upper, dataclasses.replace(opts, time_limit=lp_limit), new_highs=_new_highs)
+    if basis is not None:  # large models: a dual-feasible basis from the model's independent blocks
+        lp.setBasis(highs_basis(*basis))
+    if lp_limit is not None:
+        lp.setOptionValue("time_limit", max(lp_limit - (time.perf_counter() - t0), 1.0))
     lp.run()
     if lp.modelStatusToString(lp.getModelStatus()) != "Optimal":
         return None, time.perf_counter() - t0, -math.inf
