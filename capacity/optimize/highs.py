@@ -127,11 +127,13 @@ def relaxation_start(model, coef: np.ndarray, opts: SolverOptions) -> tuple[np.n
     integer = np.flatnonzero(model.integer)
     lower = model.lower.astype(float)
     upper = model.upper.astype(float)
+    lp_limit = None if opts.time_limit is None else float(opts.time_limit) / 2
+    # large models: a basis from the model's independent blocks (made first, so that its batch LPs are freed
+    # before the whole LP is loaded)
+    basis = block_basis(model, coef, lower, upper, dataclasses.replace(opts, time_limit=lp_limit), new_highs=_new_highs)
     lp = _new_highs(dataclasses.replace(opts, gap_rel=opts.gap_rel))
     _load(lp, model, coef, lower, upper, np.zeros(0, dtype=np.int64))
-    lp_limit = None if opts.time_limit is None else float(opts.time_limit) / 2
-    basis = block_basis(model, coef, lower, upper, dataclasses.replace(opts, time_limit=lp_limit), new_highs=_new_highs)
-    if basis is not None:  # large models: a dual-feasible basis from the model's independent blocks
+    if basis is not None:
         lp.setBasis(highs_basis(*basis))
     if lp_limit is not None:
         lp.setOptionValue("time_limit", max(lp_limit - (time.perf_counter() - t0), 1.0))
