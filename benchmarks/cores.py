@@ -30,22 +30,15 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 
 def _model(data: str, level: str):
-    from dataclasses import replace
-
-    from scaling import DEFAULT_SCENARIO, scaled, synthetic_demand
+    from scaling import DEFAULT_SCENARIO, scaled_problem
 
     from capacity.data.load import load_city
     from capacity.optimize import SolverOptions, build_model, prepare
     from capacity.optimize.decompose import level_problem
     from capacity.optimize.model import weighted_objective
-    from capacity.optimize.translate import problem_from_scenario, special_demand
     from capacity.scenario import load_scenario
 
-    sc = load_scenario(DEFAULT_SCENARIO)
-    city, plan = scaled(load_city(data), sc.plan, 1)
-    sc = replace(sc, plan=plan)
-    problem, _ = problem_from_scenario(sc, city, special_demand(synthetic_demand(city, plan.evaluation_years), sc, city))
-    problem = level_problem(problem, level)
+    problem = level_problem(scaled_problem(load_city(data), load_scenario(DEFAULT_SCENARIO), 1)[0], level)
     model = build_model(problem, prepare(problem))
     return model, weighted_objective(model), SolverOptions(threads=1)
 

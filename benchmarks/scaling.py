@@ -110,6 +110,15 @@ def scaled(city, plan, k: int):
     return big, big_plan
 
 
+def scaled_problem(city, sc, k: int):
+    """The optimiser's problem of the scenario ``sc`` on the city ``k`` times over, with synthetic demand,
+    and that city."""
+    big, plan = scaled(city, sc.plan, k)
+    big_sc = replace(sc, plan=plan)
+    demand = special_demand(synthetic_demand(big, plan.evaluation_years), big_sc, big)
+    return problem_from_scenario(big_sc, big, demand)[0], big
+
+
 def peak_mib(who=resource.RUSAGE_SELF) -> float:
     """Peak resident memory so far [MiB] (Linux reports KiB): this process, or its largest waited-for child."""
     return round(resource.getrusage(who).ru_maxrss / 1024.0, 1)
@@ -174,11 +183,8 @@ def main(argv=None) -> int:
                 "strong_linking": opts.strong_linking}
     print(json.dumps({"settings": settings}), file=sys.stderr, flush=True)
     for k in args.scales:
-        big, plan = scaled(city, sc.plan, k)
-        big_sc = replace(sc, plan=plan)
         t0 = time.perf_counter()
-        demand = special_demand(synthetic_demand(big, plan.evaluation_years), big_sc, big)
-        problem, _ = problem_from_scenario(big_sc, big, demand)
+        problem, big = scaled_problem(city, sc, k)
         geo_s = time.perf_counter() - t0
         row = {"scale": k, "levels": [lv.name for lv in problem.levels], "units": int(big.demand_units.shape[0]),
                "facilities": sum(lv.facilities.n for lv in problem.levels),
